@@ -1,0 +1,71 @@
+"""The lesson's ``plot_clusters``, written once for both packages, and a headless PNG writer.
+
+``tf1_graph.functions`` and ``tf2_eager.functions`` both re-export ``plot_clusters``: it is
+plain matplotlib, so there is nothing to migrate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from kmeans_tutorial.results import LessonResult
+
+
+def plot_clusters(all_samples, centroids, n_samples_per_cluster):
+    """Draw each generated cluster in its own colour, and a big magenta X per centroid.
+
+    Draws on pyplot's current axes, as the lesson does.
+
+    Parameters
+    ----------
+    all_samples : array of shape (n_clusters * n_samples_per_cluster, 2)
+    centroids : array of shape (n_clusters, 2)
+    n_samples_per_cluster : int
+    """
+    import matplotlib.pyplot as plt
+
+    # Plot out the different clusters
+    # Choose a different colour for each cluster
+    colour = plt.cm.rainbow(np.linspace(0, 1, len(centroids)))  # restored (shared README)
+    for i, centroid in enumerate(centroids):
+        # Grab just the samples for the given cluster and plot them out with a new colour
+        samples = all_samples[i * n_samples_per_cluster : (i + 1) * n_samples_per_cluster]
+        # changed: the lesson's c=colour[i] makes matplotlib guess whether 4 numbers are one
+        # RGBA colour or 4 values to map; color= says which.
+        plt.scatter(samples[:, 0], samples[:, 1], color=colour[i])
+        # Also plot centroid
+        plt.plot(centroid[0], centroid[1], markersize=35, marker="x", color="k", mew=10)
+        plt.plot(centroid[0], centroid[1], markersize=30, marker="x", color="m", mew=5)
+
+
+def save_lesson_plot(panels: Mapping[str, LessonResult], path: str | Path) -> Path:
+    """Write the lesson's final plot, one panel per run, to a PNG without a display.
+
+    Parameters
+    ----------
+    panels : mapping of title to LessonResult
+        Each run's samples with its final centroids. Only the first two features are drawn.
+    path : str or Path
+        Where the PNG goes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no window, whatever the machine has
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=(6 * len(panels), 6))
+    try:
+        for index, (title, result) in enumerate(panels.items()):
+            plt.subplot(1, len(panels), index + 1)
+            samples = result.samples[:, :2]
+            centroids = result.final_centroids[:, :2]
+            plot_clusters(samples, centroids, result.params.n_samples_per_cluster)
+            plt.title(f"{title}: after {result.params.n_iterations} iterations")
+        path = Path(path)
+        figure.savefig(path, dpi=80, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return path

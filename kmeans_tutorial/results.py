@@ -1,0 +1,96 @@
+"""The record a lesson run returns, and its comparison stage by stage."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+
+from kmeans_tutorial.params import LessonParams
+
+
+@dataclasses.dataclass(frozen=True)
+class LessonResult:
+    """Every array the lesson computes, as NumPy.
+
+    Attributes
+    ----------
+    params : LessonParams
+        What was run.
+    samples : ndarray of shape (n_samples, n_features), float32
+        The generated points, cluster after cluster.
+    true_centroids : ndarray of shape (n_clusters, n_features), float64
+        The centres the points were drawn around.
+    initial_centroids : ndarray of shape (n_clusters, n_features), float32
+        The seeded random choice of samples k-means starts from.
+    labels : ndarray of shape (n_iterations, n_samples), int64
+        ``labels[i]``: each sample's nearest centroid at the start of iteration ``i + 1``.
+    centroids : ndarray of shape (n_iterations, n_clusters, n_features), float32
+        ``centroids[i]``: the centroids after iteration ``i + 1``.
+    """
+
+    params: LessonParams
+    samples: np.ndarray
+    true_centroids: np.ndarray
+    initial_centroids: np.ndarray
+    labels: np.ndarray
+    centroids: np.ndarray
+
+    @classmethod
+    def from_iterations(
+        cls, params, samples, true_centroids, initial_centroids, labels, centroids
+    ) -> LessonResult:
+        """Build the record from array-likes, stacking the per-iteration lists.
+
+        ``labels`` and ``centroids`` are sequences with one entry per iteration (possibly
+        none); anything ``np.asarray`` accepts will do, eager tensors included.
+        """
+        n_samples, n_clusters, n_features = (
+            params.n_samples,
+            params.n_clusters,
+            params.n_features,
+        )
+        return cls(
+            params=params,
+            samples=np.asarray(samples),
+            true_centroids=np.asarray(true_centroids),
+            initial_centroids=np.asarray(initial_centroids),
+            labels=np.asarray(labels, dtype=np.int64).reshape(-1, n_samples),
+            centroids=np.asarray(centroids, dtype=np.float32).reshape(-1, n_clusters, n_features),
+        )
+
+    @property
+    def final_centroids(self) -> np.ndarray:
+        """Centroids after the last iteration (the initial ones if there was none)."""
+        return self.centroids[-1] if len(self.centroids) else self.initial_centroids
+
+    def stages(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(stage name, array)`` in the order the lesson computes them."""
+        yield "samples", self.samples
+        yield "true centroids", self.true_centroids
+        yield "initial centroids", self.initial_centroids
+        for i, (labels, centroids) in enumerate(zip(self.labels, self.centroids, strict=True)):
+            yield f"labels, iteration {i + 1}", labels
+            yield f"centroids, iteration {i + 1}", centroids
+
+
+@dataclasses.dataclass(frozen=True)
+class StageDifference:
+    """How one stage of two runs compares."""
+
+    stage: str
+    max_abs_difference: float
+    bit_identical: bool
+
+
+def compare_results(a: LessonResult, b: LessonResult) -> list[StageDifference]:
+    """Compare two runs stage by stage (they must have been run with the same params)."""
+    if a.params != b.params:
+        raise ValueError(f"cannot compare runs of different params: {a.params} and {b.params}.")
+    rows = []
+    for (stage, x), (_, y) in zip(a.stages(), b.stages(), strict=True):
+        identical = x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+        delta = np.abs(x.astype(np.float64) - y.astype(np.float64))
+        rows.append(StageDifference(stage, float(delta.max(initial=0.0)), identical))
+    return rows

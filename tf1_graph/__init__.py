@@ -1,0 +1,23 @@
+"""The k-means lesson as it was written: TensorFlow 1 graph mode, run by a ``Session``.
+
+Built on ``tensorflow.compat.v1`` inside private graphs, so it runs beside TF2 eager code in
+the same process. Its TF2 port, with the same names and signatures, is ``tf2_eager``.
+"""
+
+from tf1_graph.functions import (
+    assign_to_nearest,
+    choose_random_centroids,
+    create_samples,
+    plot_clusters,
+    update_centroids,
+)
+from tf1_graph.runner import run_lesson
+
+__all__ = [
+    "assign_to_nearest",
+    "choose_random_centroids",
+    "create_samples",
+    "plot_clusters",
+    "run_lesson",
+    "update_centroids",
+]

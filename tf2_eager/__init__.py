@@ -1,0 +1,23 @@
+"""The k-means lesson ported to TensorFlow 2: eager, with TF1's results bit for bit.
+
+No ``tf.compat.v1``, no ``Session``; it never imports ``tf1_graph``, which a migrating user
+can delete. Its TF1 original, with the same names and signatures, is ``tf1_graph``.
+"""
+
+from tf2_eager.functions import (
+    assign_to_nearest,
+    choose_random_centroids,
+    create_samples,
+    plot_clusters,
+    update_centroids,
+)
+from tf2_eager.runner import run_lesson
+
+__all__ = [
+    "assign_to_nearest",
+    "choose_random_centroids",
+    "create_samples",
+    "plot_clusters",
+    "run_lesson",
+    "update_centroids",
+]

@@ -1,0 +1,56 @@
+"""The whole lesson, eagerly: samples, initial centroids, iterations.
+
+Twin: ``tf1_graph/runner.py``. TF1 built one graph and fetched everything with one
+``session.run``; here each line computes its value as it runs, and the iteration loop is a
+plain Python loop over eager calls. There is no ``Session`` and no graph to own.
+"""
+
+from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams
+from kmeans_tutorial.results import LessonResult
+from tf2_eager.functions import (
+    assign_to_nearest,
+    choose_random_centroids,
+    create_samples,
+    update_centroids,
+)
+
+
+def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
+    """Run the lesson end to end and return every stage as NumPy arrays.
+
+    Parameters
+    ----------
+    params : LessonParams
+        Sizes, seeds and iteration count; the lesson's values by default.
+
+    Returns
+    -------
+    LessonResult
+        Samples, true centroids, initial centroids, and labels and centroids per iteration.
+    """
+    true_centroids, samples = create_samples(
+        params.n_clusters,
+        params.n_samples_per_cluster,
+        params.n_features,
+        params.embiggen_factor,
+        params.seed,
+    )
+    initial_centroids = choose_random_centroids(
+        samples, params.n_clusters, params.initial_centroid_seed
+    )
+    labels, centroids = [], []
+    current = initial_centroids
+    for _ in range(params.n_iterations):
+        nearest_indices = assign_to_nearest(samples, current)
+        current = update_centroids(samples, nearest_indices, params.n_clusters)
+        labels.append(nearest_indices)
+        centroids.append(current)
+
+    return LessonResult.from_iterations(
+        params,
+        samples=samples,
+        true_centroids=true_centroids,
+        initial_centroids=initial_centroids,
+        labels=labels,
+        centroids=centroids,
+    )
