@@ -1,0 +1,28 @@
+"""Plain-text reports the CLI prints: final centroids and the stage-by-stage parity table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kmeans_tutorial.results import LessonResult, StageDifference
+
+
+def format_centroids(title: str, result: LessonResult) -> str:
+    """The final centroids, one row per cluster, under a title."""
+    with np.printoptions(suppress=True):  # shortest repr that round-trips each float32
+        body = np.array2string(result.final_centroids, separator=", ")
+    return f"{title}: final centroids after {result.params.n_iterations} iterations\n{body}"
+
+
+def format_parity_table(rows: list[StageDifference]) -> str:
+    """One line per stage: name, largest absolute difference, bit-identical yes/no."""
+    width = max([len("stage")] + [len(row.stage) for row in rows])
+    lines = [f"{'stage':<{width}}  {'max |Δ|':>10}  bit-identical"]
+    lines += [
+        f"{row.stage:<{width}}  {row.max_abs_difference:>10.3g}  "
+        f"{'yes' if row.bit_identical else 'NO'}"
+        for row in rows
+    ]
+    identical = sum(row.bit_identical for row in rows)
+    lines.append(f"{identical} of {len(rows)} stages bit-identical")
+    return "\n".join(lines)
