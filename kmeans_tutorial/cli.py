@@ -31,21 +31,33 @@ def _add_lesson_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--n-features", type=int, default=defaults.n_features, metavar="D")
     group.add_argument(
-        "--embiggen-factor", type=float, default=defaults.embiggen_factor, metavar="F",
+        "--embiggen-factor",
+        type=float,
+        default=defaults.embiggen_factor,
+        metavar="F",
         help="spread of the generated centres (default: %(default)s)",
     )
     group.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
     group.add_argument(
-        "--centroid-seed", type=int, default=defaults.centroid_seed, metavar="SEED",
+        "--centroid-seed",
+        type=int,
+        default=defaults.centroid_seed,
+        metavar="SEED",
         help="seed of the initial-centroid shuffle (default: --seed)",
     )
     group.add_argument(
-        "--iterations", dest="n_iterations", type=int, default=defaults.n_iterations,
-        metavar="N", help="default: %(default)s",
+        "--iterations",
+        dest="n_iterations",
+        type=int,
+        default=defaults.n_iterations,
+        metavar="N",
+        help="default: %(default)s",
     )
     output = parser.add_argument_group("output")
     output.add_argument(
-        "--plot", default=DEFAULT_PLOT, metavar="PNG",
+        "--plot",
+        default=DEFAULT_PLOT,
+        metavar="PNG",
         help="where to save the lesson's plot (default: %(default)s)",
     )
     output.add_argument("--no-plot", action="store_true", help="do not draw the plot")
@@ -65,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the lesson with one implementation and print its final centroids"
     )
     run.add_argument(
-        "--impl", choices=sorted(IMPLEMENTATIONS), default="tf2",
+        "--impl",
+        choices=sorted(IMPLEMENTATIONS),
+        default="tf2",
         help="tf1 = tf1_graph (graph + Session), tf2 = tf2_eager (default: %(default)s)",
     )
     _add_lesson_flags(run)

@@ -51,6 +51,29 @@ def save_lesson_plot(panels: Mapping[str, LessonResult], path: str | Path) -> Pa
     path : str or Path
         Where the PNG goes.
     """
+    return save_plot(
+        {
+            f"{title}: after {result.params.n_iterations} iterations": (
+                result.samples,
+                result.final_centroids,
+                result.params.n_samples_per_cluster,
+            )
+            for title, result in panels.items()
+        },
+        path,
+    )
+
+
+def save_plot(panels: Mapping[str, tuple], path: str | Path) -> Path:
+    """Draw ``plot_clusters(*arguments)`` for each titled panel, side by side, into a PNG.
+
+    Parameters
+    ----------
+    panels : mapping of title to (all_samples, centroids, n_samples_per_cluster)
+        ``plot_clusters``'s arguments; only the first two features are drawn.
+    path : str or Path
+        Where the PNG goes.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no window, whatever the machine has
@@ -58,12 +81,14 @@ def save_lesson_plot(panels: Mapping[str, LessonResult], path: str | Path) -> Pa
 
     figure = plt.figure(figsize=(6 * len(panels), 6))
     try:
-        for index, (title, result) in enumerate(panels.items()):
+        for index, (title, (samples, centroids, n_samples_per_cluster)) in enumerate(
+            panels.items()
+        ):
             plt.subplot(1, len(panels), index + 1)
-            samples = result.samples[:, :2]
-            centroids = result.final_centroids[:, :2]
-            plot_clusters(samples, centroids, result.params.n_samples_per_cluster)
-            plt.title(f"{title}: after {result.params.n_iterations} iterations")
+            plot_clusters(
+                np.asarray(samples)[:, :2], np.asarray(centroids)[:, :2], n_samples_per_cluster
+            )
+            plt.title(title)
         path = Path(path)
         figure.savefig(path, dpi=80, bbox_inches="tight")
     finally:

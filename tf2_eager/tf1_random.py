@@ -65,7 +65,10 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=tf.float32, seed=None, name
     with tf.name_scope(name or "random_normal"):
         key, counter = _philox_key_counter(seed)
         standard = tf.raw_ops.StatelessRandomNormalV2(
-            shape=shape, key=key, counter=counter, alg=tf.random.Algorithm.PHILOX.value,
+            shape=shape,
+            key=key,
+            counter=counter,
+            alg=tf.random.Algorithm.PHILOX.value,
             dtype=dtype,
         )
         # The same two ops, in the same order, as tf.random_normal's body.

@@ -1,0 +1,43 @@
+"""Lesson script 3: one k-means iteration (assign to nearest, update), printed and plotted.
+
+Run: ``python -m tf2_eager.step3_one_iteration [PNG]``. Twin: ``tf1_graph``'s module of the
+same name. Eager tensors hold values, so the plotted samples are, by construction, the ones
+the centroids came from.
+"""
+
+import sys
+
+from kmeans_tutorial.params import LESSON_DEFAULTS as lesson
+from kmeans_tutorial.scripts import save_script_plot
+from tf2_eager.functions import (
+    assign_to_nearest,
+    choose_random_centroids,
+    create_samples,
+    update_centroids,
+)
+
+
+def main(plot_path=None):
+    """Compute, print, plot. Returns (sample_values, updated_centroid_value)."""
+    data_centroids, samples = create_samples(
+        lesson.n_clusters,
+        lesson.n_samples_per_cluster,
+        lesson.n_features,
+        lesson.embiggen_factor,
+        lesson.seed,
+    )
+    initial_centroids = choose_random_centroids(
+        samples, lesson.n_clusters, lesson.initial_centroid_seed
+    )
+    nearest_indices = assign_to_nearest(samples, initial_centroids)
+    updated_centroids = update_centroids(samples, nearest_indices, lesson.n_clusters)
+    sample_values, updated_centroid_value = samples.numpy(), updated_centroids.numpy()
+    print(updated_centroid_value)
+    save_script_plot(
+        __file__, sample_values, updated_centroid_value, lesson.n_samples_per_cluster, plot_path
+    )
+    return sample_values, updated_centroid_value
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
