@@ -1,0 +1,51 @@
+"""Shared fixtures: every behavioural test runs against both packages (ids ``tf1``, ``tf2``).
+
+``pytest --impl tf1`` (or ``tf2``) keeps one of them; the nox ``tests`` session uses it.
+"""
+
+import importlib
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--impl",
+        choices=["tf1", "tf2", "both"],
+        default="both",
+        help="which implementation the shared tests run against (default: both)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "impl" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("impl")
+        ids = list(IMPLEMENTATIONS) if chosen == "both" else [chosen]
+        metafunc.parametrize("impl", ids, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def impl(request):
+    """The package under test: ``tf1_graph`` or ``tf2_eager``."""
+    return importlib.import_module(IMPLEMENTATIONS[request.param])
+
+
+@pytest.fixture
+def tf1():
+    return importlib.import_module("tf1_graph")
+
+
+@pytest.fixture
+def tf2():
+    return importlib.import_module("tf2_eager")
+
+
+@pytest.fixture
+def run_lesson(impl):
+    """The runner of the package under test."""
+    return impl.run_lesson
