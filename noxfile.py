@@ -1,0 +1,50 @@
+"""Sessions: lint, the shared tests against each implementation, parity, and the demo.
+
+``nox`` runs lint and all tests; ``nox -s demo`` runs the main job. Environments are reused
+between runs (``reuse_venv``) and built with uv when it is there, which links TensorFlow
+from uv's cache instead of unpacking ~570 MB again for every session.
+"""
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "tests", "parity"]
+
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _install_with_tests(session: nox.Session) -> None:
+    """Install the project (not editable: the tests see what a user would) with test extras."""
+    session.install(".[test]")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+@nox.parametrize("impl", ["tf1", "tf2"], ids=["tf1", "tf2"])
+def tests(session: nox.Session, impl: str) -> None:
+    """Run the shared behavioural tests against one implementation."""
+    _install_with_tests(session)
+    session.run("pytest", "-m", "not parity", f"--impl={impl}", *session.posargs, env=QUIET_TF)
+
+
+@nox.session
+def parity(session: nox.Session) -> None:
+    """Compare the two implementations bit for bit and test every TF1/TF2 claim."""
+    _install_with_tests(session)
+    session.run("pytest", "-m", "parity", *session.posargs, env=QUIET_TF)
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """Run the main job: both implementations, the parity table and the plot (kmeans.png)."""
+    session.install(".")
+    session.run("kmeans-tutorial", "compare", *session.posargs)

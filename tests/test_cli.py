@@ -1,0 +1,95 @@
+"""The command line: instant help, one-line errors, quiet TensorFlow, the parity table."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kmeans_tutorial import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_help_does_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from kmeans_tutorial.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "sys.exit('tensorflow' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "compare" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--n-clusters", "0"], "n_clusters=0 should be >= 1."),
+        (["compare", "--seed", "-1"], "seed=-1 should be in [0, 4294967295]."),
+        (["run", "--iterations", "-2"], "n_iterations=-2 should be >= 0."),
+        (["run", "--embiggen-factor", "nan"], "embiggen_factor=nan should be finite and >= 0."),
+        (["run", "--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
+        (["run", "--impl", "tf3"], "argument --impl: invalid choice: 'tf3'"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_run_prints_the_final_centroids_and_saves_the_plot(impl, capsys, tmp_path):
+    name = {"tf1_graph": "tf1", "tf2_eager": "tf2"}[impl.__name__]
+    plot = tmp_path / "lesson.png"
+    assert cli.main(["run", "--impl", name, "--iterations", "3", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert f"{impl.__name__}: final centroids after 3 iterations" in out
+    final = impl.run_lesson(cli.LessonParams(n_iterations=3)).final_centroids
+    assert str(final[0, 0]) in out
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_run_without_two_features_skips_the_plot(capsys, tmp_path):
+    plot = tmp_path / "none.png"
+    assert cli.main(["run", "--n-features", "1", "--plot", str(plot)]) == 0
+    assert "no plot" in capsys.readouterr().out
+    assert not plot.exists()
+
+
+def test_compare_fails_when_a_stage_differs(monkeypatch, capsys):
+    real_run = cli._run
+
+    def nudged_run(implementation, params):
+        result = real_run(implementation, params)
+        if implementation == "tf2":
+            result.centroids[-1, 0, 0] = np.nextafter(result.centroids[-1, 0, 0], np.inf)
+        return result
+
+    monkeypatch.setattr(cli, "_run", nudged_run)
+    assert cli.main(["compare", "--iterations", "2", "--no-plot"]) == 1
+    out = capsys.readouterr().out
+    assert "centroids, iteration 2" in out and "NO" in out
+
+
+@pytest.mark.parity
+def test_the_main_job_end_to_end(tmp_path):
+    """What the README's first command runs: both implementations, the table, the PNG."""
+    plot = tmp_path / "kmeans.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "kmeans_tutorial", "compare", "--plot", str(plot)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "tf1_graph: final centroids" in done.stdout
+    assert "tf2_eager: final centroids" in done.stdout
+    assert "23 of 23 stages bit-identical" in done.stdout
+    assert done.stderr == ""  # TensorFlow's start-up notices stay out of the way
+    assert plot.read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,168 @@
+"""Every TF1/TF2 difference the README claims, demonstrated on the installed TensorFlow.
+
+If TensorFlow changes one of these behaviours, the test that states it fails.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kmeans_tutorial import LESSON_DEFAULTS, LessonParams
+
+import naive_port as naive
+
+v1 = tf.compat.v1
+SEED = LESSON_DEFAULTS.seed
+SHAPE = (500, 2)
+
+pytestmark = pytest.mark.parity  # needs both packages
+
+
+def run_graph(build):
+    """Build ops with ``build()`` in a private graph; return the fetched values of one run."""
+    graph = tf.Graph()
+    with graph.as_default():
+        fetches = build()
+    with v1.Session(graph=graph) as session:
+        return session.run(fetches)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_eager_state():
+    """Start each test with an empty eager kernel cache, and leave none behind."""
+    tf.random.set_seed(None)
+    yield
+    tf.random.set_seed(None)
+
+
+def test_an_op_seed_alone_gets_the_default_graph_seed():
+    from tf2_eager.tf1_random import DEFAULT_GRAPH_SEED, tf1_seed_pair
+
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.random_normal(SHAPE, seed=SEED)
+    (op,) = [op for op in graph.get_operations() if op.type == "RandomStandardNormal"]
+    assert (op.get_attr("seed"), op.get_attr("seed2")) == (DEFAULT_GRAPH_SEED, SEED)
+    assert tf1_seed_pair(SEED) == (DEFAULT_GRAPH_SEED, SEED)
+
+
+@pytest.mark.parametrize("seed", [2**31 - 1, 2**31 + 5, 2**32 - 1])
+def test_op_seeds_wrap_at_2_31_minus_1(seed):
+    wrapped = seed % (2**31 - 1)
+    same = run_graph(
+        lambda: [v1.random_normal((4,), seed=seed), v1.random_normal((4,), seed=wrapped)]
+    )
+    np.testing.assert_array_equal(same[0], same[1])
+
+
+def test_graph_ops_with_one_seed_draw_the_same_values():
+    first, second = run_graph(
+        lambda: [v1.random_normal(SHAPE, seed=SEED), v1.random_normal(SHAPE, seed=SEED)]
+    )
+    np.testing.assert_array_equal(first, second)
+
+
+def test_eager_calls_with_one_seed_continue_one_stream():
+    first = tf.random.normal(SHAPE, seed=SEED)
+    second = tf.random.normal(SHAPE, seed=SEED)
+    assert not np.array_equal(first, second)
+    graph_value = run_graph(lambda: v1.random_normal(SHAPE, seed=SEED))
+    np.testing.assert_array_equal(first, graph_value)
+
+
+def test_an_earlier_call_of_another_shape_shifts_the_eager_stream():
+    graph_value = run_graph(lambda: v1.random_normal(SHAPE, seed=SEED))
+    tf.random.normal((3,), seed=SEED)
+    assert not np.array_equal(tf.random.normal(SHAPE, seed=SEED), graph_value)
+
+
+def test_set_seed_restarts_the_eager_streams():
+    tf.random.set_seed(7)
+    first = tf.random.normal(SHAPE, seed=SEED)
+    tf.random.set_seed(7)
+    np.testing.assert_array_equal(tf.random.normal(SHAPE, seed=SEED), first)
+
+
+def test_public_stateless_normal_is_not_the_stateful_stream():
+    graph_value = run_graph(lambda: v1.random_normal(SHAPE, seed=SEED))
+    stateless = tf.random.stateless_normal(SHAPE, seed=[87654321, SEED])
+    assert not np.array_equal(stateless, graph_value)
+
+
+def test_tf1_random_reproduces_the_graph_ops_after_any_eager_history():
+    from tf2_eager import tf1_random
+
+    normal, shuffled = run_graph(
+        lambda: [
+            v1.random_normal(SHAPE, stddev=5.0, seed=SEED),
+            v1.random_shuffle(tf.range(1500), seed=SEED),
+        ]
+    )
+    for _ in range(2):  # a second call must not continue any stream
+        tf.random.normal(SHAPE, seed=SEED)
+        np.testing.assert_array_equal(
+            tf1_random.random_normal(SHAPE, stddev=5.0, seed=SEED), normal
+        )
+        np.testing.assert_array_equal(
+            tf1_random.random_shuffle(tf.range(1500), seed=SEED), shuffled
+        )
+
+
+def test_each_session_run_re_executes_the_random_ops(tf1):
+    """The lesson fetched samples and centroids in separate runs: they do not belong together."""
+    params = LessonParams(n_iterations=1)
+    graph = tf.Graph()
+    with graph.as_default():
+        _, samples = tf1.create_samples(3, 500, 2, 70, params.seed)
+        initial = tf1.choose_random_centroids(samples, 3, params.seed)
+        updated = tf1.update_centroids(samples, tf1.assign_to_nearest(samples, initial), 3)
+    with v1.Session(graph=graph) as session:
+        sample_values = session.run(samples)  # the lesson's first run: what it plotted
+        updated_centroid_value = session.run(updated)  # its second run: new samples
+        second_samples = session.run(samples)
+    assert not np.array_equal(sample_values, second_samples)
+    np.testing.assert_array_equal(sample_values, tf1.run_lesson(params).samples)
+    assert not np.allclose(updated_centroid_value, tf1.run_lesson(params).centroids[0])
+
+
+def test_the_naive_eager_port_diverges_at_the_samples(tf1):
+    reference = tf1.run_lesson()
+    n = LESSON_DEFAULTS.n_samples_per_cluster
+    _, naive_samples = naive.create_samples(3, n, 2, 70, SEED)
+    naive_samples = naive_samples.numpy()
+    # The first cluster's op is the first use of its seed: it matches...
+    np.testing.assert_array_equal(naive_samples[:n], reference.samples[:n])
+    # ...the second call continues the cached kernel's stream instead of restarting it.
+    assert not np.array_equal(naive_samples[n : 2 * n], reference.samples[n : 2 * n])
+
+
+def test_update_gives_nan_for_an_empty_cluster(impl):
+    samples = np.array([[0.0, 0.0], [1.0, 1.0]], dtype=np.float32)
+    nearest_indices = np.array([0, 0], dtype=np.int64)
+    if impl.__name__ == "tf1_graph":
+        centroids = run_graph(lambda: impl.update_centroids(samples, nearest_indices, 2))
+    else:
+        centroids = impl.update_centroids(samples, nearest_indices, 2).numpy()
+    np.testing.assert_array_equal(centroids[0], [0.5, 0.5])
+    assert np.isnan(centroids[1]).all()
+
+
+def test_tf1_reseeds_numpys_global_generator_and_tf2_does_not(run_lesson, impl):
+    np.random.seed(1)
+    run_lesson(LessonParams(n_iterations=0))
+    drawn = np.random.random()
+    reseeded = np.random.RandomState(SEED)
+    reseeded.random_sample((3, 2))  # what create_samples consumed
+    expected = {
+        "tf1_graph": reseeded.random_sample(),
+        "tf2_eager": np.random.RandomState(1).random_sample(),
+    }
+    assert drawn == expected[impl.__name__]
+
+
+def test_a_run_leaves_the_callers_seeded_streams_alone(run_lesson):
+    tf.random.set_seed(5)
+    expected = tf.random.uniform((4,))
+    tf.random.set_seed(5)
+    run_lesson(LessonParams(n_iterations=1))
+    np.testing.assert_array_equal(tf.random.uniform((4,)), expected)
