@@ -74,6 +74,17 @@ class LessonParams:
         return self.n_clusters * self.n_samples_per_cluster
 
     @property
+    def create_samples_args(self) -> tuple:
+        """``create_samples``'s arguments, in the lesson's order."""
+        return (
+            self.n_clusters,
+            self.n_samples_per_cluster,
+            self.n_features,
+            self.embiggen_factor,
+            self.seed,
+        )
+
+    @property
     def initial_centroid_seed(self) -> int:
         """The seed the initial-centroid shuffle actually uses."""
         return self.seed if self.centroid_seed is None else self.centroid_seed

@@ -37,13 +37,7 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     """
     graph = tf.Graph()
     with graph.as_default():
-        true_centroids, samples = create_samples(
-            params.n_clusters,
-            params.n_samples_per_cluster,
-            params.n_features,
-            params.embiggen_factor,
-            params.seed,
-        )
+        true_centroids, samples = create_samples(*params.create_samples_args)
         initial_centroids = choose_random_centroids(
             samples, params.n_clusters, params.initial_centroid_seed
         )

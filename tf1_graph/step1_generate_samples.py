@@ -17,13 +17,7 @@ def main(plot_path=None):
     """Build, run once, plot. Returns (sample_values, centroid_values)."""
     graph = tf.Graph()  # changed: a private graph, not the process-wide default one
     with graph.as_default():
-        centroids, samples = create_samples(
-            lesson.n_clusters,
-            lesson.n_samples_per_cluster,
-            lesson.n_features,
-            lesson.embiggen_factor,
-            lesson.seed,
-        )
+        centroids, samples = create_samples(*lesson.create_samples_args)
         model = tf.global_variables_initializer()  # noqa: F841 (the lesson's; no variables)
     with tf.Session(graph=graph) as session:
         # changed: one run for both; the lesson ran session.run(samples), then

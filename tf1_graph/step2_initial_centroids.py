@@ -17,13 +17,7 @@ def main(plot_path=None):
     """Build, run once, plot. Returns (sample_values, updated_centroid_value)."""
     graph = tf.Graph()  # changed: a private graph, not the process-wide default one
     with graph.as_default():
-        centroids, samples = create_samples(
-            lesson.n_clusters,
-            lesson.n_samples_per_cluster,
-            lesson.n_features,
-            lesson.embiggen_factor,
-            lesson.seed,
-        )
+        centroids, samples = create_samples(*lesson.create_samples_args)
         initial_centroids = choose_random_centroids(
             samples, lesson.n_clusters, lesson.initial_centroid_seed
         )

@@ -18,13 +18,7 @@ from tf2_eager.functions import (
 
 def main(plot_path=None):
     """Compute, print, plot. Returns (sample_values, updated_centroid_value)."""
-    data_centroids, samples = create_samples(
-        lesson.n_clusters,
-        lesson.n_samples_per_cluster,
-        lesson.n_features,
-        lesson.embiggen_factor,
-        lesson.seed,
-    )
+    data_centroids, samples = create_samples(*lesson.create_samples_args)
     updated_centroids = choose_random_centroids(
         samples, lesson.n_clusters, lesson.initial_centroid_seed
     )

@@ -28,13 +28,7 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     LessonResult
         Samples, true centroids, initial centroids, and labels and centroids per iteration.
     """
-    true_centroids, samples = create_samples(
-        params.n_clusters,
-        params.n_samples_per_cluster,
-        params.n_features,
-        params.embiggen_factor,
-        params.seed,
-    )
+    true_centroids, samples = create_samples(*params.create_samples_args)
     initial_centroids = choose_random_centroids(
         samples, params.n_clusters, params.initial_centroid_seed
     )

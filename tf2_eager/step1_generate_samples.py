@@ -14,13 +14,7 @@ from tf2_eager.functions import create_samples
 
 def main(plot_path=None):
     """Compute, plot. Returns (sample_values, centroid_values)."""
-    centroids, samples = create_samples(
-        lesson.n_clusters,
-        lesson.n_samples_per_cluster,
-        lesson.n_features,
-        lesson.embiggen_factor,
-        lesson.seed,
-    )
+    centroids, samples = create_samples(*lesson.create_samples_args)
     sample_values, centroid_values = samples.numpy(), centroids.numpy()
     save_script_plot(
         __file__, sample_values, centroid_values, lesson.n_samples_per_cluster, plot_path

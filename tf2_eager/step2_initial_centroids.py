@@ -13,13 +13,7 @@ from tf2_eager.functions import choose_random_centroids, create_samples
 
 def main(plot_path=None):
     """Compute, plot. Returns (sample_values, updated_centroid_value)."""
-    centroids, samples = create_samples(
-        lesson.n_clusters,
-        lesson.n_samples_per_cluster,
-        lesson.n_features,
-        lesson.embiggen_factor,
-        lesson.seed,
-    )
+    centroids, samples = create_samples(*lesson.create_samples_args)
     initial_centroids = choose_random_centroids(
         samples, lesson.n_clusters, lesson.initial_centroid_seed
     )
