@@ -68,7 +68,9 @@ def test_compare_fails_when_a_stage_differs(monkeypatch, capsys):
     def nudged_run(implementation, params):
         result = real_run(implementation, params)
         if implementation == "tf2":
-            result.centroids[-1, 0, 0] = np.nextafter(result.centroids[-1, 0, 0], np.float32(np.inf))
+            result.centroids[-1, 0, 0] = np.nextafter(
+                result.centroids[-1, 0, 0], np.float32(np.inf)
+            )
         return result
 
     monkeypatch.setattr(cli, "_run", nudged_run)
