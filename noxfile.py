@@ -13,6 +13,8 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "tests", "parity"]
 
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+# Oldest supported to newest, every minor release between (Python 3.11 wheels exist for all).
+TENSORFLOW_RELEASES = ["2.16.2", "2.17.1", "2.18.1", "2.19.1", "2.20.0", "2.21.0"]
 
 
 def _install_with_tests(session: nox.Session) -> None:
@@ -41,6 +43,16 @@ def parity(session: nox.Session) -> None:
     """Compare the two implementations bit for bit and test every TF1/TF2 claim."""
     _install_with_tests(session)
     session.run("pytest", "-m", "parity", *session.posargs, env=QUIET_TF)
+
+
+@nox.session(default=False)
+@nox.parametrize(
+    "release", TENSORFLOW_RELEASES, ids=[r.rsplit(".", 1)[0] for r in TENSORFLOW_RELEASES]
+)
+def tensorflow(session: nox.Session, release: str) -> None:
+    """Run every test, shared and parity, on one pinned TensorFlow release."""
+    session.install(".[test]", f"tensorflow=={release}")
+    session.run("pytest", *session.posargs, env=QUIET_TF)
 
 
 @nox.session(default=False)

@@ -5,6 +5,6 @@ instant and so that ``tf2_eager`` can use it without depending on ``tf1_graph``.
 """
 
 from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams
-from kmeans_tutorial.results import LessonResult
+from kmeans_tutorial.results import EmptyClusterError, LessonResult
 
-__all__ = ["LESSON_DEFAULTS", "LessonParams", "LessonResult"]
+__all__ = ["LESSON_DEFAULTS", "EmptyClusterError", "LessonParams", "LessonResult"]

@@ -4,8 +4,8 @@
     kmeans-tutorial compare --seed 1 --plot compare.png
 
 TensorFlow is imported only once the arguments are parsed, so ``--help`` is instant.
-Bad parameters end with one line on stderr and exit status 2; a compare that finds any
-stage not bit-identical exits with status 1.
+Bad parameters, and a run that leaves a cluster empty, end with one line on stderr and exit
+status 2; a compare that finds any stage not bit-identical exits with status 1.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams
 
 IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
+# Bad parameters and runs the lesson cannot finish (an empty cluster): one line, status 2.
+USER_ERRORS = (TypeError, ValueError)
 DEFAULT_PLOT = "kmeans.png"
 
 
@@ -129,14 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         params = _params_from(args)
-    except (TypeError, ValueError) as error:
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
-    if args.verbose:
-        return _execute(args, params)
-    from kmeans_tutorial.quiet import tensorflow_quieted
+        if args.verbose:
+            return _execute(args, params)
+        from kmeans_tutorial.quiet import tensorflow_quieted
 
-    with tensorflow_quieted():
-        return _execute(args, params)
+        with tensorflow_quieted(expected=USER_ERRORS):
+            return _execute(args, params)
+    except USER_ERRORS as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
 
 
 if __name__ == "__main__":

@@ -7,18 +7,8 @@ CLI builds one from its flags. Errors name the offending value, before TensorFlo
 from __future__ import annotations
 
 import dataclasses
-import numbers
 
-# numpy's legacy seeding (np.random.seed, as the lesson uses) accepts 0 <= seed < 2**32.
-MAX_SEED = 2**32 - 1
-
-
-def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}.")
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name}={value!r} should be {bound}.")
+from kmeans_tutorial.validation import check_create_samples_args, check_int, check_seed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,21 +42,10 @@ class LessonParams:
     n_iterations: int = 10
 
     def __post_init__(self) -> None:
-        _check_int("n_clusters", self.n_clusters, 1)
-        _check_int("n_samples_per_cluster", self.n_samples_per_cluster, 1)
-        _check_int("n_features", self.n_features, 1)
-        _check_int("seed", self.seed, 0, MAX_SEED)
-        if self.centroid_seed is not None:
-            _check_int("centroid_seed", self.centroid_seed, 0, MAX_SEED)
-        _check_int("n_iterations", self.n_iterations, 0)
-        factor = self.embiggen_factor
-        if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
-            raise TypeError(
-                f"embiggen_factor must be a real number, got {factor!r} "
-                f"of type {type(factor).__name__}."
-            )
-        if not 0 <= factor < float("inf"):
-            raise ValueError(f"embiggen_factor={factor!r} should be finite and >= 0.")
+        check_create_samples_args(*self.create_samples_args)
+        check_seed("seed", self.seed)
+        check_seed("centroid_seed", self.centroid_seed, allow_none=True)
+        check_int("n_iterations", self.n_iterations, 0)
 
     @property
     def n_samples(self) -> int:
@@ -91,3 +70,12 @@ class LessonParams:
 
 
 LESSON_DEFAULTS = LessonParams()
+
+
+def check_params(params: object) -> LessonParams:
+    """``params`` itself, if it is a ``LessonParams``; a TypeError naming it otherwise."""
+    if not isinstance(params, LessonParams):
+        raise TypeError(
+            f"params must be a LessonParams, got {params!r} of type {type(params).__name__}."
+        )
+    return params

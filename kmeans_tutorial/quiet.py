@@ -17,8 +17,14 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def tensorflow_quieted() -> Iterator[None]:
-    """Run the body with fd 2 captured and TF's Python logger at ERROR; replay on failure."""
+def tensorflow_quieted(
+    expected: tuple[type[BaseException], ...] = (),
+) -> Iterator[None]:
+    """Run the body with fd 2 captured and TF's Python logger at ERROR.
+
+    If the body raises, what was captured is written to stderr first, unless the exception
+    is one of ``expected`` (errors the caller reports itself, such as bad input).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     sys.stderr.flush()
@@ -27,6 +33,8 @@ def tensorflow_quieted() -> Iterator[None]:
         os.dup2(captured.fileno(), 2)
         try:
             yield
+        except expected:
+            raise
         except BaseException:
             sys.stderr.flush()
             os.dup2(saved_fd, 2)

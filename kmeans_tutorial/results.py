@@ -10,6 +10,27 @@ import numpy as np
 from kmeans_tutorial.params import LessonParams
 
 
+class EmptyClusterError(ValueError):
+    """An iteration left a cluster with no samples: the lesson's update would make it ``nan``.
+
+    Attributes
+    ----------
+    iteration : int
+        The iteration (from 1) whose update found the cluster empty.
+    cluster : int
+        The empty cluster's index (the smallest, if several are empty).
+    result : LessonResult
+        The run up to and including that iteration (its ``nan`` centroid too).
+    """
+
+    def __init__(self, iteration: int, cluster: int, result: LessonResult) -> None:
+        super().__init__(
+            f"iteration {iteration} left cluster {cluster} with no samples; the lesson's "
+            f"update_centroids gives it a nan centroid (try another seed or fewer clusters)."
+        )
+        self.iteration, self.cluster, self.result = iteration, cluster, result
+
+
 @dataclasses.dataclass(frozen=True)
 class LessonResult:
     """Every array the lesson computes, as NumPy.
@@ -60,6 +81,17 @@ class LessonResult:
             centroids=np.asarray(centroids, dtype=np.float32).reshape(-1, n_clusters, n_features),
         )
 
+    def raise_for_empty_cluster(self) -> LessonResult:
+        """Return self, or raise ``EmptyClusterError`` for the first iteration with one."""
+        for index, labels in enumerate(self.labels):
+            cluster = first_empty_cluster(labels, self.params.n_clusters)
+            if cluster is not None:
+                until = dataclasses.replace(
+                    self, labels=self.labels[: index + 1], centroids=self.centroids[: index + 1]
+                )
+                raise EmptyClusterError(index + 1, cluster, until)
+        return self
+
     @property
     def final_centroids(self) -> np.ndarray:
         """Centroids after the last iteration (the initial ones if there was none)."""
@@ -73,6 +105,16 @@ class LessonResult:
         for i, (labels, centroids) in enumerate(zip(self.labels, self.centroids, strict=True)):
             yield f"labels, iteration {i + 1}", labels
             yield f"centroids, iteration {i + 1}", centroids
+
+
+def first_empty_cluster(labels, n_clusters: int) -> int | None:
+    """The smallest cluster index no label points to, or ``None``.
+
+    ``labels`` : array-like of shape (n_samples,), integers in ``[0, n_clusters)``.
+    """
+    counts = np.bincount(np.asarray(labels), minlength=n_clusters)
+    empty = np.flatnonzero(counts == 0)
+    return int(empty[0]) if empty.size else None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -49,3 +49,26 @@ def tf2():
 def run_lesson(impl):
     """The runner of the package under test."""
     return impl.run_lesson
+
+
+@pytest.fixture
+def evaluate(impl):
+    """Call one of ``impl``'s lesson functions and return NumPy values.
+
+    ``tf1_graph``'s functions build ops, run here in a private graph and ``Session``;
+    ``tf2_eager``'s compute eager tensors.
+    """
+
+    def call(function_name, *args):
+        import tensorflow as tf
+
+        function = getattr(impl, function_name)
+        if impl.__name__ == "tf2_eager":
+            return function(*args).numpy()
+        graph = tf.Graph()
+        with graph.as_default():
+            fetch = function(*args)
+        with tf.compat.v1.Session(graph=graph) as session:
+            return session.run(fetch)
+
+    return call

@@ -1,19 +1,32 @@
 """What each package computes, checked on its own: goldens, shapes, the lesson's structure."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from kmeans_tutorial import LESSON_DEFAULTS, LessonParams
 
-GOLDENS = json.loads((Path(__file__).parent / "goldens.json").read_text())["lesson_defaults"]
+import goldens
+
+GOLDENS = goldens.load()
 
 
 def test_lesson_defaults_reproduce_the_golden_centroids(run_lesson):
     golden = np.array(GOLDENS["final_centroids"], dtype=np.float32)
     np.testing.assert_array_equal(run_lesson().final_centroids, golden)
+
+
+def test_every_stage_reproduces_the_goldens(run_lesson):
+    """Bit for bit, stage by stage; a drifting release is named with its first drifted stage."""
+    drifted = [
+        stage
+        for stage, array in run_lesson().stages()
+        if goldens.digest(array) != GOLDENS["stages"][stage]
+    ]
+    assert not drifted, (
+        f"TensorFlow {tf.__version__} does not reproduce the goldens recorded on "
+        f"{GOLDENS['tensorflow']}: first drifted stage {drifted[0]!r} ({len(drifted)} in all)"
+    )
 
 
 def test_lesson_defaults_are_the_lessons():

@@ -3,15 +3,15 @@
 Both packages compute in float32; the oracles in float64. They must agree to 1e-5.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from kmeans_tutorial import LESSON_DEFAULTS, LessonParams
 
-GOLDENS = json.loads((Path(__file__).parent / "goldens.json").read_text())["lesson_defaults"]
+import goldens
+import oracle
+
+GOLDENS = goldens.load()
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 
 CASES = {
@@ -23,24 +23,10 @@ CASES = {
 }
 
 
-def numpy_lloyd(samples, initial_centroids, n_iterations):
-    """Plain float64 Lloyd: per iteration, the labels used and the centroids produced."""
-    x = samples.astype(np.float64)
-    centroids = initial_centroids.astype(np.float64)
-    labels_per_iteration, centroids_per_iteration = [], []
-    for _ in range(n_iterations):
-        distances = ((x[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-        labels = distances.argmin(axis=1)
-        centroids = np.stack([x[labels == j].mean(axis=0) for j in range(len(centroids))])
-        labels_per_iteration.append(labels)
-        centroids_per_iteration.append(centroids)
-    return np.array(labels_per_iteration), np.array(centroids_per_iteration)
-
-
 @pytest.mark.parametrize("params", CASES.values(), ids=CASES.keys())
 def test_numpy_lloyd_agrees_at_every_iteration(run_lesson, params):
     result = run_lesson(params)
-    labels, centroids = numpy_lloyd(result.samples, result.initial_centroids, params.n_iterations)
+    labels, centroids = oracle.lloyd(result.samples, result.initial_centroids, params.n_iterations)
     np.testing.assert_array_equal(result.labels, labels)
     np.testing.assert_allclose(result.centroids, centroids, **TOLERANCE)
 

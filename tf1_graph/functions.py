@@ -5,12 +5,14 @@ Call them inside ``with graph.as_default():`` (``tf1_graph.runner`` does). Twin:
 ``tf2_eager/functions.py``, same names, same order, same signatures.
 
 Lines restored from the shared README are marked ``# restored``; lines we had to change are
-marked ``# changed`` with the reason.
+marked ``# changed`` with the reason; the input checks we added (shared with ``tf2_eager``,
+so that bad input fails alike in both, before any op is built) are marked ``# added``.
 """
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from kmeans_tutorial import validation
 from kmeans_tutorial.plotting import plot_clusters
 
 __all__ = [
@@ -34,6 +36,9 @@ def create_samples(n_clusters, n_samples_per_cluster, n_features, embiggen_facto
     centroids : Tensor of shape (n_clusters, n_features), float64
     samples : Tensor of shape (n_clusters * n_samples_per_cluster, n_features), float32
     """
+    validation.check_create_samples_args(
+        n_clusters, n_samples_per_cluster, n_features, embiggen_factor, seed
+    )  # added: both packages check their input alike
     np.random.seed(seed)  # restored
     slices = []
     centroids = []
@@ -75,6 +80,7 @@ def choose_random_centroids(samples, n_clusters, seed=None):
     -------
     Tensor of shape (n_clusters, n_features)
     """
+    validation.check_choose_random_centroids_args(samples, n_clusters, seed)  # added
     # Step 0: Initialisation: Select `n_clusters` number of random points
     n_samples = tf.shape(samples)[0]
     random_indices = tf.random_shuffle(tf.range(0, n_samples), seed=seed)  # changed: exercise 1
@@ -95,6 +101,7 @@ def assign_to_nearest(samples, centroids):
     -------
     Tensor of shape (n_samples,), int64
     """
+    validation.check_assign_to_nearest_args(samples, centroids)  # added
     # Finds the nearest centroid for each sample
 
     # START from
@@ -116,6 +123,7 @@ def update_centroids(samples, nearest_indices, n_clusters):
     -------
     Tensor of shape (n_clusters, n_features)
     """
+    validation.check_update_centroids_args(samples, nearest_indices, n_clusters)  # added
     # Updates the centroid to be the mean of all samples associated with it.
     nearest_indices = tf.to_int32(nearest_indices)
     partitions = tf.dynamic_partition(samples, nearest_indices, n_clusters)

@@ -12,7 +12,7 @@ to graph mode.
 
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams
+from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams, check_params
 from kmeans_tutorial.results import LessonResult
 from tf1_graph.functions import (
     assign_to_nearest,
@@ -34,7 +34,14 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     -------
     LessonResult
         Samples, true centroids, initial centroids, and labels and centroids per iteration.
+
+    Raises
+    ------
+    EmptyClusterError
+        If an iteration leaves a cluster with no samples (the lesson's update would carry
+        a ``nan`` centroid forward); it says which iteration and cluster, and holds the run.
     """
+    params = check_params(params)
     graph = tf.Graph()
     with graph.as_default():
         true_centroids, samples = create_samples(*params.create_samples_args)
@@ -59,4 +66,4 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
                 "centroids": centroids,
             }
         )
-    return LessonResult.from_iterations(params, **fetched)
+    return LessonResult.from_iterations(params, **fetched).raise_for_empty_cluster()

@@ -6,11 +6,14 @@ each marked ``# TF2:`` in the code:
 
 - the TF1 name is gone from TF2 (``tf.to_int32`` -> ``tf.cast``);
 - the seeded random ops, which TF2 would otherwise not reproduce: see ``tf2_eager.tf1_random``.
+
+The input checks marked ``# added`` are the same calls as in the twin.
 """
 
 import numpy as np
 import tensorflow as tf
 
+from kmeans_tutorial import validation
 from kmeans_tutorial.plotting import plot_clusters
 from tf2_eager import tf1_random
 
@@ -35,6 +38,9 @@ def create_samples(n_clusters, n_samples_per_cluster, n_features, embiggen_facto
     centroids : Tensor of shape (n_clusters, n_features), float64
     samples : Tensor of shape (n_clusters * n_samples_per_cluster, n_features), float32
     """
+    validation.check_create_samples_args(
+        n_clusters, n_samples_per_cluster, n_features, embiggen_factor, seed
+    )  # added: both packages check their input alike
     rng = np.random.RandomState(seed)  # TF2: TF1 reseeds numpy's global generator here
     slices = []
     centroids = []
@@ -74,6 +80,7 @@ def choose_random_centroids(samples, n_clusters, seed=None):
     -------
     Tensor of shape (n_clusters, n_features)
     """
+    validation.check_choose_random_centroids_args(samples, n_clusters, seed)  # added
     # Step 0: Initialisation: Select `n_clusters` number of random points
     n_samples = tf.shape(samples)[0]
     random_indices = tf1_random.random_shuffle(tf.range(0, n_samples), seed=seed)  # TF2
@@ -94,6 +101,7 @@ def assign_to_nearest(samples, centroids):
     -------
     Tensor of shape (n_samples,), int64
     """
+    validation.check_assign_to_nearest_args(samples, centroids)  # added
     # Finds the nearest centroid for each sample
 
     # START from
@@ -115,6 +123,7 @@ def update_centroids(samples, nearest_indices, n_clusters):
     -------
     Tensor of shape (n_clusters, n_features)
     """
+    validation.check_update_centroids_args(samples, nearest_indices, n_clusters)  # added
     # Updates the centroid to be the mean of all samples associated with it.
     nearest_indices = tf.cast(nearest_indices, tf.int32)  # TF2: tf.to_int32 is gone
     partitions = tf.dynamic_partition(samples, nearest_indices, n_clusters)

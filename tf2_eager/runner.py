@@ -5,8 +5,8 @@ Twin: ``tf1_graph/runner.py``. TF1 built one graph and fetched everything with o
 plain Python loop over eager calls. There is no ``Session`` and no graph to own.
 """
 
-from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams
-from kmeans_tutorial.results import LessonResult
+from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams, check_params
+from kmeans_tutorial.results import LessonResult, first_empty_cluster
 from tf2_eager.functions import (
     assign_to_nearest,
     choose_random_centroids,
@@ -27,7 +27,14 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     -------
     LessonResult
         Samples, true centroids, initial centroids, and labels and centroids per iteration.
+
+    Raises
+    ------
+    EmptyClusterError
+        If an iteration leaves a cluster with no samples (the lesson's update would carry
+        a ``nan`` centroid forward); it says which iteration and cluster, and holds the run.
     """
+    params = check_params(params)
     true_centroids, samples = create_samples(*params.create_samples_args)
     initial_centroids = choose_random_centroids(
         samples, params.n_clusters, params.initial_centroid_seed
@@ -39,6 +46,10 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
         current = update_centroids(samples, nearest_indices, params.n_clusters)
         labels.append(nearest_indices)
         centroids.append(current)
+        # TF2: values exist as we go, so stop at the first nan centroid (TF1's graph runs all
+        # iterations; both then report the same first empty cluster, below).
+        if first_empty_cluster(nearest_indices, params.n_clusters) is not None:
+            break
 
     return LessonResult.from_iterations(
         params,
@@ -47,4 +58,4 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
         initial_centroids=initial_centroids,
         labels=labels,
         centroids=centroids,
-    )
+    ).raise_for_empty_cluster()
