@@ -5,6 +5,9 @@ between runs (``reuse_venv``) and built with uv when it is there, which links Te
 from uv's cache instead of unpacking ~570 MB again for every session.
 """
 
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2024.3.2"
@@ -53,6 +56,26 @@ def tensorflow(session: nox.Session, release: str) -> None:
     """Run every test, shared and parity, on one pinned TensorFlow release."""
     session.install(".[test]", f"tensorflow=={release}")
     session.run("pytest", *session.posargs, env=QUIET_TF)
+
+
+@nox.session(default=False)
+def upgrade(session: nox.Session) -> None:
+    """Run tf_upgrade_v2 on a copy of tf1_graph, show its report, run the upgraded exercise 2."""
+    session.install(".")
+    work = Path(session.create_tmp()).resolve() / "upgrade"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree("tf1_graph", work / "original" / "tf1_graph")
+    session.run(
+        "tf_upgrade_v2",
+        "--intree", str(work / "original"),
+        "--outtree", str(work / "upgraded"),
+        "--reportfile", str(work / "report.txt"),
+        silent=True,
+    )  # fmt: skip
+    session.log((work / "report.txt").read_text())
+    session.chdir(work)  # so that `tf1_graph` below is the upgraded copy, not the original
+    env = {**QUIET_TF, "PYTHONPATH": str(work / "upgraded")}
+    session.run("python", "-m", "tf1_graph.exercise2_iterate", "upgraded.png", env=env)
 
 
 @nox.session(default=False)

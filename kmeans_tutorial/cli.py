@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="run both implementations and compare every stage bit for bit"
     )
+    compare.add_argument(
+        "--naive",
+        action="store_true",
+        help="also run the line-by-line eager port (tf2_eager.naive_port) and show where "
+        "it diverges",
+    )
     _add_lesson_flags(compare)
     return parser
 
@@ -97,13 +103,16 @@ def _params_from(args: argparse.Namespace) -> LessonParams:
     return LessonParams(**{name: getattr(args, name) for name in names})
 
 
+NAIVE = "naive eager port"
+
+
 def _run(implementation: str, params: LessonParams):
-    module = importlib.import_module(IMPLEMENTATIONS[implementation])
-    return module.run_lesson(params)
+    name = "tf2_eager.naive_port" if implementation == NAIVE else IMPLEMENTATIONS[implementation]
+    return importlib.import_module(name).run_lesson(params)
 
 
 def _execute(args: argparse.Namespace, params: LessonParams) -> int:
-    from kmeans_tutorial.report import format_centroids, format_parity_table
+    from kmeans_tutorial.report import format_centroids, format_divergence, format_parity_table
     from kmeans_tutorial.results import compare_results
 
     impls = [args.impl] if args.command == "run" else list(IMPLEMENTATIONS)
@@ -115,6 +124,9 @@ def _execute(args: argparse.Namespace, params: LessonParams) -> int:
         rows = compare_results(*results.values())
         print(format_parity_table(rows))
         status = 0 if all(row.bit_identical for row in rows) else 1
+        if args.naive:
+            naive = results[NAIVE] = _run(NAIVE, params)
+            print(f"\n{format_divergence(NAIVE, compare_results(results['tf1_graph'], naive))}")
     if not args.no_plot:
         if params.n_features < 2:
             print("no plot: the lesson's plot needs n_features >= 2")

@@ -26,3 +26,15 @@ def format_parity_table(rows: list[StageDifference]) -> str:
     identical = sum(row.bit_identical for row in rows)
     lines.append(f"{identical} of {len(rows)} stages bit-identical")
     return "\n".join(lines)
+
+
+def format_divergence(title: str, rows: list[StageDifference]) -> str:
+    """Where a run first differs from the reference, or that it never does."""
+    differing = [row for row in rows if not row.bit_identical]
+    if not differing:
+        return f"{title}: bit-identical to tf1_graph at every stage"
+    first = differing[0]
+    return (
+        f"{title}: first differs from tf1_graph at {first.stage!r} "
+        f"(max |Δ| {first.max_abs_difference:.3g}); {len(differing)} of {len(rows)} stages differ"
+    )

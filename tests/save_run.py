@@ -2,7 +2,8 @@
 
     python tests/save_run.py tf1|tf2 INTRA_OP_THREADS INTER_OP_THREADS OUT.npz
 
-Used by ``test_processes.py``: each run gets a fresh process and its own TF thread pools.
+Used by ``test_processes.py`` (each run gets a fresh process and its own TF thread pools)
+and ``test_upgrade_tool.py`` (with the upgraded copy of ``tf1_graph`` first on the path).
 """
 
 import sys
@@ -14,6 +15,7 @@ IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
 
 
 def main(impl: str, intra: str, inter: str, out: str) -> None:
+    """Thread counts of 0 leave TensorFlow's defaults."""
     tf.config.threading.set_intra_op_parallelism_threads(int(intra))
     tf.config.threading.set_inter_op_parallelism_threads(int(inter))
     module = __import__(IMPLEMENTATIONS[impl])

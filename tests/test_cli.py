@@ -95,3 +95,16 @@ def test_the_main_job_end_to_end(tmp_path):
     assert "23 of 23 stages bit-identical" in done.stdout
     assert done.stderr == ""  # TensorFlow's start-up notices stay out of the way
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parity
+def test_compare_naive_names_the_first_divergent_stage_and_draws_three_panels(capsys, tmp_path):
+    plot = tmp_path / "trap.png"
+    argv = ["compare", "--naive", "--iterations", "2", "--plot", str(plot)]
+    assert cli.main(argv) == 0  # tf1 and tf2 still agree; the naive port is only shown
+    out = capsys.readouterr().out
+    assert "naive eager port: first differs from tf1_graph at 'samples'" in out
+    from matplotlib.image import imread
+
+    height, width, _ = imread(plot).shape
+    assert width > 2.5 * height  # three square-ish panels side by side

@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from kmeans_tutorial import LESSON_DEFAULTS, LessonParams
-
-import naive_port as naive
+from kmeans_tutorial.results import compare_results
+from tf2_eager import naive_port
 
 v1 = tf.compat.v1
 SEED = LESSON_DEFAULTS.seed
@@ -127,13 +127,55 @@ def test_each_session_run_re_executes_the_random_ops(tf1):
 
 def test_the_naive_eager_port_diverges_at_the_samples(tf1):
     reference = tf1.run_lesson()
+    naive = naive_port.run_lesson()
+    rows = compare_results(reference, naive)
+    first_divergent = next(row.stage for row in rows if not row.bit_identical)
+    assert first_divergent == "samples"
     n = LESSON_DEFAULTS.n_samples_per_cluster
-    _, naive_samples = naive.create_samples(3, n, 2, 70, SEED)
-    naive_samples = naive_samples.numpy()
-    # The first cluster's op is the first use of its seed: it matches...
-    np.testing.assert_array_equal(naive_samples[:n], reference.samples[:n])
+    # The first cluster's op is the first use of its seed in a fresh process: it matches...
+    np.testing.assert_array_equal(naive.samples[:n], reference.samples[:n])
     # ...the second call continues the cached kernel's stream instead of restarting it.
-    assert not np.array_equal(naive_samples[n : 2 * n], reference.samples[n : 2 * n])
+    assert not np.array_equal(naive.samples[n : 2 * n], reference.samples[n : 2 * n])
+
+
+def test_the_naive_eager_port_depends_on_what_ran_before():
+    first = naive_port.run_lesson(LessonParams(n_iterations=1))
+    second = naive_port.run_lesson(LessonParams(n_iterations=1))
+    assert not np.array_equal(first.samples, second.samples)
+
+
+def test_a_tf_function_behaves_like_a_graph():
+    """Inside tf.function each op has its own kernel, whose state lives on across calls."""
+    first_run, second_run = [], []
+    graph = tf.Graph()
+    with graph.as_default():
+        ops = [v1.random_normal(SHAPE, seed=SEED), v1.random_normal(SHAPE, seed=SEED)]
+    with v1.Session(graph=graph) as session:
+        first_run, second_run = session.run(ops), session.run(ops)
+
+    @tf.function
+    def draw_twice():
+        return tf.random.normal(SHAPE, seed=SEED), tf.random.normal(SHAPE, seed=SEED)
+
+    first_call, second_call = draw_twice(), draw_twice()
+    np.testing.assert_array_equal(first_call, first_run)  # two ops, the same values
+    np.testing.assert_array_equal(second_call, second_run)  # like a second session.run
+    assert not np.array_equal(second_call[0], first_call[0])
+
+
+def test_a_tf_function_of_the_port_gives_the_same_values_every_call():
+    from tf2_eager import tf1_random
+
+    draw = tf.function(lambda: tf1_random.random_normal(SHAPE, seed=SEED))
+    graph_value = run_graph(lambda: v1.random_normal(SHAPE, seed=SEED))
+    for _ in range(2):
+        np.testing.assert_array_equal(draw(), graph_value)
+
+
+def test_public_stateless_shuffle_is_not_the_stateful_shuffle():
+    shuffled = run_graph(lambda: v1.random_shuffle(tf.range(1500), seed=SEED))
+    stateless = tf.random.experimental.stateless_shuffle(tf.range(1500), seed=[87654321, SEED])
+    assert not np.array_equal(stateless, shuffled)
 
 
 def test_update_gives_nan_for_an_empty_cluster(impl):
