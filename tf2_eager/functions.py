@@ -52,7 +52,7 @@ def create_samples(n_clusters, n_samples_per_cluster, n_features, embiggen_facto
             stddev=5.0,
             dtype=tf.float32,
             seed=seed,
-            name=f"cluster_{i}",
+            name="cluster_{}".format(i),  # noqa: UP032 (the lesson's line)
         )
         current_centroid = (rng.random_sample((1, n_features)) * embiggen_factor) - (
             embiggen_factor / 2
