@@ -11,9 +11,11 @@ from tf1_graph.functions import (
     plot_clusters,
     update_centroids,
 )
+from tf1_graph.kmeans import KMeans
 from tf1_graph.runner import run_lesson
 
 __all__ = [
+    "KMeans",
     "assign_to_nearest",
     "choose_random_centroids",
     "create_samples",

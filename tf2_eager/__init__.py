@@ -11,9 +11,11 @@ from tf2_eager.functions import (
     plot_clusters,
     update_centroids,
 )
+from tf2_eager.kmeans import KMeans
 from tf2_eager.runner import run_lesson
 
 __all__ = [
+    "KMeans",
     "assign_to_nearest",
     "choose_random_centroids",
     "create_samples",

@@ -1,0 +1,314 @@
+"""The scikit-learn-style ``KMeans`` interface, shared by both packages.
+
+``BaseKMeans`` does everything that is not TensorFlow: parameters, input validation,
+``n_init`` restarts and their seeds, picking the best run, warnings, and the fitted
+attributes. A package subclasses it with a *core*, which builds and runs the TensorFlow
+computation and trusts its input (scikit-learn's own split between ``KMeans`` and
+``_kmeans_single_lloyd``):
+
+- ``tf1_graph.KMeans``: one graph per fit, the Lloyd loop a ``tf.while_loop``, run by a
+  ``Session``;
+- ``tf2_eager.KMeans``: the same loop in a ``tf.function``.
+
+Semantics follow scikit-learn's ``KMeans(algorithm="lloyd")``: ``tol`` is relative to the
+mean per-feature variance of ``X``; a run stops early when the labels stop changing (strict
+convergence) or when the summed squared centre shift is at most that tolerance; empty
+clusters are given the points farthest from their centres. ``init="random"`` is the lesson's
+seeded shuffle; ``"k-means++"`` is TensorFlow's ``KmeansPlusPlusInitialization`` op.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+
+from kmeans_tutorial.validation import check_int, check_points
+
+INITS = ("k-means++", "random")
+
+
+class ConvergenceWarning(UserWarning):
+    """The fit found fewer distinct clusters than asked for (scikit-learn warns alike)."""
+
+
+def check_random_state(seed) -> np.random.RandomState:
+    """A ``RandomState`` from ``None``, an integer or a ``RandomState`` (as scikit-learn)."""
+    if seed is None:
+        return np.random.RandomState()
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.RandomState(seed)
+    raise ValueError(f"random_state={seed!r} should be None, an integer >= 0 or a RandomState.")
+
+
+def check_data(X, name: str = "X") -> np.ndarray:
+    """``X`` as a C-ordered float32 or float64 array (other numbers become float64)."""
+    array = np.asarray(X)
+    if array.dtype not in (np.float32, np.float64):
+        if not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
+            check_points(name, array)  # raises the shared, value-naming error
+        array = array.astype(np.float64)
+    check_points(name, array)
+    return np.ascontiguousarray(array)
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
+    """One finite, non-negative weight per sample, not all zero (``None``: all ones)."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    weights = np.asarray(sample_weight, dtype=dtype)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one per sample, got {weights.shape}."
+        )
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite and >= 0, got {weights[bad[0]]} at {bad[0]}."
+        )
+    if not weights.any():
+        raise ValueError("sample_weight must not be all zero.")
+    return np.ascontiguousarray(weights)
+
+
+def tolerance(X: np.ndarray, tol: float) -> float:
+    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance."""
+    return 0.0 if tol == 0 else float(np.mean(np.var(X, axis=0)) * tol)
+
+
+def is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
+    """Whether two labelings are the same partition up to a renaming of the clusters."""
+    mapping = np.full(n_clusters, -1)
+    for a, b in zip(labels1, labels2, strict=True):
+        if mapping[a] == -1:
+            mapping[a] = b
+        elif mapping[a] != b:
+            return False
+    return True
+
+
+class BaseKMeans:
+    """K-means clustering with scikit-learn's interface; subclasses supply the TF core.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters, and of centroids.
+    init : {"k-means++", "random"} or array of shape (n_clusters, n_features)
+        ``"k-means++"``: TensorFlow's k-means++ op (greedy, ``2 + log(k)`` trials a centre).
+        ``"random"``: the lesson's way, ``n_clusters`` samples picked by a seeded shuffle.
+        An array: these initial centres, used as given.
+    n_init : "auto" or int, default="auto"
+        Runs from different initialisations; the one with the lowest inertia is kept.
+        ``"auto"``: 10 for ``"random"``, 1 otherwise.
+    max_iter : int, default=300
+        Lloyd iterations at most, per run.
+    tol : float, default=1e-4
+        Stop when the summed squared centre shift is at most ``tol`` times the mean
+        per-feature variance of ``X``; 0 stops only when the labels stop changing.
+    verbose : int, default=0
+        Print one line per run: its inertia and iterations.
+    random_state : None, int or RandomState
+        Seeds of the initialisations.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : ndarray of shape (n_samples,), int32
+    inertia_ : float
+        Sum of (weighted) squared distances of the samples to their centre.
+    n_iter_ : int
+        Iterations of the kept run.
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- scikit-learn's parameter protocol (so that clone and Pipeline accept it) --
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(name for name in signature.parameters if name != "self")
+
+    def get_params(self, deep=True) -> dict:
+        """The constructor's parameters, by name."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns self."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if not (
+                isinstance(value, str | int | float | type(None))
+                and value == defaults[name].default
+            )
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    # -- what a package supplies --
+
+    def _make_core(self, X: np.ndarray, sample_weight: np.ndarray):
+        """A core bound to (centred) ``X`` and weights: see ``tf2_eager.kmeans``."""
+        raise NotImplementedError
+
+    # -- fitting --
+
+    def _check_params(self, n_samples: int, n_features: int, dtype):
+        check_int("n_clusters", self.n_clusters, 1)
+        if n_samples < self.n_clusters:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        check_int("max_iter", self.max_iter, 1)
+        if (
+            isinstance(self.tol, bool)
+            or not isinstance(self.tol, numbers.Real)
+            or not (0 <= self.tol < float("inf"))
+        ):
+            raise ValueError(f"tol={self.tol!r} should be a finite number >= 0.")
+        if isinstance(self.init, str):
+            if self.init not in INITS:
+                raise ValueError(f"init={self.init!r} should be 'k-means++', 'random' or an array.")
+            init = self.init
+        else:
+            init = check_data(self.init, "init").astype(dtype)
+            if init.shape != (self.n_clusters, n_features):
+                raise ValueError(
+                    f"init must have shape (n_clusters, n_features) = "
+                    f"({self.n_clusters}, {n_features}), got {init.shape}."
+                )
+        if self.n_init == "auto":
+            n_init = 10 if isinstance(init, str) and init == "random" else 1
+        else:
+            check_int("n_init", self.n_init, 1)
+            n_init = self.n_init
+        if not isinstance(init, str) and n_init != 1:
+            warnings.warn(
+                f"Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return init, n_init
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the clustering; returns self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float32 and float64 are kept; other numbers become float64.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        X = check_data(X)
+        n_samples, n_features = X.shape
+        init, n_init = self._check_params(n_samples, n_features, X.dtype)
+        weights = check_sample_weight(sample_weight, n_samples, X.dtype)
+        random_state = check_random_state(self.random_state)
+        # Centre the data, as scikit-learn does, for more accurate distances.
+        X_mean = X.mean(axis=0)
+        centred = X - X_mean
+        core = self._make_core(centred, weights)
+        absolute_tol = tolerance(X, self.tol)
+        best = None
+        for run in range(n_init):
+            if isinstance(init, str):
+                seed = int(random_state.randint(np.iinfo(np.int32).max))
+                centers = core.init_centroids(init, self.n_clusters, seed)
+            else:
+                centers = init - X_mean
+            labels, inertia, centers, n_iter = core.lloyd(centers, self.max_iter, absolute_tol)
+            if self.verbose:
+                print(f"run {run + 1}: inertia {inertia:.6g} after {n_iter} iterations")
+            if best is None or (
+                inertia < best[1] and not is_same_clustering(labels, best[0], self.n_clusters)
+            ):
+                best = labels, inertia, centers, n_iter
+        labels, inertia, centers, n_iter = best
+        distinct = len(np.unique(labels))
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers + X_mean
+        self.labels_ = labels
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        self.n_features_in_ = n_features
+        return self
+
+    # -- using a fitted model --
+
+    def _check_fitted_data(self, X) -> np.ndarray:
+        if not hasattr(self, "cluster_centers_"):
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet: call fit first.")
+        X = check_data(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with "
+                f"n_features_in_={self.n_features_in_}."
+            )
+        return X
+
+    def _labels_inertia(self, X, sample_weight=None):
+        X = self._check_fitted_data(X)
+        weights = check_sample_weight(sample_weight, len(X), X.dtype)
+        core = self._make_core(X, weights)
+        return core.labels_inertia(self.cluster_centers_.astype(X.dtype))
+
+    def predict(self, X, sample_weight=None):
+        """Index of the nearest centre for each sample, shape (n_samples,)."""
+        return self._labels_inertia(X, sample_weight)[0]
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """``fit(X)``, then the labels of ``X``."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def transform(self, X):
+        """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
+        X = self._check_fitted_data(X)
+        core = self._make_core(X, np.ones(len(X), dtype=X.dtype))
+        return core.distances(self.cluster_centers_.astype(X.dtype))
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """``fit(X)``, then ``transform(X)``."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Negative inertia of ``X`` against the fitted centres (higher is better)."""
+        return -float(self._labels_inertia(X, sample_weight)[1])

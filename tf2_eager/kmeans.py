@@ -1,0 +1,66 @@
+"""``KMeans`` for TF2: scikit-learn's interface, the Lloyd loop compiled by ``tf.function``.
+
+Twin: ``tf1_graph/kmeans.py``. The interface, validation and restarts are shared
+(``kmeans_tutorial.estimator``); so are the Lloyd ops (``kmeans_tutorial.lloyd_ops``).
+This module is only the driver: where TF1 builds a graph with placeholders and runs it in a
+``Session``, TF2 passes tensors to ``tf.function``s, traced once per dtype and shape.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from kmeans_tutorial import lloyd_ops
+from kmeans_tutorial.estimator import BaseKMeans
+from tf2_eager import tf1_random
+
+_lloyd = tf.function(lloyd_ops.lloyd, reduce_retracing=True)
+_assign_and_inertia = tf.function(lloyd_ops.assign_and_inertia, reduce_retracing=True)
+_transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
+
+
+class KMeans(BaseKMeans):
+    __doc__ = BaseKMeans.__doc__
+
+    def _make_core(self, X, sample_weight):
+        return _EagerCore(X, sample_weight)
+
+
+class _EagerCore:
+    """Runs the shared Lloyd ops on one data set, eagerly and through ``tf.function``."""
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray):
+        self.X = tf.constant(X)
+        self.sample_weight = tf.constant(sample_weight)
+
+    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
+        """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
+        if init == "random":
+            order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
+            return tf.gather(self.X, order[:n_clusters]).numpy()
+        points = tf.raw_ops.KmeansPlusPlusInitialization(
+            points=tf.cast(self.X, tf.float32),
+            num_to_sample=n_clusters,
+            seed=seed,
+            num_retries_per_sample=-1,
+        )
+        return tf.gather(self.X, lloyd_ops.nearest_rows(self.X, points)).numpy()
+
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+        labels, inertia, centers, n_iter = _lloyd(
+            self.X,
+            self.sample_weight,
+            tf.constant(centers),
+            tf.constant(max_iter),
+            tf.constant(tol, self.X.dtype),
+        )
+        return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
+
+    def labels_inertia(self, centers: np.ndarray):
+        """Nearest-centre labels and their inertia."""
+        labels, inertia = _assign_and_inertia(self.X, self.sample_weight, tf.constant(centers))
+        return labels.numpy(), float(inertia)
+
+    def distances(self, centers: np.ndarray) -> np.ndarray:
+        """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
+        return _transform(self.X, tf.constant(centers)).numpy()
