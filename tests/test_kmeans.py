@@ -1,0 +1,199 @@
+"""``KMeans`` in each package: scikit-learn's interface and results, checked against it.
+
+scikit-learn is an oracle here only; neither package imports it.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+from kmeans_tutorial.estimator import ConvergenceWarning
+
+sklearn_cluster = pytest.importorskip("sklearn.cluster")
+datasets = pytest.importorskip("sklearn.datasets")
+RELATIVE = {"rtol": 1e-5, "atol": 1e-8}
+
+# scikit-learn's KMeans docstring example.
+DOC_X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+
+
+def blobs(seed, n_samples=600, n_features=3, centers=4, dtype=np.float64):
+    X, _ = datasets.make_blobs(
+        n_samples=n_samples, n_features=n_features, centers=centers, random_state=seed
+    )
+    return X.astype(dtype)
+
+
+def sklearn_lloyd(X, init, **params):
+    return sklearn_cluster.KMeans(
+        n_clusters=len(init), init=init, n_init=1, algorithm="lloyd", **params
+    ).fit(X)
+
+
+def assert_same_as_sklearn(ours, theirs):
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, **RELATIVE)
+    np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-5)
+
+
+def test_the_docstring_example(impl):
+    kmeans = impl.KMeans(n_clusters=2, random_state=0, n_init="auto").fit(DOC_X)
+    centers = {tuple(center) for center in kmeans.cluster_centers_}
+    assert centers == {(10.0, 2.0), (1.0, 2.0)}
+    assert len(set(kmeans.labels_[:3])) == 1 and len(set(kmeans.labels_[3:])) == 1
+    near_1_2, near_10_2 = kmeans.predict([[0, 0], [12, 3]])
+    assert kmeans.cluster_centers_[near_1_2].tolist() == [1.0, 2.0]
+    assert kmeans.cluster_centers_[near_10_2].tolist() == [10.0, 2.0]
+
+
+def test_the_docstring_example_from_the_same_start_as_scikit_learn(impl):
+    init = DOC_X[[0, 4]].astype(np.float64)
+    assert_same_as_sklearn(
+        impl.KMeans(2, init=init, n_init=1).fit(DOC_X), sklearn_lloyd(DOC_X, init)
+    )
+
+
+def test_weighted_hand_computed_case(impl):
+    """Weights 3, 1, 1, 3: centres (0.125, 0) and (0.875, 1), inertia 0.375, 2 iterations."""
+    X = np.array([[0, 0], [0.5, 0], [0.5, 1], [1, 1]])
+    init = np.array([[0.0, 0.0], [1.0, 1.0]])
+    kmeans = impl.KMeans(2, init=init, n_init=1).fit(X, sample_weight=[3, 1, 1, 3])
+    np.testing.assert_array_equal(kmeans.labels_, [0, 0, 1, 1])
+    np.testing.assert_allclose(kmeans.cluster_centers_, [[0.125, 0], [0.875, 1]])
+    np.testing.assert_allclose(kmeans.inertia_, 0.375)
+    assert kmeans.n_iter_ == 2
+
+
+def test_an_empty_cluster_is_relocated_not_nan(impl):
+    """The far centre (3, 3) gets no sample at first; it takes the farthest point instead."""
+    X = np.array([[0, 0], [0.5, 0], [0.5, 1], [1, 1]])
+    init = np.array([[0.5, 0.5], [3.0, 3.0]])
+    kmeans = impl.KMeans(2, init=init, n_init=1).fit(X)
+    assert not np.isnan(kmeans.cluster_centers_).any()
+    assert {tuple(c) for c in kmeans.cluster_centers_} == {(0.25, 0.0), (0.75, 1.0)}
+    np.testing.assert_allclose(kmeans.inertia_, 0.25)
+    assert kmeans.n_iter_ == 3
+    # All four points are equally far from (0.5, 0.5): which one moves is a tie, broken
+    # by index here and by argpartition in scikit-learn, so compare what does not depend on it.
+    theirs = sklearn_lloyd(X, init)
+    assert (kmeans.n_iter_, kmeans.inertia_) == (theirs.n_iter_, theirs.inertia_)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_make_blobs_from_the_same_start(impl, dtype, seed, tol):
+    X = blobs(seed, dtype=dtype)
+    init = X[np.random.RandomState(seed).choice(len(X), 4, replace=False)]
+    ours = impl.KMeans(4, init=init, n_init=1, tol=tol).fit(X)
+    assert ours.cluster_centers_.dtype == dtype
+    assert_same_as_sklearn(ours, sklearn_lloyd(X, init, tol=tol))
+
+
+def test_k_means_plus_plus_is_within_one_percent_of_scikit_learn(impl):
+    X = blobs(3, n_samples=1500, centers=6, n_features=2)
+    ours = impl.KMeans(6, init="k-means++", n_init=5, random_state=0).fit(X)
+    theirs = sklearn_cluster.KMeans(6, init="k-means++", n_init=5, random_state=0).fit(X)
+    assert ours.inertia_ <= 1.01 * theirs.inertia_
+
+
+def test_random_init_picks_distinct_samples(impl):
+    X = blobs(4)
+    kmeans = impl.KMeans(4, init="random", max_iter=1, n_init=1, random_state=5).fit(X)
+    assert kmeans.n_iter_ == 1 and kmeans.cluster_centers_.shape == (4, 3)
+
+
+def test_methods_agree_with_each_other(impl):
+    X = blobs(5)
+    kmeans = impl.KMeans(4, random_state=0).fit(X)
+    np.testing.assert_array_equal(kmeans.predict(X), kmeans.labels_)
+    distances = kmeans.transform(X)
+    assert distances.shape == (len(X), 4)
+    np.testing.assert_array_equal(distances.argmin(axis=1), kmeans.labels_)
+    np.testing.assert_allclose(kmeans.score(X), -kmeans.inertia_, rtol=1e-12)
+    np.testing.assert_array_equal(impl.KMeans(4, random_state=0).fit_predict(X), kmeans.labels_)
+    np.testing.assert_array_equal(impl.KMeans(4, random_state=0).fit_transform(X), distances)
+    assert kmeans.n_features_in_ == 3
+    assert impl.KMeans(4).fit(X) is not None
+
+
+def test_integer_input_becomes_float64(impl):
+    kmeans = impl.KMeans(2, random_state=0).fit(DOC_X)
+    assert kmeans.cluster_centers_.dtype == np.float64
+
+
+def test_clone_pipeline_and_pickle(impl):
+    base = pytest.importorskip("sklearn.base")
+    pipeline = pytest.importorskip("sklearn.pipeline")
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    X = blobs(6)
+    kmeans = impl.KMeans(4, random_state=0, tol=1e-3)
+    cloned = base.clone(kmeans)
+    assert cloned.get_params() == kmeans.get_params() and cloned is not kmeans
+    model = pipeline.make_pipeline(preprocessing.StandardScaler(), impl.KMeans(4, random_state=0))
+    labels = model.fit_predict(X)
+    np.testing.assert_array_equal(model.predict(X), labels)
+    fitted = kmeans.fit(X)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.labels_)
+    np.testing.assert_array_equal(restored.cluster_centers_, fitted.cluster_centers_)
+
+
+def test_set_params_and_repr(impl):
+    kmeans = impl.KMeans().set_params(n_clusters=3, tol=0.0)
+    assert kmeans.get_params()["n_clusters"] == 3
+    assert repr(kmeans) == "KMeans(n_clusters=3, tol=0.0)"
+    with pytest.raises(ValueError, match="invalid parameter 'k'"):
+        kmeans.set_params(k=3)
+
+
+def test_fewer_distinct_points_than_clusters_warns(impl):
+    X = np.array([[0.0, 0.0]] * 5 + [[1.0, 1.0]] * 5)
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(2\) found smaller"):
+        impl.KMeans(3, random_state=0).fit(X)
+
+
+def test_an_explicit_init_runs_once_and_warns(impl):
+    X = blobs(7)
+    with pytest.warns(RuntimeWarning, match="performing only one init"):
+        impl.KMeans(4, init=X[:4], n_init=3).fit(X)
+
+
+BAD = {
+    "k>n": ({"n_clusters": 7}, DOC_X, ValueError, "n_samples=6 should be >= n_clusters=7"),
+    "nan": ({}, [[0.0, np.nan]] * 9, ValueError, "X must be finite, got nan at row 0, column 1"),
+    "strings": ({}, [["a", "b"]] * 9, TypeError, "X must hold floating-point numbers"),
+    "rank-1": ({}, [1.0, 2.0, 3.0], ValueError, "X must be 2-D"),
+    "init-shape": ({"n_clusters": 2, "init": [[0.0, 0.0]]}, DOC_X, ValueError, "got (1, 2)"),
+    "init-name": ({"init": "kmeans++"}, DOC_X, ValueError, "init='kmeans++'"),
+    "tol": ({"tol": -1.0}, DOC_X, ValueError, "tol=-1.0"),
+    "n_init": ({"n_init": 0}, DOC_X, ValueError, "n_init=0"),
+    "max_iter": ({"max_iter": 0}, DOC_X, ValueError, "max_iter=0"),
+    "random_state": ({"random_state": -1}, DOC_X, ValueError, "random_state=-1"),
+}
+
+
+@pytest.mark.parametrize(("params", "X", "error", "words"), BAD.values(), ids=BAD.keys())
+def test_bad_input_is_refused_with_the_value_named(impl, params, X, error, words):
+    with pytest.raises(error) as info:
+        impl.KMeans(**{"n_clusters": 2, **params}).fit(X)
+    assert words in str(info.value)
+
+
+def test_bad_sample_weight_and_unfitted_use(impl):
+    with pytest.raises(ValueError, match=r"sample_weight must be finite and >= 0, got -1.0 at 2"):
+        impl.KMeans(2).fit(DOC_X, sample_weight=[1, 1, -1, 1, 1, 1])
+    with pytest.raises(AttributeError, match="not fitted yet"):
+        impl.KMeans(2).predict(DOC_X)
+    fitted = impl.KMeans(2, random_state=0).fit(DOC_X)
+    with pytest.raises(ValueError, match="X has 3 features, but KMeans was fitted with"):
+        fitted.predict(np.zeros((2, 3)))
+
+
+def test_no_warning_on_a_clean_fit(impl):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        impl.KMeans(4, random_state=0).fit(blobs(8))

@@ -1,0 +1,58 @@
+"""Both packages' ``KMeans`` agree bit for bit: centres, labels, inertia, n_iter_, and after."""
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.parity
+
+datasets = pytest.importorskip("sklearn.datasets")
+
+
+def blobs(seed, dtype):
+    X, _ = datasets.make_blobs(n_samples=400, n_features=3, centers=5, random_state=seed)
+    return X.astype(dtype)
+
+
+DATA = {
+    "blobs0-f64": blobs(0, np.float64),
+    "blobs1-f32": blobs(1, np.float32),
+    # Many repeated points: empty clusters appear and are relocated.
+    "duplicates-f64": np.repeat(blobs(2, np.float64)[:12], 10, axis=0),
+}
+OPTIONS = {
+    "defaults": {},
+    "n_init3-tol0": {"n_init": 3, "tol": 0.0},
+    "weights": {"sample_weight": "random"},
+    "max_iter2": {"max_iter": 2, "tol": 0.0},
+}
+INITS = ["random", "k-means++", "array"]
+
+
+@pytest.mark.parametrize("options", OPTIONS.values(), ids=OPTIONS.keys())
+@pytest.mark.parametrize("init", INITS)
+@pytest.mark.parametrize("data", DATA.values(), ids=DATA.keys())
+def test_fits_are_bit_identical(tf1, tf2, data, init, options):
+    options = dict(options)
+    weights = options.pop("sample_weight", None)
+    if weights == "random":
+        weights = np.random.RandomState(0).uniform(0.5, 2, len(data))
+    if init == "array":
+        options["init"] = data[np.random.RandomState(1).choice(len(data), 5, replace=False)]
+        options.pop("n_init", None)  # an explicit start runs once (and warns otherwise)
+    else:
+        options["init"] = init
+    fitted = [
+        package.KMeans(5, random_state=7, **options).fit(data, sample_weight=weights)
+        for package in (tf1, tf2)
+    ]
+    for attribute in ("cluster_centers_", "labels_", "inertia_", "n_iter_"):
+        np.testing.assert_array_equal(
+            getattr(fitted[0], attribute),
+            getattr(fitted[1], attribute),
+            err_msg=attribute,
+            strict=True,
+        )
+    new = data[::7] + 0.5
+    np.testing.assert_array_equal(fitted[0].predict(new), fitted[1].predict(new))
+    np.testing.assert_array_equal(fitted[0].transform(new), fitted[1].transform(new))
+    assert fitted[0].score(new) == fitted[1].score(new)
