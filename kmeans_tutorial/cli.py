@@ -48,6 +48,14 @@ def _add_lesson_flags(parser: argparse.ArgumentParser) -> None:
         help="seed of the initial-centroid shuffle (default: --seed)",
     )
     group.add_argument(
+        "--tol",
+        type=float,
+        default=defaults.tol,
+        metavar="TOL",
+        help="stop early once converged, tol relative to the samples' variance "
+        "(default: run every iteration, as the lesson does)",
+    )
+    group.add_argument(
         "--iterations",
         dest="n_iterations",
         type=int,
@@ -85,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="tf1 = tf1_graph (graph + Session), tf2 = tf2_eager (default: %(default)s)",
     )
     _add_lesson_flags(run)
+    progress = commands.add_parser(
+        "progress", help="per-iteration inertia and centroid shift, and the run drawn as it goes"
+    )
+    progress.add_argument("--impl", choices=sorted(IMPLEMENTATIONS), default="tf2")
+    progress.add_argument(
+        "--at",
+        default="0,1,2,10",
+        metavar="I,J,...",
+        help="iterations to draw (0: the initial centroids; default: %(default)s)",
+    )
+    _add_lesson_flags(progress)
     compare = commands.add_parser(
         "compare", help="run both implementations and compare every stage bit for bit"
     )
@@ -115,6 +134,8 @@ def _execute(args: argparse.Namespace, params: LessonParams) -> int:
     from kmeans_tutorial.report import format_centroids, format_divergence, format_parity_table
     from kmeans_tutorial.results import compare_results
 
+    if args.command == "progress":
+        return _progress(args, params)
     impls = [args.impl] if args.command == "run" else list(IMPLEMENTATIONS)
     results = {IMPLEMENTATIONS[impl]: _run(impl, params) for impl in impls}
     for title, result in results.items():
@@ -135,6 +156,24 @@ def _execute(args: argparse.Namespace, params: LessonParams) -> int:
 
             print(f"plot saved to {save_lesson_plot(results, args.plot)}")
     return status
+
+
+def _progress(args: argparse.Namespace, params: LessonParams) -> int:
+    from kmeans_tutorial.report import format_progress
+
+    result = _run(args.impl, params)
+    print(format_progress(IMPLEMENTATIONS[args.impl], result))
+    if not args.no_plot and params.n_features >= 2:
+        from kmeans_tutorial.plotting import save_progress_plot
+
+        try:
+            at = [int(part) for part in args.at.split(",")]
+        except ValueError:
+            raise ValueError(
+                f"--at={args.at!r} should be iterations separated by commas."
+            ) from None
+        print(f"plot saved to {save_progress_plot(result, at, args.plot)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from kmeans_tutorial.validation import check_create_samples_args, check_int, check_seed
+from kmeans_tutorial.validation import (
+    check_create_samples_args,
+    check_int,
+    check_real,
+    check_seed,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +35,11 @@ class LessonParams:
     centroid_seed : int or None
         Seeds the shuffle that picks the initial centroids (exercise 1); ``None`` reuses ``seed``.
     n_iterations : int
-        Assign/update rounds (exercise 2 asks for 10).
+        Assign/update rounds (exercise 2 asks for 10); the most, when ``tol`` is set.
+    tol : float or None
+        ``None`` (the lesson's way): run all ``n_iterations``. A number: stop early, as
+        scikit-learn does, once the labels stop changing or the summed squared centroid
+        shift is at most ``tol`` times the samples' mean per-feature variance.
     """
 
     n_clusters: int = 3
@@ -40,12 +49,15 @@ class LessonParams:
     seed: int = 700
     centroid_seed: int | None = None
     n_iterations: int = 10
+    tol: float | None = None
 
     def __post_init__(self) -> None:
         check_create_samples_args(*self.create_samples_args)
         check_seed("seed", self.seed)
         check_seed("centroid_seed", self.centroid_seed, allow_none=True)
         check_int("n_iterations", self.n_iterations, 0)
+        if self.tol is not None:
+            check_real("tol", self.tol)
 
     @property
     def n_samples(self) -> int:

@@ -94,3 +94,50 @@ def save_plot(panels: Mapping[str, tuple], path: str | Path) -> Path:
     finally:
         plt.close(figure)
     return path
+
+
+def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Path:
+    """Small multiples of the lesson's plot at chosen iterations, then inertia per iteration.
+
+    Parameters
+    ----------
+    result : LessonResult
+        A run; iteration 0 is the initial centroids.
+    iterations : sequence of int
+        Which iterations to draw (clipped to those the run has).
+    path : str or Path
+        Where the PNG goes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path_of_centroids = np.concatenate([result.initial_centroids[None], result.centroids])
+    shown = sorted({min(max(i, 0), len(result.centroids)) for i in iterations})
+    figure = plt.figure(figsize=(4.5 * (len(shown) + 1), 4.5))
+    try:
+        for index, iteration in enumerate(shown):
+            plt.subplot(1, len(shown) + 1, index + 1)
+            plot_clusters(
+                result.samples[:, :2],
+                path_of_centroids[iteration, :, :2],
+                result.params.n_samples_per_cluster,
+            )
+            for cluster in range(result.params.n_clusters):  # where each centroid has been
+                trail = path_of_centroids[: iteration + 1, cluster, :2]
+                plt.plot(
+                    trail[:, 0], trail[:, 1], "o-", color="k", linewidth=2.5, markersize=5, zorder=5
+                )
+            plt.title("initial centroids" if iteration == 0 else f"iteration {iteration}")
+        plt.subplot(1, len(shown) + 1, len(shown) + 1)
+        steps = np.arange(1, len(result.centroids) + 1)
+        plt.plot(steps, result.inertia, "o-")
+        plt.xlabel("iteration")
+        plt.ylabel("inertia")
+        plt.title("inertia per iteration")
+        path = Path(path)
+        figure.savefig(path, dpi=70, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return path

@@ -38,3 +38,15 @@ def format_divergence(title: str, rows: list[StageDifference]) -> str:
         f"{title}: first differs from tf1_graph at {first.stage!r} "
         f"(max |Δ| {first.max_abs_difference:.3g}); {len(differing)} of {len(rows)} stages differ"
     )
+
+
+def format_progress(title: str, result: LessonResult) -> str:
+    """One line per iteration: inertia and summed squared centroid shift."""
+    lines = [f"{title}: {len(result.centroids)} iterations", "iteration      inertia        shift"]
+    lines += [
+        f"{i:>9}  {inertia:>11.6g}  {shift:>11.4g}"
+        for i, (inertia, shift) in enumerate(
+            zip(result.inertia, result.center_shift, strict=True), 1
+        )
+    ]
+    return "\n".join(lines)

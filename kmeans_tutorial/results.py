@@ -81,16 +81,52 @@ class LessonResult:
             centroids=np.asarray(centroids, dtype=np.float32).reshape(-1, n_clusters, n_features),
         )
 
-    def raise_for_empty_cluster(self) -> LessonResult:
-        """Return self, or raise ``EmptyClusterError`` for the first iteration with one."""
-        for index, labels in enumerate(self.labels):
-            cluster = first_empty_cluster(labels, self.params.n_clusters)
-            if cluster is not None:
+    def finish(self) -> LessonResult:
+        """Apply the stopping rules to the recorded iterations, in order.
+
+        An iteration that left a cluster empty raises ``EmptyClusterError``; with
+        ``params.tol`` set, the record ends at the first converged iteration.
+        """
+        tol = self.absolute_tol
+        previous_labels, previous_centroids = None, self.initial_centroids
+        for index, (labels, centroids) in enumerate(zip(self.labels, self.centroids, strict=True)):
+            reason = stop_reason(
+                self.params.n_clusters, tol, previous_labels, labels, previous_centroids, centroids
+            )
+            if reason is not None:
                 until = dataclasses.replace(
                     self, labels=self.labels[: index + 1], centroids=self.centroids[: index + 1]
                 )
-                raise EmptyClusterError(index + 1, cluster, until)
+                if reason == "converged":
+                    return until
+                raise EmptyClusterError(
+                    index + 1, first_empty_cluster(labels, len(centroids)), until
+                )
+            previous_labels, previous_centroids = labels, centroids
         return self
+
+    @property
+    def absolute_tol(self) -> float | None:
+        """``params.tol`` made absolute (see ``absolute_tol``)."""
+        return absolute_tol(self.samples, self.params.tol)
+
+    @property
+    def inertia(self) -> np.ndarray:
+        """Per iteration, shape (n_iterations,): Σ |x - c|² over the samples, each to the
+        centroid it was assigned to in that iteration (computed in float64)."""
+        previous = np.concatenate([self.initial_centroids[None], self.centroids[:-1]])
+        x = self.samples.astype(np.float64)
+        return np.array(
+            [
+                ((x - centroids.astype(np.float64)[labels]) ** 2).sum()
+                for labels, centroids in zip(self.labels, previous, strict=True)
+            ]
+        )
+
+    @property
+    def center_shift(self) -> np.ndarray:
+        """Per iteration, shape (n_iterations,): Σ over centroids of |new - old|² (float64)."""
+        return center_shifts(self.initial_centroids, self.centroids)
 
     @property
     def final_centroids(self) -> np.ndarray:
@@ -105,6 +141,37 @@ class LessonResult:
         for i, (labels, centroids) in enumerate(zip(self.labels, self.centroids, strict=True)):
             yield f"labels, iteration {i + 1}", labels
             yield f"centroids, iteration {i + 1}", centroids
+
+
+def absolute_tol(samples, tol: float | None) -> float | None:
+    """``tol`` times the samples' mean per-feature variance (scikit-learn's rule), or None."""
+    if tol is None:
+        return None
+    return float(np.mean(np.var(np.asarray(samples, dtype=np.float64), axis=0)) * tol)
+
+
+def center_shifts(initial_centroids, centroids) -> np.ndarray:
+    """Σ |c_i - c_(i-1)|² for each iteration i, from arrays of shape (k, d) and (n, k, d)."""
+    path = np.concatenate([np.asarray(initial_centroids)[None], np.asarray(centroids)])
+    return (np.diff(path.astype(np.float64), axis=0) ** 2).sum(axis=(1, 2))
+
+
+def stop_reason(n_clusters, tol, previous_labels, labels, previous_centroids, centroids):
+    """Why the lesson stops after this iteration: ``"empty"``, ``"converged"`` or ``None``.
+
+    ``"empty"``: a cluster got no sample (its centroid is nan). ``"converged"``, only when a
+    tolerance is given: the labels did not change, or the centroids moved by at most ``tol``
+    (summed squared shift), as scikit-learn decides.
+    """
+    if first_empty_cluster(labels, n_clusters) is not None:
+        return "empty"
+    if tol is None:
+        return None
+    if previous_labels is not None and np.array_equal(labels, previous_labels):
+        return "converged"
+    if center_shifts(previous_centroids, np.asarray(centroids)[None])[0] <= tol:
+        return "converged"
+    return None
 
 
 def first_empty_cluster(labels, n_clusters: int) -> int | None:

@@ -108,3 +108,24 @@ def test_compare_naive_names_the_first_divergent_stage_and_draws_three_panels(ca
 
     height, width, _ = imread(plot).shape
     assert width > 2.5 * height  # three square-ish panels side by side
+
+
+def test_progress_prints_each_iteration_and_draws_the_run(impl, capsys, tmp_path):
+    name = {"tf1_graph": "tf1", "tf2_eager": "tf2"}[impl.__name__]
+    plot = tmp_path / "progress.png"
+    argv = ["progress", "--impl", name, "--tol", "0", "--at", "0,1,6", "--plot", str(plot)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"{impl.__name__}: 6 iterations" in out
+    assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 6
+    from matplotlib.image import imread
+
+    height, width, _ = imread(plot).shape
+    assert width > 3 * height  # three iterations and the inertia panel, side by side
+
+
+def test_progress_refuses_a_bad_iteration_list(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["progress", "--at", "1,x", "--plot", "unused.png"])
+    assert info.value.code == 2
+    assert "--at='1,x' should be iterations" in capsys.readouterr().err

@@ -101,3 +101,30 @@ def test_true_centroids_come_from_numpy_seeded_like_the_lesson(run_lesson):
     params = LessonParams(seed=123, embiggen_factor=10)
     expected = np.random.RandomState(123).random_sample((3, 2)) * 10 - 5
     np.testing.assert_array_equal(run_lesson(params).true_centroids, expected)
+
+
+def test_tol_stops_where_scikit_learn_converges(run_lesson):
+    fixed = run_lesson()
+    early = run_lesson(LessonParams(tol=0.0))
+    n_iter = GOLDENS["sklearn_lloyd_n_iter"]
+    assert len(early.centroids) == n_iter
+    np.testing.assert_array_equal(early.centroids, fixed.centroids[:n_iter])
+    np.testing.assert_array_equal(early.labels, fixed.labels[:n_iter])
+    np.testing.assert_array_equal(early.labels[-1], early.labels[-2])  # labels stopped moving
+
+
+def test_a_loose_tol_stops_on_the_centroid_shift(run_lesson):
+    result = run_lesson(LessonParams(tol=1e-3))
+    assert result.center_shift[-1] <= result.absolute_tol < result.center_shift[-2]
+    assert len(result.centroids) < LESSON_DEFAULTS.n_iterations
+
+
+def test_inertia_and_shift_per_iteration(run_lesson):
+    result = run_lesson(LessonParams(n_iterations=4))
+    path = np.concatenate([result.initial_centroids[None], result.centroids]).astype(np.float64)
+    x = result.samples.astype(np.float64)
+    for i in range(4):
+        expected = ((x - path[i][result.labels[i]]) ** 2).sum()
+        np.testing.assert_allclose(result.inertia[i], expected, rtol=1e-12)
+        np.testing.assert_allclose(result.center_shift[i], ((path[i + 1] - path[i]) ** 2).sum())
+    assert (np.diff(result.inertia) <= 0).all()  # Lloyd never increases its objective

@@ -18,6 +18,7 @@ BAD = [
     ({"embiggen_factor": float("inf")}, ValueError, "embiggen_factor=inf should be finite"),
     ({"embiggen_factor": -1}, ValueError, "embiggen_factor=-1 should be finite and >= 0."),
     ({"embiggen_factor": "70"}, TypeError, "embiggen_factor must be a real number, got '70'"),
+    ({"tol": -0.5}, ValueError, "tol=-0.5 should be finite and >= 0."),
 ]
 
 

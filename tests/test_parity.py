@@ -28,6 +28,10 @@ CASES = {
         n_clusters=2, n_samples_per_cluster=1000, n_features=8, seed=42, n_iterations=15
     ),
     "8x20x2-embiggen5": LessonParams(n_clusters=8, n_samples_per_cluster=20, embiggen_factor=5),
+    "tol0": LessonParams(tol=0.0),
+    "tol1e-2-5x30x3-30it": LessonParams(
+        n_clusters=5, n_samples_per_cluster=30, n_features=3, seed=9, n_iterations=30, tol=1e-2
+    ),
 }
 
 

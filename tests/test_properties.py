@@ -27,6 +27,7 @@ LESSON_PARAMS = st.builds(
     seed=SEEDS,
     centroid_seed=st.one_of(st.none(), SEEDS),
     n_iterations=st.integers(0, 8),
+    tol=st.one_of(st.none(), st.floats(0, 1e-2)),
 )
 # TF1 builds a graph per example (~0.1 s); these counts keep each property under ~15 s.
 BOUNDED = settings(

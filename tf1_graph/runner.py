@@ -40,6 +40,9 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     EmptyClusterError
         If an iteration leaves a cluster with no samples (the lesson's update would carry
         a ``nan`` centroid forward); it says which iteration and cluster, and holds the run.
+
+    With ``params.tol`` set, the graph still runs every iteration (a Python loop unrolls a
+    fixed number of them); the record then ends where the run converged.
     """
     params = check_params(params)
     graph = tf.Graph()
@@ -66,4 +69,4 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
                 "centroids": centroids,
             }
         )
-    return LessonResult.from_iterations(params, **fetched).raise_for_empty_cluster()
+    return LessonResult.from_iterations(params, **fetched).finish()

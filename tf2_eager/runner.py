@@ -6,7 +6,7 @@ plain Python loop over eager calls. There is no ``Session`` and no graph to own.
 """
 
 from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams, check_params
-from kmeans_tutorial.results import LessonResult, first_empty_cluster
+from kmeans_tutorial.results import LessonResult, absolute_tol, stop_reason
 from tf2_eager.functions import (
     assign_to_nearest,
     choose_random_centroids,
@@ -33,6 +33,8 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     EmptyClusterError
         If an iteration leaves a cluster with no samples (the lesson's update would carry
         a ``nan`` centroid forward); it says which iteration and cluster, and holds the run.
+
+    With ``params.tol`` set, the loop stops at the first converged iteration.
     """
     params = check_params(params)
     true_centroids, samples = create_samples(*params.create_samples_args)
@@ -41,14 +43,16 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     )
     labels, centroids = [], []
     current = initial_centroids
+    tol = absolute_tol(samples, params.tol)
     for _ in range(params.n_iterations):
+        previous_labels, previous = (labels[-1] if labels else None), current
         nearest_indices = assign_to_nearest(samples, current)
         current = update_centroids(samples, nearest_indices, params.n_clusters)
         labels.append(nearest_indices)
         centroids.append(current)
-        # TF2: values exist as we go, so stop at the first nan centroid (TF1's graph runs all
-        # iterations; both then report the same first empty cluster, below).
-        if first_empty_cluster(nearest_indices, params.n_clusters) is not None:
+        # TF2: values exist as we go, so stop as soon as a stopping rule holds (TF1's graph
+        # runs every iteration; both records then end at the same one, in finish()).
+        if stop_reason(params.n_clusters, tol, previous_labels, nearest_indices, previous, current):
             break
 
     return LessonResult.from_iterations(
@@ -58,4 +62,4 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
         initial_centroids=initial_centroids,
         labels=labels,
         centroids=centroids,
-    ).raise_for_empty_cluster()
+    ).finish()
