@@ -56,3 +56,16 @@ def test_fits_are_bit_identical(tf1, tf2, data, init, options):
     np.testing.assert_array_equal(fitted[0].predict(new), fitted[1].predict(new))
     np.testing.assert_array_equal(fitted[0].transform(new), fitted[1].transform(new))
     assert fitted[0].score(new) == fitted[1].score(new)
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 2, 3])
+@pytest.mark.parametrize("init", ["random", "k-means++"])
+def test_every_seed_gives_bit_identical_fits(tf1, tf2, init, random_state):
+    data = DATA["blobs0-f64"]
+    fitted = [
+        package.KMeans(5, init=init, n_init=2, random_state=random_state).fit(data)
+        for package in (tf1, tf2)
+    ]
+    np.testing.assert_array_equal(fitted[0].cluster_centers_, fitted[1].cluster_centers_)
+    np.testing.assert_array_equal(fitted[0].labels_, fitted[1].labels_)
+    assert (fitted[0].inertia_, fitted[0].n_iter_) == (fitted[1].inertia_, fitted[1].n_iter_)
