@@ -75,9 +75,18 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     return np.ascontiguousarray(weights)
 
 
-def tolerance(X: np.ndarray, tol: float) -> float:
-    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance."""
-    return 0.0 if tol == 0 else float(np.mean(np.var(X, axis=0)) * tol)
+def tolerance(X: np.ndarray, X_mean: np.ndarray, tol: float) -> float:
+    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance.
+
+    Summed over row blocks, so that no temporary the size of ``X`` is made.
+    """
+    if tol == 0:
+        return 0.0
+    squares = sum(
+        ((X[start : start + 65536] - X_mean).astype(np.float64) ** 2).sum(axis=0)
+        for start in range(0, len(X), 65536)
+    )
+    return float(np.mean(squares / len(X)) * tol)
 
 
 def is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
@@ -192,8 +201,12 @@ class BaseKMeans:
 
     # -- what a package supplies --
 
-    def _make_core(self, X: np.ndarray, sample_weight: np.ndarray):
-        """A core bound to (centred) ``X`` and weights: see ``tf2_eager.kmeans``."""
+    def _make_core(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
+        """A core bound to ``X``, its weights, and the point its distances are taken around.
+
+        The core computes with ``X - offset`` (row block by row block, no copy of ``X``);
+        the centres it takes and returns are in those coordinates. See ``tf2_eager.kmeans``.
+        """
         raise NotImplementedError
 
     # -- fitting --
@@ -250,11 +263,10 @@ class BaseKMeans:
         init, n_init = self._check_params(n_samples, n_features, X.dtype)
         weights = check_sample_weight(sample_weight, n_samples, X.dtype)
         random_state = check_random_state(self.random_state)
-        # Centre the data, as scikit-learn does, for more accurate distances.
+        # Distances are taken around the mean, as scikit-learn centres X, for accuracy.
         X_mean = X.mean(axis=0)
-        centred = X - X_mean
-        core = self._make_core(centred, weights)
-        absolute_tol = tolerance(X, self.tol)
+        core = self._make_core(X, weights, X_mean)
+        absolute_tol = tolerance(X, X_mean, self.tol)
         best = None
         for run in range(n_init):
             if isinstance(init, str):
@@ -298,11 +310,17 @@ class BaseKMeans:
             )
         return X
 
-    def _labels_inertia(self, X, sample_weight=None):
+    def _core_for(self, X, sample_weight=None):
+        """A core for new data, around the centres' mean; and the centres around it."""
         X = self._check_fitted_data(X)
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
-        core = self._make_core(X, weights)
-        return core.labels_inertia(self.cluster_centers_.astype(X.dtype))
+        centers = self.cluster_centers_.astype(X.dtype)
+        offset = centers.mean(axis=0)
+        return self._make_core(X, weights, offset), centers - offset
+
+    def _labels_inertia(self, X, sample_weight=None):
+        core, centers = self._core_for(X, sample_weight)
+        return core.labels_inertia(centers)
 
     def predict(self, X, sample_weight=None):
         """Index of the nearest centre for each sample, shape (n_samples,)."""
@@ -314,9 +332,8 @@ class BaseKMeans:
 
     def transform(self, X):
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
-        X = self._check_fitted_data(X)
-        core = self._make_core(X, np.ones(len(X), dtype=X.dtype))
-        return core.distances(self.cluster_centers_.astype(X.dtype))
+        core, centers = self._core_for(X)
+        return core.distances(centers)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """``fit(X)``, then ``transform(X)``."""

@@ -197,3 +197,19 @@ def test_no_warning_on_a_clean_fit(impl):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         impl.KMeans(4, random_state=0).fit(blobs(8))
+
+
+def test_chunk_boundaries_change_nothing(impl, monkeypatch):
+    """7 rows a chunk over 103 samples: 14 full chunks and one shifted, overlapping last."""
+    from kmeans_tutorial import lloyd_ops
+
+    X = blobs(9, n_samples=103, n_features=2)
+    weights = np.random.RandomState(0).uniform(0.5, 2, len(X))
+    whole = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
+    monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 7 * 4)
+    chunked = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
+    np.testing.assert_array_equal(chunked.labels_, whole.labels_)
+    assert chunked.n_iter_ == whole.n_iter_
+    np.testing.assert_allclose(chunked.cluster_centers_, whole.cluster_centers_, rtol=1e-12)
+    theirs = sklearn_cluster.KMeans(4, init=X[:4], n_init=1, algorithm="lloyd")
+    assert_same_as_sklearn(chunked, theirs.fit(X, sample_weight=weights))

@@ -17,14 +17,14 @@ from kmeans_tutorial.estimator import BaseKMeans
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
-    def _make_core(self, X, sample_weight):
-        return _GraphCore(X, sample_weight)
+    def _make_core(self, X, sample_weight, offset):
+        return _GraphCore(X, sample_weight, offset)
 
 
 class _GraphCore:
     """One graph over one data set; ops are added as they are first needed."""
 
-    def __init__(self, X: np.ndarray, sample_weight: np.ndarray):
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         self.n_samples, self.n_features = X.shape
         dtype = tf.as_dtype(X.dtype)
         self.graph = tf.Graph()
@@ -35,7 +35,8 @@ class _GraphCore:
             self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
             self.tol = tf.placeholder(dtype, [], name="tol")
             self.seed = tf.placeholder(tf.int64, [], name="seed")
-        self.feed = {self.X: X, self.sample_weight: sample_weight}
+            self.offset = tf.placeholder(dtype, [self.n_features], name="offset")
+        self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
         self.session = tf.Session(graph=self.graph)
         self.ops = {}
 
@@ -54,34 +55,47 @@ class _GraphCore:
         if init == "random":  # an op seed is an attribute: one shuffle op per seed
             chosen = self._op(
                 ("random", n_clusters, seed),
-                lambda: tf.gather(
-                    self.X, tf.random_shuffle(tf.range(self.n_samples), seed=seed)[:n_clusters]
+                lambda: (
+                    tf.gather(
+                        self.X, tf.random_shuffle(tf.range(self.n_samples), seed=seed)[:n_clusters]
+                    )
+                    - self.offset
                 ),
             )
             return self.session.run(chosen, self.feed)
         chosen = self._op(
             ("k-means++", n_clusters),
-            lambda: tf.gather(
-                self.X,
-                lloyd_ops.nearest_rows(
+            lambda: (
+                -self.offset
+                + tf.gather(
                     self.X,
-                    tf.raw_ops.KmeansPlusPlusInitialization(
-                        points=tf.cast(self.X, tf.float32),
-                        num_to_sample=n_clusters,
-                        seed=self.seed,
-                        num_retries_per_sample=-1,
+                    lloyd_ops.nearest_rows(
+                        self.X,
+                        tf.raw_ops.KmeansPlusPlusInitialization(
+                            points=tf.cast(self.X, tf.float32),
+                            num_to_sample=n_clusters,
+                            seed=self.seed,
+                            num_retries_per_sample=-1,
+                        ),
                     ),
-                ),
+                )
             ),
         )
         return self.session.run(chosen, {**self.feed, self.seed: seed})
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+        chunk = lloyd_ops.chunk_size(self.n_samples, len(centers))
         run = self._op(
-            "lloyd",
+            ("lloyd", chunk),
             lambda: lloyd_ops.lloyd(
-                self.X, self.sample_weight, self.centers, self.max_iter, self.tol
+                self.X,
+                self.sample_weight,
+                self.centers,
+                self.offset,
+                self.max_iter,
+                self.tol,
+                chunk,
             ),
         )
         feed = {**self.feed, self.centers: centers, self.max_iter: max_iter, self.tol: tol}
@@ -90,14 +104,19 @@ class _GraphCore:
 
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
+        chunk = lloyd_ops.chunk_size(self.n_samples, len(centers))
         fetch = self._op(
-            "labels_inertia",
-            lambda: lloyd_ops.assign_and_inertia(self.X, self.sample_weight, self.centers),
+            ("labels_inertia", chunk),
+            lambda: lloyd_ops.assign_and_inertia(
+                self.X, self.sample_weight, self.centers, self.offset, chunk
+            ),
         )
         labels, inertia = self.session.run(fetch, {**self.feed, self.centers: centers})
         return labels, float(inertia)
 
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
-        distances = self._op("transform", lambda: lloyd_ops.transform(self.X, self.centers))
+        distances = self._op(
+            "transform", lambda: lloyd_ops.transform(self.X, self.centers, self.offset)
+        )
         return self.session.run(distances, {**self.feed, self.centers: centers})

@@ -21,29 +21,30 @@ _transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
-    def _make_core(self, X, sample_weight):
-        return _EagerCore(X, sample_weight)
+    def _make_core(self, X, sample_weight, offset):
+        return _EagerCore(X, sample_weight, offset)
 
 
 class _EagerCore:
     """Runs the shared Lloyd ops on one data set, eagerly and through ``tf.function``."""
 
-    def __init__(self, X: np.ndarray, sample_weight: np.ndarray):
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         self.X = tf.constant(X)
         self.sample_weight = tf.constant(sample_weight)
+        self.offset = tf.constant(offset)
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
         """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
         if init == "random":
             order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
-            return tf.gather(self.X, order[:n_clusters]).numpy()
+            return (tf.gather(self.X, order[:n_clusters]) - self.offset).numpy()
         points = tf.raw_ops.KmeansPlusPlusInitialization(
             points=tf.cast(self.X, tf.float32),
             num_to_sample=n_clusters,
             seed=seed,
             num_retries_per_sample=-1,
         )
-        return tf.gather(self.X, lloyd_ops.nearest_rows(self.X, points)).numpy()
+        return (tf.gather(self.X, lloyd_ops.nearest_rows(self.X, points)) - self.offset).numpy()
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
@@ -51,16 +52,21 @@ class _EagerCore:
             self.X,
             self.sample_weight,
             tf.constant(centers),
+            self.offset,
             tf.constant(max_iter),
             tf.constant(tol, self.X.dtype),
+            lloyd_ops.chunk_size(self.X.shape[0], len(centers)),
         )
         return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
 
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
-        labels, inertia = _assign_and_inertia(self.X, self.sample_weight, tf.constant(centers))
+        chunk = lloyd_ops.chunk_size(self.X.shape[0], len(centers))
+        labels, inertia = _assign_and_inertia(
+            self.X, self.sample_weight, tf.constant(centers), self.offset, chunk
+        )
         return labels.numpy(), float(inertia)
 
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
-        return _transform(self.X, tf.constant(centers)).numpy()
+        return _transform(self.X, tf.constant(centers), self.offset).numpy()
