@@ -35,7 +35,7 @@ def chunk_size(n_samples: int, n_clusters: int) -> int:
     return max(1, min(n_samples, CHUNK_BUDGET // max(n_clusters, 1)))
 
 
-def _pass(X, sample_weight, centers, offset, chunk, exact_inertia):
+def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest=False):
     """One pass over the samples in chunks of ``chunk`` rows, against fixed ``centers``.
 
     Each chunk is centred (``X - offset``) on the fly, assigned by matmul distances, and
@@ -45,8 +45,8 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia):
 
     Returns
     -------
-    labels (n,) int32, distances (n,) to the nearest centre, sums (k, d), weights (k,), and
-    the exact inertia if ``exact_inertia`` else 0.
+    labels (n,) int32, sums (k, d), weights (k,), the exact inertia if ``exact_inertia``
+    (else 0), and if ``nearest`` the squared distance (n,) of each sample to its centre.
     """
     n_samples = tf.shape(X)[0]
     n_clusters = tf.shape(centers)[0]
@@ -60,34 +60,66 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia):
         w = tf.slice(sample_weight, [start], [chunk]) * fresh
         chunk_distances = squared_distances(x, centers)
         chunk_labels = tf.argmin(chunk_distances, axis=1, output_type=tf.int32)
-        where = (start + rows)[:, tf.newaxis]
-        labels = tf.tensor_scatter_nd_update(labels, where, chunk_labels)
-        distances = tf.tensor_scatter_nd_update(
-            distances, where, tf.reduce_min(chunk_distances, axis=1)
-        )
-        sums += tf.math.unsorted_segment_sum(x * w[:, tf.newaxis], chunk_labels, n_clusters)
-        weights += tf.math.unsorted_segment_sum(w, chunk_labels, n_clusters)
+        labels = labels.write(index, chunk_labels)
+        if nearest:
+            distances = distances.write(index, tf.reduce_min(chunk_distances, axis=1))
+        chunk_sums, chunk_weights = _cluster_sums(x, w, chunk_labels, n_clusters, centers.shape[0])
+        sums += chunk_sums
+        weights += chunk_weights
         if exact_inertia:
             residual = x - tf.gather(centers, chunk_labels)
             total += tf.reduce_sum(w * tf.reduce_sum(tf.square(residual), axis=1))
         return index + 1, labels, distances, sums, weights, total
+
+    def per_chunk(dtype):
+        return tf.TensorArray(dtype, size=n_chunks, element_shape=[chunk])
 
     _, labels, distances, sums, weights, total = tf.while_loop(
         lambda index, *_: index < n_chunks,
         body,
         [
             tf.constant(0),
-            tf.zeros([n_samples], tf.int32),
-            tf.zeros([n_samples], X.dtype),
+            per_chunk(tf.int32),
+            per_chunk(X.dtype),
             tf.zeros_like(centers),
             tf.zeros([n_clusters], X.dtype),
             tf.zeros([], X.dtype),
         ],
     )
-    return labels, distances, sums, weights, total
+    labels = _unchunk(labels, sample_weight)
+    if nearest:
+        return labels, sums, weights, total, _unchunk(distances, sample_weight)
+    return labels, sums, weights, total
 
 
-def _relocate_empty_clusters(X, sample_weight, offset, labels, distances, sums, weights):
+def _unchunk(per_chunk, like):
+    """Per-chunk rows back to one per sample (shaped ``like``): the last chunk's overlap goes."""
+    stacked = per_chunk.stack()
+    n_chunks, chunk = tf.shape(stacked)[0], tf.shape(stacked)[1]
+    overlap = n_chunks * chunk - tf.shape(like)[0]
+    joined = tf.concat([tf.reshape(stacked[:-1], [-1]), stacked[-1][overlap:]], axis=0)
+    return tf.ensure_shape(joined, like.shape)
+
+
+# From this many clusters on, per-cluster sums are a one-hot matmul (twice the distance
+# step's flops, at matmul speed) instead of a segment sum (a scatter, slow under XLA on CPU).
+# Measured at (n, d, k) = (1e6, 32, 64): 2.2 s against 3.7 s for 10 iterations; at
+# (1e6, 2, 3) the segment sum wins, 0.12 s against 0.16 s.
+ONE_HOT_FROM = 8
+
+
+def _cluster_sums(x, w, labels, n_clusters, static_n_clusters):
+    """Weighted per-cluster sums (k, d) and weights (k,) of one chunk."""
+    if static_n_clusters is not None and static_n_clusters >= ONE_HOT_FROM:
+        members = tf.one_hot(labels, n_clusters, dtype=x.dtype) * w[:, tf.newaxis]
+        return tf.matmul(members, x, transpose_a=True), tf.reduce_sum(members, axis=0)
+    return (
+        tf.math.unsorted_segment_sum(x * w[:, tf.newaxis], labels, n_clusters),
+        tf.math.unsorted_segment_sum(w, labels, n_clusters),
+    )
+
+
+def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, sums, weights):
     """Give each empty cluster one of the points farthest from their own centre.
 
     As scikit-learn: the farthest point moves its weighted value out of its cluster's sum
@@ -95,6 +127,7 @@ def _relocate_empty_clusters(X, sample_weight, offset, labels, distances, sums, 
     points in order, the smallest empty index first.
     """
     n_clusters = tf.shape(sums)[0]
+    *_, distances = _pass(X, sample_weight, centers, offset, chunk, nearest=True)
     empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
     n_empty = tf.size(empty)
     _, farthest = tf.math.top_k(distances, k=n_clusters)
@@ -111,7 +144,7 @@ def _relocate_empty_clusters(X, sample_weight, offset, labels, distances, sums, 
 
 def assign_and_inertia(X, sample_weight, centers, offset, chunk):
     """``(labels, inertia)`` of the samples against fixed (centred) centres."""
-    labels, _, _, _, total = _pass(X, sample_weight, centers, offset, chunk, True)
+    labels, _, _, total = _pass(X, sample_weight, centers, offset, chunk, exact_inertia=True)
     return labels, total
 
 
@@ -137,11 +170,11 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
         return tf.logical_and(iteration < max_iter, tf.logical_not(stop))
 
     def step(iteration, centers, previous_labels, stop):
-        labels, distances, sums, weights, _ = _pass(X, sample_weight, centers, offset, chunk, False)
+        labels, sums, weights, _ = _pass(X, sample_weight, centers, offset, chunk)
         sums, weights = tf.cond(
             tf.reduce_any(tf.equal(weights, 0)),
             lambda: _relocate_empty_clusters(
-                X, sample_weight, offset, labels, distances, sums, weights
+                X, sample_weight, centers, offset, chunk, labels, sums, weights
             ),
             lambda: (sums, weights),
         )

@@ -3,8 +3,10 @@
 Twin: ``tf2_eager/kmeans.py``. The interface, validation and restarts are shared
 (``kmeans_tutorial.estimator``); so are the Lloyd ops (``kmeans_tutorial.lloyd_ops``).
 This module is only the driver: it builds one private graph per data set, with
-placeholders for the initial centres, ``max_iter`` and ``tol``, and a ``Session`` runs the
-whole loop in one ``session.run`` per restart.
+placeholders for the initial centres, ``max_iter`` and ``tol``; the whole loop is compiled
+by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2 writes
+``tf.function(jit_compile=True)``), and a ``Session`` runs it in one ``session.run`` per
+restart.
 """
 
 import numpy as np
@@ -31,7 +33,6 @@ class _GraphCore:
         with self.graph.as_default():
             self.X = tf.placeholder(dtype, X.shape, name="X")
             self.sample_weight = tf.placeholder(dtype, X.shape[:1], name="sample_weight")
-            self.centers = tf.placeholder(dtype, [None, self.n_features], name="centers")
             self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
             self.tol = tf.placeholder(dtype, [], name="tol")
             self.seed = tf.placeholder(tf.int64, [], name="seed")
@@ -42,6 +43,13 @@ class _GraphCore:
 
     def __del__(self):
         self.session.close()
+
+    def _centers(self, n_clusters):
+        """The placeholder for ``n_clusters`` centres (a static shape, as TF2's trace has)."""
+        return self._op(
+            ("centers", n_clusters),
+            lambda: tf.placeholder(self.X.dtype, [n_clusters, self.n_features], name="centers"),
+        )
 
     def _op(self, key, build):
         """The op for ``key``, built into the graph on first use."""
@@ -85,38 +93,41 @@ class _GraphCore:
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
-        chunk = lloyd_ops.chunk_size(self.n_samples, len(centers))
+        n_clusters = len(centers)
+        placeholder = self._centers(n_clusters)
+        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        # The whole loop is one XLA computation, as TF2's tf.function(jit_compile=True).
         run = self._op(
-            ("lloyd", chunk),
-            lambda: lloyd_ops.lloyd(
-                self.X,
-                self.sample_weight,
-                self.centers,
-                self.offset,
-                self.max_iter,
-                self.tol,
-                chunk,
+            ("lloyd", n_clusters),
+            lambda: tf.xla.experimental.compile(
+                lambda *inputs: lloyd_ops.lloyd(*inputs, chunk),
+                [self.X, self.sample_weight, placeholder, self.offset, self.max_iter, self.tol],
             ),
         )
-        feed = {**self.feed, self.centers: centers, self.max_iter: max_iter, self.tol: tol}
+        feed = {**self.feed, placeholder: centers, self.max_iter: max_iter, self.tol: tol}
         labels, inertia, centers, n_iter = self.session.run(run, feed)
         return labels, float(inertia), centers, int(n_iter)
 
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
-        chunk = lloyd_ops.chunk_size(self.n_samples, len(centers))
+        n_clusters = len(centers)
+        placeholder = self._centers(n_clusters)
+        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
         fetch = self._op(
-            ("labels_inertia", chunk),
-            lambda: lloyd_ops.assign_and_inertia(
-                self.X, self.sample_weight, self.centers, self.offset, chunk
+            ("labels_inertia", n_clusters),
+            lambda: tf.xla.experimental.compile(
+                lambda *inputs: lloyd_ops.assign_and_inertia(*inputs, chunk),
+                [self.X, self.sample_weight, placeholder, self.offset],
             ),
         )
-        labels, inertia = self.session.run(fetch, {**self.feed, self.centers: centers})
+        labels, inertia = self.session.run(fetch, {**self.feed, placeholder: centers})
         return labels, float(inertia)
 
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
+        placeholder = self._centers(len(centers))
         distances = self._op(
-            "transform", lambda: lloyd_ops.transform(self.X, self.centers, self.offset)
+            ("transform", len(centers)),
+            lambda: lloyd_ops.transform(self.X, placeholder, self.offset),
         )
-        return self.session.run(distances, {**self.feed, self.centers: centers})
+        return self.session.run(distances, {**self.feed, placeholder: centers})

@@ -2,8 +2,9 @@
 
 Twin: ``tf1_graph/kmeans.py``. The interface, validation and restarts are shared
 (``kmeans_tutorial.estimator``); so are the Lloyd ops (``kmeans_tutorial.lloyd_ops``).
-This module is only the driver: where TF1 builds a graph with placeholders and runs it in a
-``Session``, TF2 passes tensors to ``tf.function``s, traced once per dtype and shape.
+This module is only the driver: where TF1 builds a graph with placeholders, compiles the
+loop with ``tf.xla.experimental.compile`` and runs it in a ``Session``, TF2 passes tensors
+to ``tf.function(jit_compile=True)``, traced once per dtype and shape.
 """
 
 import numpy as np
@@ -13,8 +14,11 @@ from kmeans_tutorial import lloyd_ops
 from kmeans_tutorial.estimator import BaseKMeans
 from tf2_eager import tf1_random
 
-_lloyd = tf.function(lloyd_ops.lloyd, reduce_retracing=True)
-_assign_and_inertia = tf.function(lloyd_ops.assign_and_inertia, reduce_retracing=True)
+# The whole loop is one XLA computation (TF1's twin: tf.xla.experimental.compile).
+_lloyd = tf.function(lloyd_ops.lloyd, jit_compile=True, reduce_retracing=True)
+_assign_and_inertia = tf.function(
+    lloyd_ops.assign_and_inertia, jit_compile=True, reduce_retracing=True
+)
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
 
 
