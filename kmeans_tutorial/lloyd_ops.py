@@ -52,17 +52,21 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest
     n_clusters = tf.shape(centers)[0]
     n_chunks = (n_samples + chunk - 1) // chunk
     rows = tf.range(chunk)
+    c_squared = tf.reduce_sum(tf.square(centers), axis=1)
 
     def body(index, labels, distances, sums, weights, total):
         start = tf.minimum(index * chunk, n_samples - chunk)
         x = tf.slice(X, [start, 0], [chunk, -1]) - offset
         fresh = tf.cast(start + rows >= index * chunk, X.dtype)  # 0 on rows done before
         w = tf.slice(sample_weight, [start], [chunk]) * fresh
-        chunk_distances = squared_distances(x, centers)
-        chunk_labels = tf.argmin(chunk_distances, axis=1, output_type=tf.int32)
+        # |x|² is the same for every centre: the argmin needs only |c|² - 2 x·cᵀ
+        # (scikit-learn's form too), which is one matmul and one add.
+        partial = c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True)
+        chunk_labels = tf.argmin(partial, axis=1, output_type=tf.int32)
         labels = labels.write(index, chunk_labels)
         if nearest:
-            distances = distances.write(index, tf.reduce_min(chunk_distances, axis=1))
+            nearest_distance = tf.reduce_sum(tf.square(x), axis=1) + tf.reduce_min(partial, axis=1)
+            distances = distances.write(index, tf.maximum(nearest_distance, 0))
         chunk_sums, chunk_weights = _cluster_sums(x, w, chunk_labels, n_clusters, centers.shape[0])
         sums += chunk_sums
         weights += chunk_weights

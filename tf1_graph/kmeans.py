@@ -2,12 +2,14 @@
 
 Twin: ``tf2_eager/kmeans.py``. The interface, validation and restarts are shared
 (``kmeans_tutorial.estimator``); so are the Lloyd ops (``kmeans_tutorial.lloyd_ops``).
-This module is only the driver: it builds one private graph per data set, with
+This module is only the driver: it builds one private graph per data shape, with
 placeholders for the initial centres, ``max_iter`` and ``tol``; the whole loop is compiled
 by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2 writes
 ``tf.function(jit_compile=True)``), and a ``Session`` runs it in one ``session.run`` per
 restart.
 """
+
+from typing import ClassVar
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -20,26 +22,47 @@ class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
     def _make_core(self, X, sample_weight, offset):
-        return _GraphCore(X, sample_weight, offset)
+        return _GraphCore.for_data(X, sample_weight, offset)
 
 
 class _GraphCore:
-    """One graph over one data set; ops are added as they are first needed."""
+    """One graph, and its ``Session``, per data dtype and shape; ops are built on first use.
 
-    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
-        self.n_samples, self.n_features = X.shape
-        dtype = tf.as_dtype(X.dtype)
+    Graphs are kept between fits (as ``tf.function`` keeps its traces), so a second fit on
+    data of the same shape compiles nothing. Not thread-safe: one fit at a time.
+    """
+
+    _cache: ClassVar[dict] = {}
+    MAX_GRAPHS = 8
+    MAX_OPS = 256  # each new "random" seed adds a shuffle op; past this, start afresh
+
+    @classmethod
+    def for_data(cls, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
+        """The cached core for ``X``'s dtype and shape, fed with this data."""
+        key = (X.dtype.str, X.shape)
+        core = cls._cache.pop(key, None)
+        if core is None or len(core.ops) > cls.MAX_OPS:
+            core = cls(X.dtype, X.shape)
+        cls._cache[key] = core  # most recently used last
+        while len(cls._cache) > cls.MAX_GRAPHS:
+            cls._cache.pop(next(iter(cls._cache)))
+        core.feed = {core.X: X, core.sample_weight: sample_weight, core.offset: offset}
+        return core
+
+    def __init__(self, dtype, shape):
+        self.n_samples, self.n_features = shape
+        dtype = tf.as_dtype(dtype)
         self.graph = tf.Graph()
         with self.graph.as_default():
-            self.X = tf.placeholder(dtype, X.shape, name="X")
-            self.sample_weight = tf.placeholder(dtype, X.shape[:1], name="sample_weight")
+            self.X = tf.placeholder(dtype, shape, name="X")
+            self.sample_weight = tf.placeholder(dtype, shape[:1], name="sample_weight")
             self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
             self.tol = tf.placeholder(dtype, [], name="tol")
             self.seed = tf.placeholder(tf.int64, [], name="seed")
             self.offset = tf.placeholder(dtype, [self.n_features], name="offset")
-        self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
         self.session = tf.Session(graph=self.graph)
         self.ops = {}
+        self.feed = {}
 
     def __del__(self):
         self.session.close()
