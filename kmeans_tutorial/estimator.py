@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -120,7 +121,8 @@ class BaseKMeans:
         Stop when the summed squared centre shift is at most ``tol`` times the mean
         per-feature variance of ``X``; 0 stops only when the labels stop changing.
     verbose : int, default=0
-        Print one line per run: its inertia and iterations.
+        Print a line per iteration: inertia, centre shift and time (the loop then runs
+        one compiled iteration at a time, from Python, instead of as one computation).
     random_state : None, int or RandomState
         Seeds of the initialisations.
 
@@ -274,9 +276,13 @@ class BaseKMeans:
                 centers = core.init_centroids(init, self.n_clusters, seed)
             else:
                 centers = init - X_mean
-            labels, inertia, centers, n_iter = core.lloyd(centers, self.max_iter, absolute_tol)
             if self.verbose:
-                print(f"run {run + 1}: inertia {inertia:.6g} after {n_iter} iterations")
+                print(f"run {run + 1} of {n_init}:")
+                labels, inertia, centers, n_iter = self._lloyd_logged(
+                    core, centers, absolute_tol, len(X)
+                )
+            else:
+                labels, inertia, centers, n_iter = core.lloyd(centers, self.max_iter, absolute_tol)
             if best is None or (
                 inertia < best[1] and not is_same_clustering(labels, best[0], self.n_clusters)
             ):
@@ -296,6 +302,22 @@ class BaseKMeans:
         self.n_iter_ = int(n_iter)
         self.n_features_in_ = n_features
         return self
+
+    def _lloyd_logged(self, core, centers, tol, n_samples):
+        """The Lloyd loop one compiled step at a time, with a log line per iteration."""
+        labels = np.full(n_samples, -1, dtype=np.int32)
+        for iteration in range(1, self.max_iter + 1):
+            start = time.perf_counter()
+            centers, labels, stop, shift, inertia = core.step(centers, labels, tol)
+            print(
+                f"  iteration {iteration}: inertia {inertia:.6g}, shift {shift:.3g}, "
+                f"{time.perf_counter() - start:.3f} s"
+            )
+            if stop:
+                break
+        labels, inertia = core.labels_inertia(centers)
+        print(f"  final inertia {inertia:.6g} after {iteration} iterations")
+        return labels, inertia, centers, iteration
 
     # -- using a fitted model --
 

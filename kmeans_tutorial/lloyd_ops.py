@@ -152,6 +152,36 @@ def assign_and_inertia(X, sample_weight, centers, offset, chunk):
     return labels, total
 
 
+def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, with_inertia=False):
+    """One Lloyd iteration: assign, move the centres (relocating empty clusters), test.
+
+    Returns
+    -------
+    new_centers (k, d), labels (n,) int32, stop (the labels are ``previous_labels``, or the
+    summed squared shift is at most ``tol``), shift, and the inertia of this assignment
+    (exact, if ``with_inertia``; else 0).
+    """
+    labels, sums, weights, inertia = _pass(
+        X, sample_weight, centers, offset, chunk, exact_inertia=with_inertia
+    )
+    sums, weights = tf.cond(
+        tf.reduce_any(tf.equal(weights, 0)),
+        lambda: _relocate_empty_clusters(
+            X, sample_weight, centers, offset, chunk, labels, sums, weights
+        ),
+        lambda: (sums, weights),
+    )
+    new_centers = sums / weights[:, tf.newaxis]
+    shift = tf.reduce_sum(tf.square(new_centers - centers))
+    strict = tf.reduce_all(tf.equal(labels, previous_labels))
+    return new_centers, labels, tf.logical_or(strict, shift <= tol), shift, inertia
+
+
+def no_labels(X):
+    """The labels before the first iteration: -1 for every sample, shape (n_samples,)."""
+    return tf.fill([tf.shape(X)[0]], tf.constant(-1, tf.int32))
+
+
 def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
     """Run Lloyd's iterations until strict convergence, ``shift <= tol`` or ``max_iter``.
 
@@ -174,22 +204,13 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
         return tf.logical_and(iteration < max_iter, tf.logical_not(stop))
 
     def step(iteration, centers, previous_labels, stop):
-        labels, sums, weights, _ = _pass(X, sample_weight, centers, offset, chunk)
-        sums, weights = tf.cond(
-            tf.reduce_any(tf.equal(weights, 0)),
-            lambda: _relocate_empty_clusters(
-                X, sample_weight, centers, offset, chunk, labels, sums, weights
-            ),
-            lambda: (sums, weights),
+        new_centers, labels, stop, _, _ = lloyd_step(
+            X, sample_weight, centers, offset, previous_labels, tol, chunk
         )
-        new_centers = sums / weights[:, tf.newaxis]
-        shift = tf.reduce_sum(tf.square(new_centers - centers))
-        strict = tf.reduce_all(tf.equal(labels, previous_labels))
-        return iteration + 1, new_centers, labels, tf.logical_or(strict, shift <= tol)
+        return iteration + 1, new_centers, labels, stop
 
-    no_labels = tf.fill([tf.shape(X)[0]], tf.constant(-1, tf.int32))
     n_iter, centers, _, _ = tf.while_loop(
-        not_done, step, [tf.constant(0), centers, no_labels, tf.constant(False)]
+        not_done, step, [tf.constant(0), centers, no_labels(X), tf.constant(False)]
     )
     labels, inertia = assign_and_inertia(X, sample_weight, centers, offset, chunk)
     return labels, inertia, centers, n_iter

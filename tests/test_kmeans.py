@@ -213,3 +213,18 @@ def test_chunk_boundaries_change_nothing(impl, monkeypatch):
     np.testing.assert_allclose(chunked.cluster_centers_, whole.cluster_centers_, rtol=1e-12)
     theirs = sklearn_cluster.KMeans(4, init=X[:4], n_init=1, algorithm="lloyd")
     assert_same_as_sklearn(chunked, theirs.fit(X, sample_weight=weights))
+
+
+def test_verbose_logs_each_iteration_and_changes_nothing(impl, capsys):
+    import re
+
+    X = blobs(10, n_samples=800)
+    quiet = impl.KMeans(4, random_state=0).fit(X)
+    loud = impl.KMeans(4, random_state=0, verbose=1).fit(X)
+    for attribute in ("cluster_centers_", "labels_", "inertia_", "n_iter_"):
+        np.testing.assert_array_equal(getattr(loud, attribute), getattr(quiet, attribute))
+    lines = [line for line in capsys.readouterr().out.splitlines() if "iteration " in line]
+    steps = [line for line in lines if line.strip().startswith("iteration")]
+    assert len(steps) == loud.n_iter_
+    pattern = r"  iteration 1: inertia [0-9.e+]+, shift [0-9.e+-]+, [0-9]+\.[0-9]{3} s"
+    assert re.fullmatch(pattern, steps[0]), steps[0]

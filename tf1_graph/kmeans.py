@@ -131,6 +131,26 @@ class _GraphCore:
         labels, inertia, centers, n_iter = self.session.run(run, feed)
         return labels, float(inertia), centers, int(n_iter)
 
+    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
+        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
+        n_clusters = len(centers)
+        placeholder = self._centers(n_clusters)
+        previous = self._op(
+            "previous_labels",
+            lambda: tf.placeholder(tf.int32, [self.n_samples], name="previous_labels"),
+        )
+        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        fetch = self._op(
+            ("step", n_clusters),
+            lambda: tf.xla.experimental.compile(
+                lambda *inputs: lloyd_ops.lloyd_step(*inputs, chunk, with_inertia=True),
+                [self.X, self.sample_weight, placeholder, self.offset, previous, self.tol],
+            ),
+        )
+        feed = {**self.feed, placeholder: centers, previous: previous_labels, self.tol: tol}
+        centers, labels, stop, shift, inertia = self.session.run(fetch, feed)
+        return centers, labels, bool(stop), float(shift), float(inertia)
+
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
         n_clusters = len(centers)

@@ -7,6 +7,8 @@ loop with ``tf.xla.experimental.compile`` and runs it in a ``Session``, TF2 pass
 to ``tf.function(jit_compile=True)``, traced once per dtype and shape.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -20,6 +22,11 @@ _assign_and_inertia = tf.function(
     lloyd_ops.assign_and_inertia, jit_compile=True, reduce_retracing=True
 )
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
+_lloyd_step = tf.function(
+    functools.partial(lloyd_ops.lloyd_step, with_inertia=True),
+    jit_compile=True,
+    reduce_retracing=True,
+)
 
 
 class KMeans(BaseKMeans):
@@ -62,6 +69,20 @@ class _EagerCore:
             lloyd_ops.chunk_size(self.X.shape[0], len(centers)),
         )
         return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
+
+    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
+        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
+        outputs = _lloyd_step(
+            self.X,
+            self.sample_weight,
+            tf.constant(centers),
+            self.offset,
+            tf.constant(previous_labels),
+            tf.constant(tol, self.X.dtype),
+            lloyd_ops.chunk_size(self.X.shape[0], len(centers)),
+        )
+        centers, labels, stop, shift, inertia = (value.numpy() for value in outputs)
+        return centers, labels, bool(stop), float(shift), float(inertia)
 
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
