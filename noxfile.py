@@ -79,6 +79,13 @@ def upgrade(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time every implementation against scikit-learn; write docs/BENCHMARKS.md (~15 min)."""
+    session.install(".[test]")
+    session.run("python", "benchmarks/run.py", *session.posargs, env=QUIET_TF)
+
+
+@nox.session(default=False)
 def demo(session: nox.Session) -> None:
     """Run the main job: both implementations, the parity table and the plot (kmeans.png)."""
     session.install(".")

@@ -228,3 +228,13 @@ def test_verbose_logs_each_iteration_and_changes_nothing(impl, capsys):
     assert len(steps) == loud.n_iter_
     pattern = r"  iteration 1: inertia [0-9.e+]+, shift [0-9.e+-]+, [0-9]+\.[0-9]{3} s"
     assert re.fullmatch(pattern, steps[0]), steps[0]
+
+
+@pytest.mark.parametrize("init", ["random", "k-means++"])
+def test_refitting_with_the_same_random_state_gives_the_same_fit(impl, init):
+    """TF1's stateful shuffle op continues its stream when run again: no op is reused."""
+    X = blobs(11)
+    fits = [impl.KMeans(4, init=init, n_init=3, random_state=7).fit(X) for _ in range(3)]
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.cluster_centers_, fits[0].cluster_centers_)
+        assert fit.n_iter_ == fits[0].n_iter_

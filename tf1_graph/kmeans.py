@@ -83,16 +83,13 @@ class _GraphCore:
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
         """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
-        if init == "random":  # an op seed is an attribute: one shuffle op per seed
-            chosen = self._op(
-                ("random", n_clusters, seed),
-                lambda: (
-                    tf.gather(
-                        self.X, tf.random_shuffle(tf.range(self.n_samples), seed=seed)[:n_clusters]
-                    )
-                    - self.offset
-                ),
-            )
+        if init == "random":
+            # An op seed is an attribute, and a stateful op run again continues its stream
+            # (as the lesson's repeated session.run showed): so a new op for every draw.
+            with self.graph.as_default():
+                order = tf.random_shuffle(tf.range(self.n_samples), seed=seed)
+                chosen = tf.gather(self.X, order[:n_clusters]) - self.offset
+            self.ops[("random", len(self.ops))] = chosen  # counts toward MAX_OPS
             return self.session.run(chosen, self.feed)
         chosen = self._op(
             ("k-means++", n_clusters),
