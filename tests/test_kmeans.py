@@ -199,14 +199,16 @@ def test_no_warning_on_a_clean_fit(impl):
         impl.KMeans(4, random_state=0).fit(blobs(8))
 
 
-def test_chunk_boundaries_change_nothing(impl, monkeypatch):
-    """7 rows a chunk over 103 samples: 14 full chunks and one shifted, overlapping last."""
+@pytest.mark.parametrize("n_features", [2, 5])  # the elementwise and the matmul forms
+def test_chunk_boundaries_change_nothing(impl, monkeypatch, n_features):
+    """8 rows a chunk over 103 samples: 12 full chunks and one shifted, overlapping last."""
     from kmeans_tutorial import lloyd_ops
 
-    X = blobs(9, n_samples=103, n_features=2)
+    X = blobs(9, n_samples=103, n_features=n_features)
     weights = np.random.RandomState(0).uniform(0.5, 2, len(X))
     whole = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
-    monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 7 * 4)
+    monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 8 * 4)
+    assert lloyd_ops.chunk_size(len(X), 4) == 8
     chunked = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
     np.testing.assert_array_equal(chunked.labels_, whole.labels_)
     assert chunked.n_iter_ == whole.n_iter_

@@ -8,14 +8,16 @@ pytestmark = pytest.mark.parity
 datasets = pytest.importorskip("sklearn.datasets")
 
 
-def blobs(seed, dtype):
-    X, _ = datasets.make_blobs(n_samples=400, n_features=3, centers=5, random_state=seed)
+def blobs(seed, dtype, n_features=3):
+    X, _ = datasets.make_blobs(n_samples=400, n_features=n_features, centers=5, random_state=seed)
     return X.astype(dtype)
 
 
 DATA = {
     "blobs0-f64": blobs(0, np.float64),
     "blobs1-f32": blobs(1, np.float32),
+    # Five centres in 2-D: the elementwise form of the assignment (lloyd_ops._few).
+    "blobs3-2d-f32": blobs(3, np.float32, n_features=2),
     # Many repeated points: empty clusters appear and are relocated.
     "duplicates-f64": np.repeat(blobs(2, np.float64)[:12], 10, axis=0),
 }

@@ -22,14 +22,14 @@ class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
     def _make_core(self, X, sample_weight, offset):
-        return _GraphCore.for_data(X, sample_weight, offset)
+        return _GraphCore(X, sample_weight, offset)
 
 
-class _GraphCore:
-    """One graph, and its ``Session``, per data dtype and shape; ops are built on first use.
+class _Graph:
+    """One graph, its placeholders and its ``Session``, per data dtype and shape.
 
     Graphs are kept between fits (as ``tf.function`` keeps its traces), so a second fit on
-    data of the same shape compiles nothing. Not thread-safe: one fit at a time.
+    data of the same shape compiles nothing; the data is not kept (see ``_GraphCore``).
     """
 
     _cache: ClassVar[dict] = {}
@@ -37,17 +37,16 @@ class _GraphCore:
     MAX_OPS = 256  # each new "random" seed adds a shuffle op; past this, start afresh
 
     @classmethod
-    def for_data(cls, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
-        """The cached core for ``X``'s dtype and shape, fed with this data."""
-        key = (X.dtype.str, X.shape)
-        core = cls._cache.pop(key, None)
-        if core is None or len(core.ops) > cls.MAX_OPS:
-            core = cls(X.dtype, X.shape)
-        cls._cache[key] = core  # most recently used last
+    def for_shape(cls, dtype, shape) -> "_Graph":
+        """The cached graph for this dtype and shape, built if there is none."""
+        key = (np.dtype(dtype).str, shape)
+        cached = cls._cache.pop(key, None)
+        if cached is None or len(cached.ops) > cls.MAX_OPS:
+            cached = cls(dtype, shape)
+        cls._cache[key] = cached  # most recently used last
         while len(cls._cache) > cls.MAX_GRAPHS:
             cls._cache.pop(next(iter(cls._cache)))
-        core.feed = {core.X: X, core.sample_weight: sample_weight, core.offset: offset}
-        return core
+        return cached
 
     def __init__(self, dtype, shape):
         self.n_samples, self.n_features = shape
@@ -62,10 +61,22 @@ class _GraphCore:
             self.offset = tf.placeholder(dtype, [self.n_features], name="offset")
         self.session = tf.Session(graph=self.graph)
         self.ops = {}
-        self.feed = {}
 
     def __del__(self):
         self.session.close()
+
+
+class _GraphCore:
+    """Runs the shared Lloyd ops on one data set: a cached ``_Graph`` and the data it is fed.
+
+    Not thread-safe: one fit at a time per graph.
+    """
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
+        shared = _Graph.for_shape(X.dtype, X.shape)
+        self.__dict__.update(vars(shared))  # its placeholders, session and ops, shared
+        # An aligned X is fed as it is, not copied (kmeans_tutorial.sharing).
+        self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
 
     def _centers(self, n_clusters):
         """The placeholder for ``n_clusters`` centres (a static shape, as TF2's trace has)."""

@@ -16,17 +16,26 @@ from kmeans_tutorial import lloyd_ops
 from kmeans_tutorial.estimator import BaseKMeans
 from tf2_eager import tf1_random
 
-# The whole loop is one XLA computation (TF1's twin: tf.xla.experimental.compile).
-_lloyd = tf.function(lloyd_ops.lloyd, jit_compile=True, reduce_retracing=True)
-_assign_and_inertia = tf.function(
-    lloyd_ops.assign_and_inertia, jit_compile=True, reduce_retracing=True
-)
+_PROGRAMS = {
+    "lloyd": lloyd_ops.lloyd,
+    "assign_and_inertia": lloyd_ops.assign_and_inertia,
+    "lloyd_step": functools.partial(lloyd_ops.lloyd_step, with_inertia=True),
+}
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int):
+    """``lloyd_ops.<name>`` as one XLA computation, for one data shape and ``n_clusters``.
+
+    One ``tf.function(jit_compile=True)`` per shape, each traced once with static shapes,
+    as TF1's twin keeps one graph per shape: the ops choose their form from the static
+    ``n_clusters``, and a single ``tf.function`` called with many shapes would relax them
+    to unknown (or warn about retracing).
+    """
+    return tf.function(_PROGRAMS[name], jit_compile=True)
+
+
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
-_lloyd_step = tf.function(
-    functools.partial(lloyd_ops.lloyd_step, with_inertia=True),
-    jit_compile=True,
-    reduce_retracing=True,
-)
 
 
 class KMeans(BaseKMeans):
@@ -40,9 +49,13 @@ class _EagerCore:
     """Runs the shared Lloyd ops on one data set, eagerly and through ``tf.function``."""
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
-        self.X = tf.constant(X)
+        # X's buffer, used in place (tf.constant would copy it); TF1 feeds it as it is.
+        self.X = tf.experimental.dlpack.from_dlpack(X.__dlpack__())
         self.sample_weight = tf.constant(sample_weight)
         self.offset = tf.constant(offset)
+
+    def _program(self, name: str, n_clusters: int):
+        return _compiled(name, tuple(self.X.shape), self.X.dtype.name, n_clusters)
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
         """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
@@ -59,7 +72,7 @@ class _EagerCore:
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
-        labels, inertia, centers, n_iter = _lloyd(
+        labels, inertia, centers, n_iter = self._program("lloyd", len(centers))(
             self.X,
             self.sample_weight,
             tf.constant(centers),
@@ -72,7 +85,7 @@ class _EagerCore:
 
     def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
         """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
-        outputs = _lloyd_step(
+        outputs = self._program("lloyd_step", len(centers))(
             self.X,
             self.sample_weight,
             tf.constant(centers),
@@ -87,7 +100,7 @@ class _EagerCore:
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
         chunk = lloyd_ops.chunk_size(self.X.shape[0], len(centers))
-        labels, inertia = _assign_and_inertia(
+        labels, inertia = self._program("assign_and_inertia", len(centers))(
             self.X, self.sample_weight, tf.constant(centers), self.offset, chunk
         )
         return labels.numpy(), float(inertia)
