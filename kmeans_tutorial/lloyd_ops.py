@@ -41,6 +41,11 @@ def chunk_size(n_samples: int, n_clusters: int) -> int:
     return min(n_samples, rows)
 
 
+def n_chunks_of(X, chunk: int) -> int:
+    """How many chunks of ``chunk`` rows cover ``X`` (its number of rows must be static)."""
+    return -(-X.shape[0] // chunk)
+
+
 def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest=False):
     """One pass over the samples in chunks of ``chunk`` rows, against fixed ``centers``.
 
@@ -51,12 +56,12 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest
 
     Returns
     -------
-    labels (n,) int32, sums (k, d), weights (k,), the exact inertia if ``exact_inertia``
-    (else 0), and if ``nearest`` the squared distance (n,) of each sample to its centre.
+    labels, chunked (n_chunks, chunk) int32 (see ``_unchunk``), sums (k, d), weights (k,),
+    the exact inertia if ``exact_inertia`` (else 0), and if ``nearest`` the squared
+    distance of each sample to its centre, chunked as the labels.
     """
-    n_samples = tf.shape(X)[0]
+    n_samples, n_chunks = X.shape[0], n_chunks_of(X, chunk)
     n_clusters = tf.shape(centers)[0]
-    n_chunks = (n_samples + chunk - 1) // chunk
     rows = tf.range(chunk)
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
 
@@ -94,18 +99,20 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest
             tf.zeros([], X.dtype),
         ],
     )
-    labels = _unchunk(labels, sample_weight)
     if nearest:
-        return labels, sums, weights, total, _unchunk(distances, sample_weight)
-    return labels, sums, weights, total
+        return labels.stack(), sums, weights, total, distances.stack()
+    return labels.stack(), sums, weights, total
 
 
-def _unchunk(per_chunk, like):
-    """Per-chunk rows back to one per sample (shaped ``like``): the last chunk's overlap goes."""
-    stacked = per_chunk.stack()
-    n_chunks, chunk = tf.shape(stacked)[0], tf.shape(stacked)[1]
+def _unchunk(chunked, like):
+    """Per-chunk rows (n_chunks, chunk) back to one per sample, shaped ``like`` (n,).
+
+    The last chunk's rows that the chunk before also holds are dropped. Iterations compare
+    labels in the chunked layout, so only a result pays for this copy.
+    """
+    n_chunks, chunk = tf.shape(chunked)[0], tf.shape(chunked)[1]
     overlap = n_chunks * chunk - tf.shape(like)[0]
-    joined = tf.concat([tf.reshape(stacked[:-1], [-1]), stacked[-1][overlap:]], axis=0)
+    joined = tf.concat([tf.reshape(chunked[:-1], [-1]), chunked[-1][overlap:]], axis=0)
     return tf.ensure_shape(joined, like.shape)
 
 
@@ -189,6 +196,7 @@ def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, s
     """
     n_clusters = tf.shape(sums)[0]
     *_, distances = _pass(X, sample_weight, centers, offset, chunk, nearest=True)
+    distances, labels = _unchunk(distances, sample_weight), _unchunk(labels, sample_weight)
     empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
     n_empty = tf.size(empty)
     _, farthest = tf.math.top_k(distances, k=n_clusters)
@@ -206,17 +214,16 @@ def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, s
 def assign_and_inertia(X, sample_weight, centers, offset, chunk):
     """``(labels, inertia)`` of the samples against fixed (centred) centres."""
     labels, _, _, total = _pass(X, sample_weight, centers, offset, chunk, exact_inertia=True)
-    return labels, total
+    return _unchunk(labels, sample_weight), total
 
 
-def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, with_inertia=False):
-    """One Lloyd iteration: assign, move the centres (relocating empty clusters), test.
+def _iterate(X, sample_weight, centers, offset, chunk, with_inertia=False):
+    """Assign, and move the centres to their clusters' means (relocating empty clusters).
 
     Returns
     -------
-    new_centers (k, d), labels (n,) int32, stop (the labels are ``previous_labels``, or the
-    summed squared shift is at most ``tol``), shift, and the inertia of this assignment
-    (exact, if ``with_inertia``; else 0).
+    new_centers (k, d), chunked labels (n_chunks, chunk), the summed squared shift, and the
+    inertia of this assignment (exact, if ``with_inertia``; else 0).
     """
     labels, sums, weights, inertia = _pass(
         X, sample_weight, centers, offset, chunk, exact_inertia=with_inertia
@@ -229,14 +236,24 @@ def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, w
         lambda: (sums, weights),
     )
     new_centers = sums / weights[:, tf.newaxis]
-    shift = tf.reduce_sum(tf.square(new_centers - centers))
+    return new_centers, labels, tf.reduce_sum(tf.square(new_centers - centers)), inertia
+
+
+def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, with_inertia=False):
+    """One Lloyd iteration: assign, move the centres (relocating empty clusters), test.
+
+    Returns
+    -------
+    new_centers (k, d), labels (n,) int32, stop (the labels are ``previous_labels``, or the
+    summed squared shift is at most ``tol``), shift, and the inertia of this assignment
+    (exact, if ``with_inertia``; else 0).
+    """
+    new_centers, labels, shift, inertia = _iterate(
+        X, sample_weight, centers, offset, chunk, with_inertia
+    )
+    labels = _unchunk(labels, sample_weight)
     strict = tf.reduce_all(tf.equal(labels, previous_labels))
     return new_centers, labels, tf.logical_or(strict, shift <= tol), shift, inertia
-
-
-def no_labels(X):
-    """The labels before the first iteration: -1 for every sample, shape (n_samples,)."""
-    return tf.fill([tf.shape(X)[0]], tf.constant(-1, tf.int32))
 
 
 def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
@@ -261,13 +278,13 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
         return tf.logical_and(iteration < max_iter, tf.logical_not(stop))
 
     def step(iteration, centers, previous_labels, stop):
-        new_centers, labels, stop, _, _ = lloyd_step(
-            X, sample_weight, centers, offset, previous_labels, tol, chunk
-        )
-        return iteration + 1, new_centers, labels, stop
+        new_centers, labels, shift, _ = _iterate(X, sample_weight, centers, offset, chunk)
+        strict = tf.reduce_all(tf.equal(labels, previous_labels))  # both chunked alike
+        return iteration + 1, new_centers, labels, tf.logical_or(strict, shift <= tol)
 
+    no_labels_yet = tf.fill([n_chunks_of(X, chunk), chunk], tf.constant(-1, tf.int32))
     n_iter, centers, _, _ = tf.while_loop(
-        not_done, step, [tf.constant(0), centers, no_labels(X), tf.constant(False)]
+        not_done, step, [tf.constant(0), centers, no_labels_yet, tf.constant(False)]
     )
     labels, inertia = assign_and_inertia(X, sample_weight, centers, offset, chunk)
     return labels, inertia, centers, n_iter
@@ -278,7 +295,31 @@ def transform(X, centers, offset):
     return tf.sqrt(squared_distances(X - offset, centers))
 
 
-def nearest_rows(X, points):
-    """For each of ``points`` (float32 copies of rows of X), the index of its row in X."""
-    X32 = tf.cast(X, tf.float32)
-    return tf.argmin(squared_distances(X32, points), axis=0, output_type=tf.int32)
+def nearest_rows(X, points, chunk):
+    """For each of ``points`` (float32 copies of rows of X), the index of its row in X.
+
+    Chunked as ``_pass``: one chunk's distances to the points at a time, and a running
+    minimum per point (the first row on ties), so memory stays O(chunk x n_points).
+
+    Returns
+    -------
+    Tensor of shape (n_points,), int32
+    """
+    n_samples, n_chunks = X.shape[0], n_chunks_of(X, chunk)
+
+    def body(index, best, best_row):
+        start = tf.minimum(index * chunk, n_samples - chunk)
+        x = tf.cast(tf.slice(X, [start, 0], [chunk, X.shape[1]]), tf.float32)
+        distances = tf.transpose(squared_distances(x, points))  # (n_points, chunk)
+        closer = tf.reduce_min(distances, axis=1) < best  # strictly: earlier rows win ties
+        best = tf.where(closer, tf.reduce_min(distances, axis=1), best)
+        best_row = tf.where(closer, start + first_argmin(distances), best_row)
+        return index + 1, best, best_row
+
+    n_points = tf.shape(points)[0]
+    _, _, rows = tf.while_loop(
+        lambda index, *_: index < n_chunks,
+        body,
+        [tf.constant(0), tf.fill([n_points], float("inf")), tf.zeros([n_points], tf.int32)],
+    )
+    return rows

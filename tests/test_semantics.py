@@ -208,3 +208,51 @@ def test_a_run_leaves_the_callers_seeded_streams_alone(run_lesson):
     tf.random.set_seed(5)
     run_lesson(LessonParams(n_iterations=1))
     np.testing.assert_array_equal(tf.random.uniform((4,)), expected)
+
+
+def test_tensor_equality_is_identity_in_a_graph_and_elementwise_in_tf2():
+    """``a == b`` in a TF1 graph compares the Python objects; TF2 compares the values."""
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b = tf.constant([1.0, 2.0]), tf.constant([1.0, 2.0])
+        assert (a == b) is False  # equal values, other objects
+        assert (a == a) is True
+    a, b = tf.constant([1.0, 2.0]), tf.constant([1.0, 3.0])
+    np.testing.assert_array_equal(a == b, [True, False])
+    np.testing.assert_array_equal(tf.function(lambda x, y: x == y)(a, b), [True, False])
+
+
+def test_a_feed_shares_an_aligned_array_and_tf_constant_copies_every_array():
+    """TF1 feeds a 64-byte-aligned NumPy array as it is; ``tf.constant`` always copies."""
+    from kmeans_tutorial.sharing import shareable
+
+    graph = tf.Graph()
+    with graph.as_default():
+        fed = v1.placeholder(tf.float32, [1000, 4])
+        first = fed[0, 0]
+    array = shareable(np.zeros((1000, 4), np.float32))
+    with v1.Session(graph=graph) as session:
+        # The fetched value of the fed tensor itself is the array's own buffer.
+        assert np.shares_memory(session.run(fed, {fed: array}), array)
+        assert session.run(first, {fed: array}) == 0
+    constant = tf.constant(array)
+    array[0, 0] = 5.0
+    assert float(constant[0, 0]) == 0.0
+    shared = tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+    array[0, 0] = 7.0
+    assert float(shared[0, 0]) == 7.0
+
+
+def test_a_graph_knows_no_shape_for_k_means_plus_plus():
+    """The op's output shape is unknown when built in a graph; eagerly it is the value's."""
+    points = np.random.RandomState(0).standard_normal((50, 2)).astype(np.float32)
+
+    def kmeans_plus_plus():
+        return tf.raw_ops.KmeansPlusPlusInitialization(
+            points=points, num_to_sample=3, seed=1, num_retries_per_sample=-1
+        )
+
+    graph = tf.Graph()
+    with graph.as_default():
+        assert kmeans_plus_plus().shape.rank is None
+    assert kmeans_plus_plus().shape == (3, 2)

@@ -102,25 +102,23 @@ class _GraphCore:
                 chosen = tf.gather(self.X, order[:n_clusters]) - self.offset
             self.ops[("random", len(self.ops))] = chosen  # counts toward MAX_OPS
             return self.session.run(chosen, self.feed)
-        chosen = self._op(
-            ("k-means++", n_clusters),
-            lambda: (
-                -self.offset
-                + tf.gather(
-                    self.X,
-                    lloyd_ops.nearest_rows(
-                        self.X,
-                        tf.raw_ops.KmeansPlusPlusInitialization(
-                            points=tf.cast(self.X, tf.float32),
-                            num_to_sample=n_clusters,
-                            seed=self.seed,
-                            num_retries_per_sample=-1,
-                        ),
-                    ),
-                )
-            ),
-        )
+        chosen = self._op(("k-means++", n_clusters), lambda: self._kmeans_plus_plus(n_clusters))
         return self.session.run(chosen, {**self.feed, self.seed: seed})
+
+    def _kmeans_plus_plus(self, n_clusters: int):
+        """The op of ``n_clusters`` centres by TF's k-means++, as rows of X (centred)."""
+        points = tf.raw_ops.KmeansPlusPlusInitialization(
+            points=tf.cast(self.X, tf.float32),
+            num_to_sample=n_clusters,
+            seed=self.seed,
+            num_retries_per_sample=-1,
+        )
+        points = tf.ensure_shape(points, [n_clusters, self.n_features])  # unknown in a graph
+        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        (rows,) = tf.xla.experimental.compile(
+            lambda X, points: lloyd_ops.nearest_rows(X, points, chunk), [self.X, points]
+        )
+        return tf.gather(self.X, rows) - self.offset
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""

@@ -20,6 +20,7 @@ _PROGRAMS = {
     "lloyd": lloyd_ops.lloyd,
     "assign_and_inertia": lloyd_ops.assign_and_inertia,
     "lloyd_step": functools.partial(lloyd_ops.lloyd_step, with_inertia=True),
+    "nearest_rows": lloyd_ops.nearest_rows,
 }
 
 
@@ -68,7 +69,9 @@ class _EagerCore:
             seed=seed,
             num_retries_per_sample=-1,
         )
-        return (tf.gather(self.X, lloyd_ops.nearest_rows(self.X, points)) - self.offset).numpy()
+        chunk = lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
+        rows = self._program("nearest_rows", n_clusters)(self.X, points, chunk)
+        return (tf.gather(self.X, rows) - self.offset).numpy()
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
