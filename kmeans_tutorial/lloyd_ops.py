@@ -46,7 +46,7 @@ def n_chunks_of(X, chunk: int) -> int:
     return -(-X.shape[0] // chunk)
 
 
-def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest=False):
+def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
     """One pass over the samples in chunks of ``chunk`` rows, against fixed ``centers``.
 
     Each chunk is centred (``X - offset``) on the fly, assigned to its nearest centres, and
@@ -57,50 +57,40 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False, nearest
     Returns
     -------
     labels, chunked (n_chunks, chunk) int32 (see ``_unchunk``), sums (k, d), weights (k,),
-    the exact inertia if ``exact_inertia`` (else 0), and if ``nearest`` the squared
-    distance of each sample to its centre, chunked as the labels.
+    and the exact inertia if ``exact_inertia`` (else 0).
     """
     n_samples, n_chunks = X.shape[0], n_chunks_of(X, chunk)
     n_clusters = tf.shape(centers)[0]
     rows = tf.range(chunk)
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
 
-    def body(index, labels, distances, sums, weights, total):
+    def body(index, labels, sums, weights, total):
         start = tf.minimum(index * chunk, n_samples - chunk)
         # A static size: with -1 XLA slices at run time, 4x slower at (1e6, 32, 64).
         x = tf.slice(X, [start, 0], [chunk, X.shape[1]]) - offset
         fresh = tf.cast(start + rows >= index * chunk, X.dtype)  # 0 on rows done before
         w = tf.slice(sample_weight, [start], [chunk]) * fresh
-        chunk_labels, smallest = nearest_centers(x, centers, c_squared)
+        chunk_labels, _ = nearest_centers(x, centers, c_squared)
         labels = labels.write(index, chunk_labels)
-        if nearest:
-            nearest_distance = tf.reduce_sum(tf.square(x), axis=1) + smallest
-            distances = distances.write(index, tf.maximum(nearest_distance, 0))
         chunk_sums, chunk_weights = cluster_sums(x, w, chunk_labels, centers.shape[0])
         sums += chunk_sums
         weights += chunk_weights
         if exact_inertia:
             residual = x - tf.gather(centers, chunk_labels)
             total += tf.reduce_sum(w * tf.reduce_sum(tf.square(residual), axis=1))
-        return index + 1, labels, distances, sums, weights, total
+        return index + 1, labels, sums, weights, total
 
-    def per_chunk(dtype):
-        return tf.TensorArray(dtype, size=n_chunks, element_shape=[chunk])
-
-    _, labels, distances, sums, weights, total = tf.while_loop(
+    _, labels, sums, weights, total = tf.while_loop(
         lambda index, *_: index < n_chunks,
         body,
         [
             tf.constant(0),
-            per_chunk(tf.int32),
-            per_chunk(X.dtype),
+            tf.TensorArray(tf.int32, size=n_chunks, element_shape=[chunk]),
             tf.zeros_like(centers),
             tf.zeros([n_clusters], X.dtype),
             tf.zeros([], X.dtype),
         ],
     )
-    if nearest:
-        return labels.stack(), sums, weights, total, distances.stack()
     return labels.stack(), sums, weights, total
 
 
@@ -187,6 +177,27 @@ def first_argmin(values):
     return tf.reduce_min(tf.where(tf.equal(values, smallest), columns, n_columns), axis=1)
 
 
+def _own_centre_distances(X, centers, offset, labels, chunk):
+    """Squared distance of each sample to its own centre, exactly (scikit-learn's way).
+
+    Chunk by chunk, as ``labels`` (n_chunks, chunk) are; returns the same layout.
+    """
+    n_samples, n_chunks = X.shape[0], n_chunks_of(X, chunk)
+
+    def body(index, distances):
+        start = tf.minimum(index * chunk, n_samples - chunk)
+        x = tf.slice(X, [start, 0], [chunk, X.shape[1]]) - offset
+        residual = x - tf.gather(centers, labels[index])
+        return index + 1, distances.write(index, tf.reduce_sum(tf.square(residual), axis=1))
+
+    _, distances = tf.while_loop(
+        lambda index, _: index < n_chunks,
+        body,
+        [tf.constant(0), tf.TensorArray(X.dtype, size=n_chunks, element_shape=[chunk])],
+    )
+    return distances.stack()
+
+
 def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, sums, weights):
     """Give each empty cluster one of the points farthest from their own centre.
 
@@ -195,7 +206,7 @@ def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, s
     points in order, the smallest empty index first.
     """
     n_clusters = tf.shape(sums)[0]
-    *_, distances = _pass(X, sample_weight, centers, offset, chunk, nearest=True)
+    distances = _own_centre_distances(X, centers, offset, labels, chunk)
     distances, labels = _unchunk(distances, sample_weight), _unchunk(labels, sample_weight)
     empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
     n_empty = tf.size(empty)
