@@ -24,8 +24,10 @@ def write_markdown(rows, rates, repeats, path, floor_seconds, startup=None) -> N
         "",
         f"10 Lloyd iterations from the same initial centres, float32 data; each implementation "
         f"in its own process, one warm-up, then the median of {repeats} runs. Peak memory is "
-        "the process's high-water mark above what it held before the data existed; the target "
-        "is 1.5 x the data + 256 MiB. The floor is max(bytes of X read 10 times at the "
+        "the process's high-water mark, counted from just after the data was made (so the "
+        "data counts, and the temporaries that made it do not), above what it held before; it "
+        "includes the warm-up's compilation. The target is 1.5 x the data + 256 MiB. The "
+        "floor is max(bytes of X read 10 times at the "
         f"measured bandwidth, {rates['bandwidth'] / 1e9:.1f} GB/s; the distance matmul's flops "
         f"at the measured rate, {rates['matmul_flops'] / 1e9:.1f} GFLOP/s); at d = 2 it counts "
         "only bytes.",

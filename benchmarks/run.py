@@ -1,15 +1,16 @@
 """Time k-means implementations against scikit-learn, each in its own process, and write
 ``docs/BENCHMARKS.md`` and ``docs/benchmarks.png``.
 
-    python benchmarks/run.py [--repeats 3] [--quick]
+    python benchmarks/run.py [--repeats 5] [--quick]
 
 For each (n, d, k), every implementation runs 10 Lloyd iterations from the same initial
 centres on the same float32 data: the lesson's functions (TF1 graph, TF2 eager), the
 ``KMeans`` estimators (TF1, TF2) and scikit-learn's Lloyd. Each runs in a fresh process:
-one warm-up, then the median of ``--repeats`` runs, and the process's peak memory above
-what it held before the data existed. The floor is what the machine cannot beat: the bytes
-of ``X`` read once an iteration at the measured memory bandwidth, or the distance matmul's
-flops at the measured matmul rate, whichever is larger. Needs scikit-learn (the peer).
+one warm-up, then the median of ``--repeats`` runs, and the process's peak memory (counted
+from just after the data was made) above what it held before the data existed. The floor
+is what the machine cannot beat: the bytes of ``X`` read once an iteration at the measured
+memory bandwidth, or the distance matmul's flops at the measured matmul rate, whichever is
+larger. Needs scikit-learn (the peer).
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def in_subprocess(arguments: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="only the two smallest configs")
     parser.add_argument("--child", nargs=4, metavar=("IMPL", "N", "D", "K"), help=argparse.SUPPRESS)
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)

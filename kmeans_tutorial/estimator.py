@@ -26,7 +26,8 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.sharing import shareable
+from kmeans_tutorial.memory import return_freed_memory
+from kmeans_tutorial.sharing import aligned_empty, shareable
 from kmeans_tutorial.validation import check_int, check_points
 
 INITS = ("k-means++", "random")
@@ -61,7 +62,9 @@ def check_data(X, name: str = "X") -> np.ndarray:
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     """One finite, non-negative weight per sample, not all zero (``None``: all ones)."""
     if sample_weight is None:
-        return np.ones(n_samples, dtype=dtype)
+        ones = aligned_empty(n_samples, dtype)  # shareable with TensorFlow as it is
+        ones.fill(1)
+        return ones
     weights = np.asarray(sample_weight, dtype=dtype)
     if weights.shape != (n_samples,):
         raise ValueError(
@@ -278,7 +281,7 @@ class BaseKMeans:
         random_state = check_random_state(self.random_state)
         # Distances are taken around the mean, as scikit-learn centres X, for accuracy.
         X_mean = column_mean(X)
-        core = self._make_core(shareable(X), weights, X_mean)
+        core = self._make_core(shareable(X), shareable(weights), X_mean)
         absolute_tol = tolerance(X, X_mean, self.tol)
         best = None
         for run in range(n_init):
@@ -298,6 +301,8 @@ class BaseKMeans:
                 inertia < best[1] and not is_same_clustering(labels, best[0], self.n_clusters)
             ):
                 best = labels, inertia, centers, n_iter
+        del core  # and with it the aligned copy of X, if one was made
+        return_freed_memory()
         labels, inertia, centers, n_iter = best
         distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if distinct < self.n_clusters:
@@ -349,7 +354,7 @@ class BaseKMeans:
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
         offset = centers.mean(axis=0)
-        return self._make_core(shareable(X), weights, offset), centers - offset
+        return self._make_core(shareable(X), shareable(weights), offset), centers - offset
 
     def _labels_inertia(self, X, sample_weight=None):
         core, centers = self._core_for(X, sample_weight)

@@ -20,12 +20,19 @@ def is_shareable(array: np.ndarray) -> bool:
     return array.ctypes.data % ALIGNMENT == 0 and array.flags.c_contiguous and array.flags.writeable
 
 
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialised C-ordered array whose data starts on a 64-byte boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buffer = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)
+    start = -buffer.ctypes.data % ALIGNMENT
+    return buffer[start : start + nbytes].view(dtype).reshape(shape)
+
+
 def shareable(array: np.ndarray) -> np.ndarray:
     """``array`` itself if TensorFlow can use it in place, else an aligned copy of it."""
     if is_shareable(array):
         return array
-    buffer = np.empty(array.nbytes + ALIGNMENT, dtype=np.uint8)
-    start = -buffer.ctypes.data % ALIGNMENT
-    copy = buffer[start : start + array.nbytes].view(array.dtype).reshape(array.shape)
+    copy = aligned_empty(array.shape, array.dtype)
     np.copyto(copy, array)
     return copy

@@ -39,6 +39,11 @@ def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int):
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
 
 
+def _in_place(array: np.ndarray) -> tf.Tensor:
+    """A tensor on ``array``'s own buffer, through DLPack (``kmeans_tutorial.sharing``)."""
+    return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+
+
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
@@ -50,9 +55,9 @@ class _EagerCore:
     """Runs the shared Lloyd ops on one data set, eagerly and through ``tf.function``."""
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
-        # X's buffer, used in place (tf.constant would copy it); TF1 feeds it as it is.
-        self.X = tf.experimental.dlpack.from_dlpack(X.__dlpack__())
-        self.sample_weight = tf.constant(sample_weight)
+        # The arrays' own buffers (tf.constant would copy them); TF1 feeds them as they are.
+        self.X = _in_place(X)
+        self.sample_weight = _in_place(sample_weight)
         self.offset = tf.constant(offset)
 
     def _program(self, name: str, n_clusters: int):
