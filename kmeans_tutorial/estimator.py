@@ -81,12 +81,14 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
 
 
 def column_mean(X: np.ndarray) -> np.ndarray:
-    """The mean of each column, summed in float64, in ``X``'s dtype: shape (n_features,).
+    """The mean of each column, shape (n_features,), summed in ``X``'s dtype.
 
-    ``einsum`` sums along rows in one loop: on (1e6, 2) float32, 5.9 ms against 18 ms for
-    ``X.mean(axis=0)`` (which also sums in float32).
+    ``einsum`` sums along the rows in one loop: on (1e6, 2) float32, 3.9 ms against 18 ms
+    for ``X.mean(axis=0)``, and 8.5 ms against 21.6 ms on (1e6, 32). The mean is only the
+    point distances are taken around (any point near the data would do), so float32 sums
+    are accurate enough.
     """
-    return (np.einsum("ij->j", X, dtype=np.float64) / len(X)).astype(X.dtype)
+    return np.einsum("ij->j", X) / X.dtype.type(len(X))
 
 
 def tolerance(X: np.ndarray, X_mean: np.ndarray, tol: float) -> float:
