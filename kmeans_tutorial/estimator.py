@@ -6,9 +6,9 @@ attributes. A package subclasses it with a *core*, which builds and runs the Ten
 computation and trusts its input (scikit-learn's own split between ``KMeans`` and
 ``_kmeans_single_lloyd``):
 
-- ``tf1_graph.KMeans``: one graph per fit, the Lloyd loop a ``tf.while_loop``, run by a
-  ``Session``;
-- ``tf2_eager.KMeans``: the same loop in a ``tf.function``.
+- ``tf1_graph.KMeans``: one graph per data shape, the Lloyd loop a ``tf.while_loop``
+  compiled by XLA, run by a ``Session``;
+- ``tf2_eager.KMeans``: the same loop in a ``tf.function(jit_compile=True)``.
 
 Semantics follow scikit-learn's ``KMeans(algorithm="lloyd")``: ``tol`` is relative to the
 mean per-feature variance of ``X``; a run stops early when the labels stop changing (strict

@@ -7,7 +7,8 @@ results agree bit for bit; the TF1/TF2 difference lives only in the drivers.
 
 Every function trusts its input (validated by ``kmeans_tutorial.estimator``). Shapes:
 ``X`` (n_samples, n_features), ``sample_weight`` (n_samples,), ``centers``
-(n_clusters, n_features); all one floating dtype.
+(n_clusters, n_features); all one floating dtype. The shapes must be static, as both
+drivers make them: the ops choose their form (and chunk count) from them.
 """
 
 import tensorflow as tf
