@@ -71,7 +71,7 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
         x = tf.slice(X, [start, 0], [chunk, X.shape[1]]) - offset
         fresh = tf.cast(start + rows >= index * chunk, X.dtype)  # 0 on rows done before
         w = tf.slice(sample_weight, [start], [chunk]) * fresh
-        chunk_labels, _ = nearest_centers(x, centers, c_squared)
+        chunk_labels = nearest_centers(x, centers, c_squared)
         labels = labels.write(index, chunk_labels)
         chunk_sums, chunk_weights = cluster_sums(x, w, chunk_labels, centers.shape[0])
         sums += chunk_sums
@@ -114,25 +114,20 @@ def _unchunk(chunked, like):
 FEW_FEATURES, FEW_CLUSTERS = 2, 8
 
 
-def _few(centers) -> bool:
-    """Whether ``centers`` (static shape) are few and low-dimensional: the elementwise form."""
-    return centers.shape[0] <= FEW_CLUSTERS and centers.shape[1] <= FEW_FEATURES
+def _few(n_clusters: int, n_features: int) -> bool:
+    """Whether the centres are few and low-dimensional: the elementwise form."""
+    return n_clusters <= FEW_CLUSTERS and n_features <= FEW_FEATURES
 
 
 def nearest_centers(x, centers, c_squared):
-    """Each row's nearest centre (the first on ties), and its ``|c|² - 2 x·c``.
+    """Each row's nearest centre, the first on ties: shape (n_rows,), int32.
 
     ``|x|²`` is the same for every centre, so the argmin needs only ``|c|² - 2 x·cᵀ``
     (scikit-learn's form too): one matmul and one add, or for few centres in few
     dimensions, the same sums elementwise.
-
-    Returns
-    -------
-    labels (n_rows,) int32, and their ``|c|² - 2 x·c`` (n_rows,)
     """
-    if not _few(centers):
-        partial = c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True)
-        return first_argmin(partial), tf.reduce_min(partial, axis=1)
+    if not _few(*centers.shape):
+        return first_argmin(c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True))
     smallest = c_squared[0] - 2 * tf.reduce_sum(x * centers[0], axis=1)
     labels = tf.zeros_like(smallest, dtype=tf.int32)
     for cluster in range(1, centers.shape[0]):
@@ -140,7 +135,7 @@ def nearest_centers(x, centers, c_squared):
         closer = partial < smallest  # strictly: a tie keeps the smaller index
         smallest = tf.where(closer, partial, smallest)
         labels = tf.where(closer, cluster, labels)
-    return labels, smallest
+    return labels
 
 
 def cluster_sums(x, w, labels, n_clusters: int):
@@ -149,7 +144,7 @@ def cluster_sums(x, w, labels, n_clusters: int):
     A segment sum (a scatter, one row at a time); for few centres in few dimensions, one
     masked column sum per cluster, which XLA fuses and vectorises.
     """
-    if n_clusters > FEW_CLUSTERS or x.shape[1] > FEW_FEATURES:
+    if not _few(n_clusters, x.shape[1]):
         return (
             tf.math.unsorted_segment_sum(x * w[:, tf.newaxis], labels, n_clusters),
             tf.math.unsorted_segment_sum(w, labels, n_clusters),
