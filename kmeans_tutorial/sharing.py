@@ -1,10 +1,11 @@
 """Handing NumPy data to TensorFlow without a copy.
 
 TensorFlow works on a NumPy buffer in place only when the buffer is aligned to 64 bytes
-(``EIGEN_MAX_ALIGN_BYTES``): a TF1 ``session.run`` then feeds it as it is, and TF2 can
-wrap it through DLPack. Otherwise a feed copies it on every ``session.run``, and
-``tf.constant`` copies every array, aligned or not. NumPy's large arrays usually start 16
-bytes into a page, so they need one aligned copy; this module makes it once per fit.
+(``EIGEN_MAX_ALIGN_BYTES``): a TF1 ``session.run`` then feeds it as it is (except on TF
+2.18, which copies every fed array), and TF2 can wrap it through DLPack. Otherwise a feed
+copies it on every ``session.run``, and ``tf.constant`` copies every array, aligned or not.
+NumPy's large arrays usually start 16 bytes into a page, so they need one aligned copy;
+this module makes it once per fit.
 
 Measured on 122 MiB of float32 (1e6 x 32): a TF1 run fed an aligned array took 4.4 ms
 against 86 ms unaligned; ``tf.constant`` of it held 244 MiB and took 0.45 s.

@@ -3,6 +3,8 @@
 If TensorFlow changes one of these behaviours, the test that states it fails.
 """
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -222,19 +224,45 @@ def test_tensor_equality_is_identity_in_a_graph_and_elementwise_in_tf2():
     np.testing.assert_array_equal(tf.function(lambda x, y: x == y)(a, b), [True, False])
 
 
+# Measured on each release the matrix runs: TF 2.18 copies every fed array, aligned or not.
+FEEDS_COPY_ALIGNED_ARRAYS = tf.__version__.startswith("2.18.")
+
+
+def peak_growth(run) -> int:
+    """Bytes by which the process's resident high-water mark rises during ``run()`` (Linux)."""
+
+    def high_water_mark():
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # the mark restarts from what is resident now
+    before = high_water_mark()
+    run()
+    return high_water_mark() - before
+
+
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="Linux only")
 def test_a_feed_shares_an_aligned_array_and_tf_constant_copies_every_array():
-    """TF1 feeds a 64-byte-aligned NumPy array as it is; ``tf.constant`` always copies."""
+    """TF1 feeds a 64-byte-aligned array as it is (not 2.18); ``tf.constant`` copies."""
     from kmeans_tutorial.sharing import shareable
 
+    size = 2**24  # 64 MiB of float32: a copy shows in the resident memory
     graph = tf.Graph()
     with graph.as_default():
-        fed = v1.placeholder(tf.float32, [1000, 4])
-        first = fed[0, 0]
-    array = shareable(np.zeros((1000, 4), np.float32))
+        fed = v1.placeholder(tf.float32, [size])
+        total = tf.reduce_sum(fed)
+    aligned = shareable(np.ones(size, np.float32))
+    unaligned = np.ones(size + 1, np.float32)[1:]  # 4 bytes past an aligned start at best
+    assert aligned.ctypes.data % 64 == 0 and unaligned.ctypes.data % 64 != 0
     with v1.Session(graph=graph) as session:
-        # The fetched value of the fed tensor itself is the array's own buffer.
-        assert np.shares_memory(session.run(fed, {fed: array}), array)
-        assert session.run(first, {fed: array}) == 0
+        session.run(total, {fed: aligned})  # warm-up
+        copied_aligned = peak_growth(lambda: session.run(total, {fed: aligned})) > 2**25
+        copied_unaligned = peak_growth(lambda: session.run(total, {fed: unaligned})) > 2**25
+    assert copied_unaligned
+    assert copied_aligned == FEEDS_COPY_ALIGNED_ARRAYS
+    array = shareable(np.zeros((1000, 4), np.float32))
     constant = tf.constant(array)
     array[0, 0] = 5.0
     assert float(constant[0, 0]) == 0.0
