@@ -68,6 +68,10 @@ class _EagerCore:
         if init == "random":
             order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
             return (tf.gather(self.X, order[:n_clusters]) - self.offset).numpy()
+        return self._kmeans_plus_plus(n_clusters, seed).numpy()
+
+    def _kmeans_plus_plus(self, n_clusters: int, seed: int) -> tf.Tensor:
+        """``n_clusters`` centres by TF's k-means++, as rows of X (centred)."""
         points = tf.raw_ops.KmeansPlusPlusInitialization(
             points=tf.cast(self.X, tf.float32),
             num_to_sample=n_clusters,
@@ -76,7 +80,7 @@ class _EagerCore:
         )
         chunk = lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
         rows = self._program("nearest_rows", n_clusters)(self.X, points, chunk)
-        return (tf.gather(self.X, rows) - self.offset).numpy()
+        return tf.gather(self.X, rows) - self.offset
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
