@@ -284,3 +284,17 @@ def test_a_graph_knows_no_shape_for_k_means_plus_plus():
     with graph.as_default():
         assert kmeans_plus_plus().shape.rank is None
     assert kmeans_plus_plus().shape == (3, 2)
+
+
+def test_reduce_retracing_relaxes_a_second_shape_to_unknown():
+    """Why TF2's KMeans keeps one ``tf.function`` per shape: its ops need static shapes."""
+    traced = []
+
+    def record(x):
+        traced.append(x.shape.as_list())
+        return x
+
+    function = tf.function(record, reduce_retracing=True)
+    function(tf.zeros([2, 3]))
+    function(tf.zeros([4, 3]))
+    assert traced == [[2, 3], [None, 3]]
