@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from kmeans_tutorial.validation import (
+    InvalidParameterError,
     check_create_samples_args,
     check_int,
     check_real,
@@ -85,9 +86,9 @@ LESSON_DEFAULTS = LessonParams()
 
 
 def check_params(params: object) -> LessonParams:
-    """``params`` itself, if it is a ``LessonParams``; a TypeError naming it otherwise."""
+    """``params`` itself, if it is a ``LessonParams``; else an error naming it."""
     if not isinstance(params, LessonParams):
-        raise TypeError(
+        raise InvalidParameterError(
             f"params must be a LessonParams, got {params!r} of type {type(params).__name__}."
         )
     return params

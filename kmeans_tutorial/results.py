@@ -8,10 +8,14 @@ from collections.abc import Iterator
 import numpy as np
 
 from kmeans_tutorial.params import LessonParams
+from kmeans_tutorial.validation import InvalidParameterError
 
 
-class EmptyClusterError(ValueError):
+class EmptyClusterError(InvalidParameterError):
     """An iteration left a cluster with no samples: the lesson's update would make it ``nan``.
+
+    A parameter error: the lesson's parameters (its seeds, its number of clusters) lead to a
+    run its ``update_centroids`` cannot finish, and other parameters would.
 
     Attributes
     ----------
@@ -196,7 +200,9 @@ class StageDifference:
 def compare_results(a: LessonResult, b: LessonResult) -> list[StageDifference]:
     """Compare two runs stage by stage (they must have been run with the same params)."""
     if a.params != b.params:
-        raise ValueError(f"cannot compare runs of different params: {a.params} and {b.params}.")
+        raise InvalidParameterError(
+            f"cannot compare runs of different params: {a.params} and {b.params}."
+        )
     rows = []
     for (stage, x), (_, y) in zip(a.stages(), b.stages(), strict=True):
         identical = x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()

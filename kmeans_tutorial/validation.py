@@ -11,6 +11,18 @@ import numbers
 
 import numpy as np
 
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter (an argument, a flag, the data) is of the wrong type or out of range.
+
+    The one error class of every check in this project, lesson and estimator alike, as
+    scikit-learn's ``InvalidParameterError``: a ``ValueError`` and a ``TypeError`` both, so
+    that callers catching either (as scikit-learn's own checks do) still catch it. The CLI
+    turns exactly this class into one line on stderr; anything else is a bug and keeps its
+    traceback.
+    """
+
+
 # numpy's legacy seeding (np.random.seed, as the lesson uses) accepts 0 <= seed < 2**32.
 MAX_SEED = 2**32 - 1
 
@@ -18,10 +30,12 @@ MAX_SEED = 2**32 - 1
 def check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> None:
     """``value`` is an integer (not a bool) in ``[minimum, maximum]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}.")
+        raise InvalidParameterError(
+            f"{name} must be an integer, got {value!r} of type {type(value).__name__}."
+        )
     if value < minimum or (maximum is not None and value > maximum):
         bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name}={value!r} should be {bound}.")
+        raise InvalidParameterError(f"{name}={value!r} should be {bound}.")
 
 
 def check_seed(name: str, value: object, allow_none: bool = False) -> None:
@@ -34,11 +48,11 @@ def check_seed(name: str, value: object, allow_none: bool = False) -> None:
 def check_real(name: str, value: object) -> None:
     """``value`` is a finite real number >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{name} must be a real number, got {value!r} of type {type(value).__name__}."
         )
     if not 0 <= value < float("inf"):
-        raise ValueError(f"{name}={value!r} should be finite and >= 0.")
+        raise InvalidParameterError(f"{name}={value!r} should be finite and >= 0.")
 
 
 def check_create_samples_args(n_clusters, n_samples_per_cluster, n_features, embiggen_factor, seed):
@@ -63,7 +77,9 @@ def _inspect(name: str, value):
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be an array, got {type(value).__name__} ({error}).") from None
+        raise InvalidParameterError(
+            f"{name} must be an array, got {type(value).__name__} ({error})."
+        ) from None
     return array.shape, array.dtype, array
 
 
@@ -86,18 +102,24 @@ def check_points(name: str, value, n_features: int | None = None, dtype=None) ->
     """
     shape, found, array = _inspect(name, value)
     if not np.issubdtype(found, np.floating):
-        raise TypeError(f"{name} must hold floating-point numbers, got dtype {found}.")
+        raise InvalidParameterError(f"{name} must hold floating-point numbers, got dtype {found}.")
     if dtype is not None and found != dtype:
-        raise TypeError(f"{name} must have the samples' dtype {dtype}, got dtype {found}.")
+        raise InvalidParameterError(
+            f"{name} must have the samples' dtype {dtype}, got dtype {found}."
+        )
     if shape is not None and len(shape) != 2:
-        raise ValueError(f"{name} must be 2-D, of shape (n, n_features), got shape {shape}.")
+        raise InvalidParameterError(
+            f"{name} must be 2-D, of shape (n, n_features), got shape {shape}."
+        )
     if shape is not None and 0 in shape:
-        raise ValueError(f"{name} must not be empty, got shape {shape}.")
+        raise InvalidParameterError(f"{name} must not be empty, got shape {shape}.")
     if n_features is not None and shape is not None and shape[1] not in (None, n_features):
-        raise ValueError(f"{name} must have n_features={n_features} columns, got shape {shape}.")
+        raise InvalidParameterError(
+            f"{name} must have n_features={n_features} columns, got shape {shape}."
+        )
     if array is not None and not all_finite(array):
         row, column = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be finite, got {array[row, column]} at row {row}, column {column}."
         )
     return shape, found
@@ -107,17 +129,17 @@ def check_labels(name: str, value, n_samples: int | None, n_clusters: int) -> No
     """A 1-D integer array with one entry per sample, each in ``[0, n_clusters)``."""
     shape, dtype, array = _inspect(name, value)
     if not np.issubdtype(dtype, np.integer):
-        raise TypeError(f"{name} must hold integers, got dtype {dtype}.")
+        raise InvalidParameterError(f"{name} must hold integers, got dtype {dtype}.")
     if shape is not None and len(shape) != 1:
-        raise ValueError(f"{name} must be 1-D, one label per sample, got shape {shape}.")
+        raise InvalidParameterError(f"{name} must be 1-D, one label per sample, got shape {shape}.")
     if shape is not None and None not in (n_samples, shape[0]) and shape[0] != n_samples:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must have one entry per sample (n_samples={n_samples}), got shape {shape}."
         )
     if array is not None:
         outside = np.flatnonzero((array < 0) | (array >= n_clusters))
         if outside.size:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name} must be in [0, n_clusters={n_clusters}), "
                 f"got {array[outside[0]]} at position {outside[0]}."
             )
@@ -127,7 +149,7 @@ def check_n_clusters(n_clusters, n_samples: int | None) -> None:
     """An integer >= 1, and no more than the samples it is chosen from (when known)."""
     check_int("n_clusters", n_clusters, 1)
     if n_samples is not None and n_clusters > n_samples:
-        raise ValueError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
+        raise InvalidParameterError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
 
 
 def check_choose_random_centroids_args(samples, n_clusters, seed) -> None:

@@ -9,7 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
-from kmeans_tutorial.estimator import ConvergenceWarning
+from kmeans_tutorial.estimator import ConvergenceWarning, NotFittedError
+from kmeans_tutorial.estimator._checks import check_data
+from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.validation import InvalidParameterError
 
 sklearn_cluster = pytest.importorskip("sklearn.cluster")
 datasets = pytest.importorskip("sklearn.datasets")
@@ -17,6 +20,10 @@ RELATIVE = {"rtol": 1e-5, "atol": 1e-8}
 
 # scikit-learn's KMeans docstring example.
 DOC_X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+
+
+def scipy_sparse():
+    return pytest.importorskip("scipy.sparse")
 
 
 def blobs(seed, n_samples=600, n_features=3, centers=4, dtype=np.float64):
@@ -100,10 +107,18 @@ def test_k_means_plus_plus_is_within_one_percent_of_scikit_learn(impl):
     assert ours.inertia_ <= 1.01 * theirs.inertia_
 
 
-def test_random_init_picks_distinct_samples(impl):
-    X = blobs(4)
-    kmeans = impl.KMeans(4, init="random", max_iter=1, n_init=1, random_state=5).fit(X)
-    assert kmeans.n_iter_ == 1 and kmeans.cluster_centers_.shape == (4, 3)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_random_init_picks_distinct_samples(impl, sparse):
+    """Five samples, four centres: a draw with replacement would soon repeat one."""
+    X = np.arange(15, dtype=np.float64).reshape(5, 3)
+    data = check_data(scipy_sparse().csr_matrix(X) if sparse else X)
+    data = data if sparse else shareable(data)  # a core takes dense data aligned for TF
+    core = impl.KMeans()._make_core(data, shareable(np.ones(5)), np.zeros(3))
+    for seed in range(20):
+        centers = core.init_centroids("random", 4, seed)
+        rows = [np.flatnonzero((X == center).all(axis=1)) for center in centers]
+        assert all(len(row) == 1 for row in rows), (seed, centers)  # each a sample of X
+        assert len({int(row[0]) for row in rows}) == 4, (seed, centers)  # all different
 
 
 def test_methods_agree_with_each_other(impl):
@@ -117,7 +132,8 @@ def test_methods_agree_with_each_other(impl):
     np.testing.assert_array_equal(impl.KMeans(4, random_state=0).fit_predict(X), kmeans.labels_)
     np.testing.assert_array_equal(impl.KMeans(4, random_state=0).fit_transform(X), distances)
     assert kmeans.n_features_in_ == 3
-    assert impl.KMeans(4).fit(X) is not None
+    unfitted = impl.KMeans(4, random_state=0)
+    assert unfitted.fit(X) is unfitted  # fit returns the estimator itself
 
 
 def test_integer_input_becomes_float64(impl):
@@ -164,9 +180,16 @@ def test_an_explicit_init_runs_once_and_warns(impl):
 
 BAD = {
     "k>n": ({"n_clusters": 7}, DOC_X, ValueError, "n_samples=6 should be >= n_clusters=7"),
-    "nan": ({}, [[0.0, np.nan]] * 9, ValueError, "X must be finite, got nan at row 0, column 1"),
-    "strings": ({}, [["a", "b"]] * 9, TypeError, "X must hold floating-point numbers"),
-    "rank-1": ({}, [1.0, 2.0, 3.0], ValueError, "X must be 2-D"),
+    "nan": ({}, [[0.0, np.nan]] * 9, ValueError, "Input X contains NaN: nan at row 0, column 1"),
+    "inf": ({}, [[0.0, 1.0], [-np.inf, 1]] * 9, ValueError, "contains infinity or a value too"),
+    "strings": ({}, [["a", "b"]] * 9, TypeError, "X must hold numbers, got dtype <U1"),
+    "complex": ({}, np.ones((9, 2), complex), ValueError, "Complex data not supported"),
+    "objects": ({}, [[{"a": 1}, 2.0]] * 9, TypeError, "X must hold numbers: float() argument"),
+    "rank-1": ({}, [1.0, 2.0, 3.0], ValueError, "Reshape your data either using"),
+    "no-rows": ({}, np.empty((0, 3)), ValueError, "Found array with 0 sample(s) (shape=(0, 3))"),
+    "no-columns": ({}, np.empty((9, 0)), ValueError, "0 feature(s) (shape=(9, 0)) while a"),
+    "tol-str": ({"tol": "x"}, DOC_X, TypeError, "tol='x' should be a finite number"),
+    "n_clusters-float": ({"n_clusters": 2.0}, DOC_X, TypeError, "n_clusters must be an integer"),
     "init-shape": ({"n_clusters": 2, "init": [[0.0, 0.0]]}, DOC_X, ValueError, "got (1, 2)"),
     "init-name": ({"init": "kmeans++"}, DOC_X, ValueError, "init='kmeans++'"),
     "tol": ({"tol": -1.0}, DOC_X, ValueError, "tol=-1.0"),
@@ -181,16 +204,21 @@ def test_bad_input_is_refused_with_the_value_named(impl, params, X, error, words
     with pytest.raises(error) as info:
         impl.KMeans(**{"n_clusters": 2, **params}).fit(X)
     assert words in str(info.value)
+    assert type(info.value) is InvalidParameterError  # one class, a TypeError and a ValueError
 
 
 def test_bad_sample_weight_and_unfitted_use(impl):
     with pytest.raises(ValueError, match=r"sample_weight must be finite and >= 0, got -1.0 at 2"):
         impl.KMeans(2).fit(DOC_X, sample_weight=[1, 1, -1, 1, 1, 1])
-    with pytest.raises(AttributeError, match="not fitted yet"):
-        impl.KMeans(2).predict(DOC_X)
+    for method in ("predict", "transform", "score"):
+        with pytest.raises(NotFittedError, match="This KMeans instance is not fitted yet"):
+            getattr(impl.KMeans(2), method)(DOC_X)
     fitted = impl.KMeans(2, random_state=0).fit(DOC_X)
-    with pytest.raises(ValueError, match="X has 3 features, but KMeans was fitted with"):
-        fitted.predict(np.zeros((2, 3)))
+    for method in ("predict", "transform", "score"):
+        with pytest.raises(ValueError, match="X has 3 features, but KMeans is expecting 2"):
+            getattr(fitted, method)(np.zeros((2, 3)))
+        with pytest.raises(ValueError, match="Reshape your data"):
+            getattr(fitted, method)(np.zeros(2))
 
 
 def test_no_warning_on_a_clean_fit(impl):
@@ -202,7 +230,7 @@ def test_no_warning_on_a_clean_fit(impl):
 @pytest.mark.parametrize("n_features", [2, 5])  # the elementwise and the matmul forms
 def test_chunk_boundaries_change_nothing(impl, monkeypatch, n_features):
     """8 rows a chunk over 103 samples: 12 full chunks and one shifted, overlapping last."""
-    from kmeans_tutorial import lloyd_ops
+    from kmeans_tutorial.estimator import lloyd_ops
 
     X = blobs(9, n_samples=103, n_features=n_features)
     weights = np.random.RandomState(0).uniform(0.5, 2, len(X))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kmeans_tutorial import lloyd_ops
+from kmeans_tutorial.estimator import lloyd_ops
 
 pytestmark = pytest.mark.parity  # shared code under both packages
 

@@ -246,7 +246,7 @@ def peak_growth(run) -> int:
 @pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="Linux only")
 def test_a_feed_shares_an_aligned_array_and_tf_constant_copies_every_array():
     """TF1 feeds a 64-byte-aligned array as it is (not 2.18); ``tf.constant`` copies."""
-    from kmeans_tutorial.sharing import shareable
+    from kmeans_tutorial.estimator._sharing import shareable
 
     size = 2**24  # 64 MiB of float32: a copy shows in the resident memory
     graph = tf.Graph()

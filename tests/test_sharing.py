@@ -1,9 +1,9 @@
-"""Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.sharing``)."""
+"""Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.estimator._sharing``)."""
 
 import numpy as np
 import pytest
 
-from kmeans_tutorial.sharing import ALIGNMENT, is_shareable, shareable
+from kmeans_tutorial.estimator._sharing import ALIGNMENT, is_shareable, shareable
 
 
 def unaligned(shape, dtype=np.float32):
@@ -58,8 +58,8 @@ def test_tf1_feeds_the_array_itself():
 
 
 def test_a_fit_gives_freed_memory_back(impl, monkeypatch):
-    """Each fit ends by handing freed blocks back (kmeans_tutorial.memory), core released."""
-    import kmeans_tutorial.estimator as estimator
+    """Each fit ends by handing freed blocks back (``estimator._memory``), core released."""
+    import kmeans_tutorial.estimator.base as estimator
 
     released = []
     monkeypatch.setattr(estimator, "return_freed_memory", lambda: released.append(True))
@@ -69,7 +69,7 @@ def test_a_fit_gives_freed_memory_back(impl, monkeypatch):
 
 
 def test_return_freed_memory_runs_here():
-    from kmeans_tutorial import memory
+    from kmeans_tutorial.estimator import _memory as memory
 
     memory.return_freed_memory()  # glibc here: the call itself must not fail
     assert memory._MALLOC_TRIM is not None or not __import__("sys").platform.startswith("linux")

@@ -1,12 +1,13 @@
 """``KMeans`` for TF1: scikit-learn's interface, the Lloyd loop a ``tf.while_loop`` in a graph.
 
 Twin: ``tf2_eager/kmeans.py``. The interface, validation and restarts are shared
-(``kmeans_tutorial.estimator``); so are the Lloyd ops (``kmeans_tutorial.lloyd_ops``).
-This module is only the driver: it builds one private graph per data shape, with
-placeholders for the initial centres, ``max_iter`` and ``tol``; the whole loop is compiled
-by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2 writes
-``tf.function(jit_compile=True)``), and a ``Session`` runs it in one ``session.run`` per
-restart.
+(``kmeans_tutorial.estimator.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
+``sparse_ops`` for CSR). This module is only the driver: it builds one private graph per
+data shape, with placeholders for the initial centres, ``max_iter`` and ``tol``; the whole
+loop is compiled by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2
+writes ``tf.function(jit_compile=True)``), and a ``Session`` runs it in one
+``session.run`` per restart. Sparse data has one graph per dtype, its placeholders of
+unknown size, run uncompiled.
 """
 
 from typing import ClassVar
@@ -14,14 +15,19 @@ from typing import ClassVar
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial import lloyd_ops
-from kmeans_tutorial.estimator import BaseKMeans
+from kmeans_tutorial.estimator import lloyd_ops, seeding, sparse_ops
+from kmeans_tutorial.estimator._checks import SparseRows
+from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.estimator.base import BaseKMeans
+from kmeans_tutorial.estimator.core import KMeansCore
 
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
-    def _make_core(self, X, sample_weight, offset):
+    def _make_core(self, X, sample_weight, offset) -> KMeansCore:
+        if isinstance(X, SparseRows):
+            return _SparseGraphCore(X, sample_weight)
         return _GraphCore(X, sample_weight, offset)
 
 
@@ -66,16 +72,18 @@ class _Graph:
         self.session.close()
 
 
-class _GraphCore:
+class _GraphCore(KMeansCore):
     """Runs the shared Lloyd ops on one data set: a cached ``_Graph`` and the data it is fed.
 
+    An op is cached in the graph under a key that holds everything it bakes in: the graph
+    holds one dtype and shape; the key adds the number of centres and the chunk size.
     Not thread-safe: one fit at a time per graph.
     """
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         shared = _Graph.for_shape(X.dtype, X.shape)
         self.__dict__.update(vars(shared))  # its placeholders, session and ops, shared
-        # An aligned X is fed as it is, not copied (kmeans_tutorial.sharing).
+        # An aligned X is fed as it is, not copied (estimator._sharing).
         self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
 
     def _centers(self, n_clusters):
@@ -84,6 +92,9 @@ class _GraphCore:
             ("centers", n_clusters),
             lambda: tf.placeholder(self.X.dtype, [n_clusters, self.n_features], name="centers"),
         )
+
+    def _chunk(self, n_clusters: int) -> int:
+        return lloyd_ops.chunk_size(self.n_samples, n_clusters)
 
     def _op(self, key, build):
         """The op for ``key``, built into the graph on first use."""
@@ -102,7 +113,10 @@ class _GraphCore:
                 chosen = tf.gather(self.X, order[:n_clusters]) - self.offset
             self.ops[("random", len(self.ops))] = chosen  # counts toward MAX_OPS
             return self.session.run(chosen, self.feed)
-        chosen = self._op(("k-means++", n_clusters), lambda: self._kmeans_plus_plus(n_clusters))
+        chosen = self._op(
+            ("k-means++", n_clusters, self._chunk(n_clusters)),
+            lambda: self._kmeans_plus_plus(n_clusters),
+        )
         return self.session.run(chosen, {**self.feed, self.seed: seed})
 
     def _kmeans_plus_plus(self, n_clusters: int):
@@ -114,7 +128,7 @@ class _GraphCore:
             num_retries_per_sample=-1,
         )
         points = tf.ensure_shape(points, [n_clusters, self.n_features])  # unknown in a graph
-        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        chunk = self._chunk(n_clusters)
         (rows,) = tf.xla.experimental.compile(
             lambda X, points: lloyd_ops.nearest_rows(X, points, chunk), [self.X, points]
         )
@@ -124,10 +138,10 @@ class _GraphCore:
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
         n_clusters = len(centers)
         placeholder = self._centers(n_clusters)
-        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        chunk = self._chunk(n_clusters)
         # The whole loop is one XLA computation, as TF2's tf.function(jit_compile=True).
         run = self._op(
-            ("lloyd", n_clusters),
+            ("lloyd", n_clusters, chunk),
             lambda: tf.xla.experimental.compile(
                 lambda *inputs: lloyd_ops.lloyd(*inputs, chunk),
                 [self.X, self.sample_weight, placeholder, self.offset, self.max_iter, self.tol],
@@ -145,9 +159,9 @@ class _GraphCore:
             "previous_labels",
             lambda: tf.placeholder(tf.int32, [self.n_samples], name="previous_labels"),
         )
-        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        chunk = self._chunk(n_clusters)
         fetch = self._op(
-            ("step", n_clusters),
+            ("step", n_clusters, chunk),
             lambda: tf.xla.experimental.compile(
                 lambda *inputs: lloyd_ops.lloyd_step(*inputs, chunk, with_inertia=True),
                 [self.X, self.sample_weight, placeholder, self.offset, previous, self.tol],
@@ -161,9 +175,9 @@ class _GraphCore:
         """Nearest-centre labels and their inertia."""
         n_clusters = len(centers)
         placeholder = self._centers(n_clusters)
-        chunk = lloyd_ops.chunk_size(self.n_samples, n_clusters)
+        chunk = self._chunk(n_clusters)
         fetch = self._op(
-            ("labels_inertia", n_clusters),
+            ("labels_inertia", n_clusters, chunk),
             lambda: tf.xla.experimental.compile(
                 lambda *inputs: lloyd_ops.assign_and_inertia(*inputs, chunk),
                 [self.X, self.sample_weight, placeholder, self.offset],
@@ -180,3 +194,111 @@ class _GraphCore:
             lambda: lloyd_ops.transform(self.X, placeholder, self.offset),
         )
         return self.session.run(distances, {**self.feed, placeholder: centers})
+
+
+class _SparseGraph:
+    """One graph, its placeholders (of unknown sizes) and its ``Session``, per dtype.
+
+    The sparse ops take every size from the data at run time, so one graph serves every
+    CSR matrix of a dtype; its ops are built once, on first use.
+    """
+
+    _cache: ClassVar[dict] = {}
+
+    @classmethod
+    def for_dtype(cls, dtype) -> "_SparseGraph":
+        key = np.dtype(dtype).str
+        if key not in cls._cache:
+            cls._cache[key] = cls(dtype)
+        return cls._cache[key]
+
+    def __init__(self, dtype):
+        dtype = tf.as_dtype(dtype)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.csr = [
+                tf.placeholder(dtype, [None], name="values"),
+                tf.placeholder(tf.int32, [None], name="indices"),
+                tf.placeholder(tf.int64, [None], name="indptr"),
+            ]
+            self.sample_weight = tf.placeholder(dtype, [None], name="sample_weight")
+            self.centers = tf.placeholder(dtype, [None, None], name="centers")
+            self.previous_labels = tf.placeholder(tf.int32, [None], name="previous_labels")
+            self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
+            self.tol = tf.placeholder(dtype, [], name="tol")
+            self.chunk = tf.placeholder(tf.int32, [], name="chunk")
+            csr, weights, centers, chunk = self.csr, self.sample_weight, self.centers, self.chunk
+            self.ops = {
+                "lloyd": sparse_ops.lloyd(*csr, weights, centers, self.max_iter, self.tol, chunk),
+                "lloyd_step": sparse_ops.lloyd_step(
+                    *csr, weights, centers, self.previous_labels, self.tol, chunk
+                ),
+                "assign_and_inertia": sparse_ops.assign_and_inertia(*csr, weights, centers, chunk),
+                "squared_distances": sparse_ops.squared_distances(*csr, centers, chunk),
+                "transform": sparse_ops.transform(*csr, centers, chunk),
+            }
+        self.session = tf.Session(graph=self.graph)
+
+    def __del__(self):
+        self.session.close()
+
+
+class _SparseGraphCore(KMeansCore):
+    """Runs the shared sparse Lloyd ops on one CSR data set, fed to a cached graph."""
+
+    def __init__(self, X: SparseRows, sample_weight: np.ndarray):
+        self.rows = X
+        self.weights = sample_weight
+        shared = self.shared = _SparseGraph.for_dtype(X.dtype)
+        csr = [shareable(part) for part in (X.data, X.indices, X.indptr)]
+        self.feed = {**dict(zip(shared.csr, csr, strict=True)), shared.sample_weight: sample_weight}
+
+    def _run(self, name: str, centers: np.ndarray, **feeds):
+        shared = self.shared
+        n_samples, nnz = self.rows.shape[0], len(self.rows.data)
+        feed = {
+            **self.feed,
+            shared.centers: centers,
+            shared.chunk: sparse_ops.chunk_size(n_samples, nnz, len(centers)),
+        }
+        feed.update((getattr(shared, key), value) for key, value in feeds.items())
+        return shared.session.run(shared.ops[name], feed)
+
+    def _squared_distances(self, points: np.ndarray) -> np.ndarray:
+        return self._run("squared_distances", points)
+
+    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
+        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding``)."""
+        if init == "random":
+            # The shuffle's first draw, in a graph of its own: the shared graph keeps no
+            # stateful op (one run again would continue its stream).
+            graph = tf.Graph()
+            with graph.as_default():
+                order = tf.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)[:n_clusters]
+            with tf.Session(graph=graph) as session:
+                return self.rows.rows(session.run(order))
+        chosen = seeding.greedy_kmeans_plus_plus(
+            self._squared_distances, self.rows.rows, self.weights, n_clusters, seed
+        )
+        return self.rows.rows(chosen)
+
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+        labels, inertia, centers, n_iter = self._run("lloyd", centers, max_iter=max_iter, tol=tol)
+        return labels, float(inertia), centers, int(n_iter)
+
+    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
+        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
+        centers, labels, stop, shift, inertia = self._run(
+            "lloyd_step", centers, previous_labels=previous_labels, tol=tol
+        )
+        return centers, labels, bool(stop), float(shift), float(inertia)
+
+    def labels_inertia(self, centers: np.ndarray):
+        """Nearest-centre labels and their inertia."""
+        labels, inertia = self._run("assign_and_inertia", centers)
+        return labels, float(inertia)
+
+    def distances(self, centers: np.ndarray) -> np.ndarray:
+        """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
+        return self._run("transform", centers)

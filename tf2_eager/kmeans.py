@@ -1,10 +1,12 @@
 """``KMeans`` for TF2: scikit-learn's interface, the Lloyd loop compiled by ``tf.function``.
 
 Twin: ``tf1_graph/kmeans.py``. The interface, validation and restarts are shared
-(``kmeans_tutorial.estimator``); so are the Lloyd ops (``kmeans_tutorial.lloyd_ops``).
-This module is only the driver: where TF1 builds a graph with placeholders, compiles the
-loop with ``tf.xla.experimental.compile`` and runs it in a ``Session``, TF2 passes tensors
-to ``tf.function(jit_compile=True)``, traced once per dtype and shape.
+(``kmeans_tutorial.estimator.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
+``sparse_ops`` for CSR). This module is only the driver: where TF1 builds a graph with
+placeholders, compiles the loop with ``tf.xla.experimental.compile`` and runs it in a
+``Session``, TF2 passes tensors to ``tf.function(jit_compile=True)``, traced once per
+dtype and shape; sparse data goes to plain ``tf.function``s with unknown shapes, as TF1's
+placeholders have.
 """
 
 import functools
@@ -12,8 +14,11 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial import lloyd_ops
-from kmeans_tutorial.estimator import BaseKMeans
+from kmeans_tutorial.estimator import lloyd_ops, seeding, sparse_ops
+from kmeans_tutorial.estimator._checks import SparseRows
+from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.estimator.base import BaseKMeans
+from kmeans_tutorial.estimator.core import KMeansCore
 from tf2_eager import tf1_random
 
 _PROGRAMS = {
@@ -31,7 +36,8 @@ def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int):
     One ``tf.function(jit_compile=True)`` per shape, each traced once with static shapes,
     as TF1's twin keeps one graph per shape: the ops choose their form from the static
     ``n_clusters``, and a single ``tf.function`` called with many shapes would relax them
-    to unknown (or warn about retracing).
+    to unknown (or warn about retracing). The chunk size is an argument, a Python int,
+    so a new one is a new trace.
     """
     return tf.function(_PROGRAMS[name], jit_compile=True)
 
@@ -39,20 +45,52 @@ def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int):
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
 
 
+def _sparse_signature(dtype: tf.DType, *rest: tuple) -> list[tf.TensorSpec]:
+    """CSR arrays, weights and centres with unknown sizes (TF1's placeholders), then ``rest``."""
+    csr = [
+        tf.TensorSpec([None], dtype),  # values
+        tf.TensorSpec([None], tf.int32),  # indices
+        tf.TensorSpec([None], tf.int64),  # indptr
+    ]
+    return csr + [tf.TensorSpec(shape, spec_dtype or dtype) for shape, spec_dtype in rest]
+
+
+_WEIGHTS, _CENTERS, _CHUNK = ([None], None), ([None, None], None), ([], tf.int32)
+_SPARSE_PROGRAMS = {
+    "lloyd": (sparse_ops.lloyd, [_WEIGHTS, _CENTERS, ([], tf.int32), ([], None), _CHUNK]),
+    "lloyd_step": (
+        sparse_ops.lloyd_step,
+        [_WEIGHTS, _CENTERS, ([None], tf.int32), ([], None), _CHUNK],
+    ),
+    "assign_and_inertia": (sparse_ops.assign_and_inertia, [_WEIGHTS, _CENTERS, _CHUNK]),
+    "squared_distances": (sparse_ops.squared_distances, [_CENTERS, _CHUNK]),
+    "transform": (sparse_ops.transform, [_CENTERS, _CHUNK]),
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _sparse_program(name: str, dtype: str):
+    """``sparse_ops.<name>`` as a ``tf.function`` for one dtype, traced once."""
+    function, rest = _SPARSE_PROGRAMS[name]
+    return tf.function(function, input_signature=_sparse_signature(tf.as_dtype(dtype), *rest))
+
+
 def _in_place(array: np.ndarray) -> tf.Tensor:
-    """A tensor on ``array``'s own buffer, through DLPack (``kmeans_tutorial.sharing``)."""
+    """A tensor on ``array``'s own buffer, through DLPack (``estimator._sharing``)."""
     return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
-    def _make_core(self, X, sample_weight, offset):
+    def _make_core(self, X, sample_weight, offset) -> KMeansCore:
+        if isinstance(X, SparseRows):
+            return _SparseEagerCore(X, sample_weight)
         return _EagerCore(X, sample_weight, offset)
 
 
-class _EagerCore:
-    """Runs the shared Lloyd ops on one data set, eagerly and through ``tf.function``."""
+class _EagerCore(KMeansCore):
+    """Runs the shared Lloyd ops on one dense data set, through ``tf.function``."""
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         # The arrays' own buffers (tf.constant would copy them); TF1 feeds them as they are.
@@ -62,6 +100,9 @@ class _EagerCore:
 
     def _program(self, name: str, n_clusters: int):
         return _compiled(name, tuple(self.X.shape), self.X.dtype.name, n_clusters)
+
+    def _chunk(self, n_clusters: int) -> int:
+        return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
         """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
@@ -78,8 +119,7 @@ class _EagerCore:
             seed=seed,
             num_retries_per_sample=-1,
         )
-        chunk = lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
-        rows = self._program("nearest_rows", n_clusters)(self.X, points, chunk)
+        rows = self._program("nearest_rows", n_clusters)(self.X, points, self._chunk(n_clusters))
         return tf.gather(self.X, rows) - self.offset
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
@@ -91,7 +131,7 @@ class _EagerCore:
             self.offset,
             tf.constant(max_iter),
             tf.constant(tol, self.X.dtype),
-            lloyd_ops.chunk_size(self.X.shape[0], len(centers)),
+            self._chunk(len(centers)),
         )
         return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
 
@@ -104,19 +144,85 @@ class _EagerCore:
             self.offset,
             tf.constant(previous_labels),
             tf.constant(tol, self.X.dtype),
-            lloyd_ops.chunk_size(self.X.shape[0], len(centers)),
+            self._chunk(len(centers)),
         )
         centers, labels, stop, shift, inertia = (value.numpy() for value in outputs)
         return centers, labels, bool(stop), float(shift), float(inertia)
 
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
-        chunk = lloyd_ops.chunk_size(self.X.shape[0], len(centers))
         labels, inertia = self._program("assign_and_inertia", len(centers))(
-            self.X, self.sample_weight, tf.constant(centers), self.offset, chunk
+            self.X, self.sample_weight, tf.constant(centers), self.offset, self._chunk(len(centers))
         )
         return labels.numpy(), float(inertia)
 
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
         return _transform(self.X, tf.constant(centers), self.offset).numpy()
+
+
+class _SparseEagerCore(KMeansCore):
+    """Runs the shared sparse Lloyd ops on one CSR data set, through ``tf.function``."""
+
+    def __init__(self, X: SparseRows, sample_weight: np.ndarray):
+        self.rows = X
+        self.csr = [_in_place(shareable(part)) for part in (X.data, X.indices, X.indptr)]
+        self.sample_weight = _in_place(sample_weight)
+        self.weights = sample_weight
+        self.dtype = X.dtype.name
+
+    def _run(self, name: str, *args):
+        return _sparse_program(name, self.dtype)(*self.csr, *args)
+
+    def _chunk(self, n_clusters: int) -> tf.Tensor:
+        n_samples, nnz = self.rows.shape[0], len(self.rows.data)
+        return tf.constant(sparse_ops.chunk_size(n_samples, nnz, n_clusters))
+
+    def _squared_distances(self, points: np.ndarray) -> np.ndarray:
+        return self._run("squared_distances", points, self._chunk(len(points))).numpy()
+
+    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
+        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding``)."""
+        if init == "random":
+            order = tf1_random.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)
+            return self.rows.rows(order[:n_clusters].numpy())
+        chosen = seeding.greedy_kmeans_plus_plus(
+            self._squared_distances, self.rows.rows, self.weights, n_clusters, seed
+        )
+        return self.rows.rows(chosen)
+
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+        labels, inertia, centers, n_iter = self._run(
+            "lloyd",
+            self.sample_weight,
+            centers,
+            max_iter,
+            tf.constant(tol, self.dtype),
+            self._chunk(len(centers)),
+        )
+        return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
+
+    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
+        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
+        outputs = self._run(
+            "lloyd_step",
+            self.sample_weight,
+            centers,
+            previous_labels,
+            tf.constant(tol, self.dtype),
+            self._chunk(len(centers)),
+        )
+        centers, labels, stop, shift, inertia = (value.numpy() for value in outputs)
+        return centers, labels, bool(stop), float(shift), float(inertia)
+
+    def labels_inertia(self, centers: np.ndarray):
+        """Nearest-centre labels and their inertia."""
+        labels, inertia = self._run(
+            "assign_and_inertia", self.sample_weight, centers, self._chunk(len(centers))
+        )
+        return labels.numpy(), float(inertia)
+
+    def distances(self, centers: np.ndarray) -> np.ndarray:
+        """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
+        return self._run("transform", centers, self._chunk(len(centers))).numpy()

@@ -1,10 +1,10 @@
 """The scikit-learn-style ``KMeans`` interface, shared by both packages.
 
-``BaseKMeans`` does everything that is not TensorFlow: parameters, input validation,
-``n_init`` restarts and their seeds, picking the best run, warnings, and the fitted
-attributes. A package subclasses it with a *core*, which builds and runs the TensorFlow
-computation and trusts its input (scikit-learn's own split between ``KMeans`` and
-``_kmeans_single_lloyd``):
+``BaseKMeans`` does everything that is not TensorFlow: parameters, input validation
+(``_checks``), ``n_init`` restarts and their seeds, picking the best run, warnings, and
+the fitted attributes. A package subclasses it with ``_make_core``, which returns a core
+(``core.KMeansCore``) that builds and runs the TensorFlow computation and trusts its
+input (scikit-learn's own split between ``KMeans`` and ``_kmeans_single_lloyd``):
 
 - ``tf1_graph.KMeans``: one graph per data shape, the Lloyd loop a ``tf.while_loop``
   compiled by XLA, run by a ``Session``;
@@ -14,7 +14,8 @@ Semantics follow scikit-learn's ``KMeans(algorithm="lloyd")``: ``tol`` is relati
 mean per-feature variance of ``X``; a run stops early when the labels stop changing (strict
 convergence) or when the summed squared centre shift is at most that tolerance; empty
 clusters are given the points farthest from their centres. ``init="random"`` is the lesson's
-seeded shuffle; ``"k-means++"`` is TensorFlow's ``KmeansPlusPlusInitialization`` op.
+seeded shuffle; ``"k-means++"`` is TensorFlow's ``KmeansPlusPlusInitialization`` op on dense
+data, and scikit-learn's greedy k-means++ (``seeding``) on sparse data.
 """
 
 from __future__ import annotations
@@ -26,86 +27,72 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.memory import return_freed_memory
-from kmeans_tutorial.sharing import aligned_empty, shareable
-from kmeans_tutorial.validation import check_int, check_points
+from kmeans_tutorial.estimator._checks import (
+    SparseRows,
+    check_data,
+    check_feature_names,
+    check_is_fitted,
+    check_random_state,
+    check_sample_weight,
+)
+from kmeans_tutorial.estimator._memory import return_freed_memory
+from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.estimator.core import KMeansCore
+from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 INITS = ("k-means++", "random")
+_BLOCK_ROWS = 65536  # rows a NumPy temporary covers at once, so none is the size of X
 
 
 class ConvergenceWarning(UserWarning):
     """The fit found fewer distinct clusters than asked for (scikit-learn warns alike)."""
 
 
-def check_random_state(seed) -> np.random.RandomState:
-    """A ``RandomState`` from ``None``, an integer or a ``RandomState`` (as scikit-learn)."""
-    if seed is None:
-        return np.random.RandomState()
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.RandomState(seed)
-    raise ValueError(f"random_state={seed!r} should be None, an integer >= 0 or a RandomState.")
-
-
-def check_data(X, name: str = "X") -> np.ndarray:
-    """``X`` as a C-ordered float32 or float64 array (other numbers become float64)."""
-    array = np.asarray(X)
-    if array.dtype not in (np.float32, np.float64):
-        if not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
-            check_points(name, array)  # raises the shared, value-naming error
-        array = array.astype(np.float64)
-    check_points(name, array)
-    return np.ascontiguousarray(array)
-
-
-def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
-    """One finite, non-negative weight per sample, not all zero (``None``: all ones)."""
-    if sample_weight is None:
-        ones = aligned_empty(n_samples, dtype)  # shareable with TensorFlow as it is
-        ones.fill(1)
-        return ones
-    weights = np.asarray(sample_weight, dtype=dtype)
-    if weights.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one per sample, got {weights.shape}."
-        )
-    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
-    if bad.size:
-        raise ValueError(
-            f"sample_weight must be finite and >= 0, got {weights[bad[0]]} at {bad[0]}."
-        )
-    if not weights.any():
-        raise ValueError("sample_weight must not be all zero.")
-    return np.ascontiguousarray(weights)
-
-
-def column_mean(X: np.ndarray) -> np.ndarray:
+def _column_mean(X: np.ndarray) -> np.ndarray:
     """The mean of each column, shape (n_features,), summed in ``X``'s dtype.
 
-    ``einsum`` sums along the rows in one loop: on (1e6, 2) float32, 3.9 ms against 18 ms
-    for ``X.mean(axis=0)``, and 8.5 ms against 21.6 ms on (1e6, 32). The mean is only the
-    point distances are taken around (any point near the data would do), so float32 sums
-    are accurate enough.
+    ``einsum`` sums along the rows in one loop, where ``X.mean(axis=0)`` makes several
+    passes. The mean is only the point distances are taken around (any point near the
+    data would do), so sums in float32 are accurate enough.
     """
     return np.einsum("ij->j", X) / X.dtype.type(len(X))
 
 
-def tolerance(X: np.ndarray, X_mean: np.ndarray, tol: float) -> float:
-    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance.
+def _offset(X) -> np.ndarray:
+    """The point a fit's distances are taken around: the column mean (dense), 0 (sparse).
 
-    Summed over row blocks, so that no temporary the size of ``X`` is made.
+    Centring dense data keeps |x|² - 2x·c + |c|² accurate, as scikit-learn centres it;
+    centring sparse data would fill in its zeros, so it is left as it is (so does
+    scikit-learn).
     """
-    if tol == 0:
-        return 0.0
-    squares = sum(
-        ((X[start : start + 65536] - X_mean).astype(np.float64) ** 2).sum(axis=0)
-        for start in range(0, len(X), 65536)
-    )
-    return float(np.mean(squares / len(X)) * tol)
+    if isinstance(X, SparseRows):
+        return np.zeros(X.shape[1], X.dtype)
+    return _column_mean(X)
 
 
-def is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
+def _mean_variance(X, X_offset: np.ndarray) -> float:
+    """The mean over the features of each feature's variance, in float64."""
+    n_samples = len(X)
+    if isinstance(X, SparseRows):
+        columns = X.indices
+        sums = np.bincount(columns, X.data.astype(np.float64), minlength=X.shape[1])
+        squares = np.bincount(columns, np.square(X.data, dtype=np.float64), minlength=X.shape[1])
+        return float(np.mean(squares / n_samples - (sums / n_samples) ** 2))
+    sums = np.zeros(X.shape[1])
+    squares = np.zeros(X.shape[1])
+    for start in range(0, n_samples, _BLOCK_ROWS):
+        block = (X[start : start + _BLOCK_ROWS] - X_offset).astype(np.float64)
+        sums += block.sum(axis=0)
+        squares += np.square(block).sum(axis=0)
+    return float(np.mean(squares / n_samples - (sums / n_samples) ** 2))
+
+
+def _shareable(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
+    """Dense ``X`` aligned for TensorFlow to use in place (``_sharing``); sparse as it is."""
+    return X if isinstance(X, SparseRows) else shareable(X)
+
+
+def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
     """Whether two labelings are the same partition up to a renaming of the clusters."""
     mapping = np.full(n_clusters, -1)
     for a, b in zip(labels1, labels2, strict=True):
@@ -124,7 +111,8 @@ class BaseKMeans:
     n_clusters : int, default=8
         The number of clusters, and of centroids.
     init : {"k-means++", "random"} or array of shape (n_clusters, n_features)
-        ``"k-means++"``: TensorFlow's k-means++ op (greedy, ``2 + log(k)`` trials a centre).
+        ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre); TensorFlow's
+        ``KmeansPlusPlusInitialization`` op on dense data, ``seeding`` on sparse data.
         ``"random"``: the lesson's way, ``n_clusters`` samples picked by a seeded shuffle.
         An array: these initial centres, used as given.
     n_init : "auto" or int, default="auto"
@@ -150,6 +138,8 @@ class BaseKMeans:
     n_iter_ : int
         Iterations of the kept run.
     n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,), object
+        The column names of a dataframe ``X`` whose names are all strings.
     """
 
     def __init__(
@@ -187,19 +177,22 @@ class BaseKMeans:
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}.")
+                raise InvalidParameterError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; valid: {valid}."
+                )
             setattr(self, name, value)
         return self
 
     def __sklearn_tags__(self):
-        """scikit-learn's estimator tags: a clusterer and a transformer that keeps float32.
+        """scikit-learn's estimator tags: a clusterer, sparse input, keeps float32.
 
         Only scikit-learn (>= 1.6) calls this, so importing it here adds no dependency.
         """
-        from sklearn.utils import Tags, TargetTags, TransformerTags
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
 
         return Tags(
             estimator_type="clusterer",
+            input_tags=InputTags(sparse=True),
             target_tags=TargetTags(required=False),
             transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
         )
@@ -218,12 +211,14 @@ class BaseKMeans:
 
     # -- what a package supplies --
 
-    def _make_core(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
+    def _make_core(
+        self, X: np.ndarray | SparseRows, sample_weight: np.ndarray, offset: np.ndarray
+    ) -> KMeansCore:
         """A core bound to ``X``, its weights, and the point its distances are taken around.
 
-        ``X`` is aligned for TensorFlow to use in place (``kmeans_tutorial.sharing``). The
-        core computes with ``X - offset`` (row block by row block, no copy of ``X``); the
-        centres it takes and returns are in those coordinates. See ``tf2_eager.kmeans``.
+        ``X`` is a dense array aligned for TensorFlow to use in place (``_sharing``), or
+        ``SparseRows``. The core computes with ``X - offset`` (row block by row block, no
+        copy of ``X``); the centres it takes and returns are in those coordinates.
         """
         raise NotImplementedError
 
@@ -232,26 +227,33 @@ class BaseKMeans:
     def _check_params(self, n_samples: int, n_features: int, dtype):
         check_int("n_clusters", self.n_clusters, 1)
         if n_samples < self.n_clusters:
-            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+            raise InvalidParameterError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+            )
         check_int("max_iter", self.max_iter, 1)
         if (
             isinstance(self.tol, bool)
             or not isinstance(self.tol, numbers.Real)
             or not (0 <= self.tol < float("inf"))
         ):
-            raise ValueError(f"tol={self.tol!r} should be a finite number >= 0.")
+            raise InvalidParameterError(f"tol={self.tol!r} should be a finite number >= 0.")
         if isinstance(self.init, str):
             if self.init not in INITS:
-                raise ValueError(f"init={self.init!r} should be 'k-means++', 'random' or an array.")
+                raise InvalidParameterError(
+                    f"init={self.init!r} should be 'k-means++', 'random' or an array."
+                )
             init = self.init
         else:
-            init = check_data(self.init, "init").astype(dtype)
+            init = check_data(self.init, "init")
+            if isinstance(init, SparseRows):
+                init = init.rows(np.arange(len(init)))
+            init = init.astype(dtype)
             if init.shape != (self.n_clusters, n_features):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"init must have shape (n_clusters, n_features) = "
                     f"({self.n_clusters}, {n_features}), got {init.shape}."
                 )
-        if self.n_init == "auto":
+        if isinstance(self.n_init, str) and self.n_init == "auto":
             n_init = 10 if isinstance(init, str) and init == "random" else 1
         else:
             check_int("n_init", self.n_init, 1)
@@ -271,27 +273,28 @@ class BaseKMeans:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            float32 and float64 are kept; other numbers become float64.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float32 and float64 are kept; other numbers become float64. A scipy sparse
+            matrix or array is used as CSR, never made dense.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
         """
-        X = check_data(X)
+        check_feature_names(self, X, reset=True)
+        X = check_data(X, estimator_name=type(self).__name__)
         n_samples, n_features = X.shape
         init, n_init = self._check_params(n_samples, n_features, X.dtype)
         weights = check_sample_weight(sample_weight, n_samples, X.dtype)
         random_state = check_random_state(self.random_state)
-        # Distances are taken around the mean, as scikit-learn centres X, for accuracy.
-        X_mean = column_mean(X)
-        core = self._make_core(shareable(X), shareable(weights), X_mean)
-        absolute_tol = tolerance(X, X_mean, self.tol)
+        X_offset = _offset(X)
+        absolute_tol = 0.0 if self.tol == 0 else _mean_variance(X, X_offset) * self.tol
+        core = self._make_core(_shareable(X), shareable(weights), X_offset)
         best = None
         for run in range(n_init):
             if isinstance(init, str):
                 seed = int(random_state.randint(np.iinfo(np.int32).max))
                 centers = core.init_centroids(init, self.n_clusters, seed)
             else:
-                centers = init - X_mean
+                centers = init - X_offset
             if self.verbose:
                 print(f"run {run + 1} of {n_init}:")
                 labels, inertia, centers, n_iter = self._lloyd_logged(
@@ -300,7 +303,7 @@ class BaseKMeans:
             else:
                 labels, inertia, centers, n_iter = core.lloyd(centers, self.max_iter, absolute_tol)
             if best is None or (
-                inertia < best[1] and not is_same_clustering(labels, best[0], self.n_clusters)
+                inertia < best[1] and not _is_same_clustering(labels, best[0], self.n_clusters)
             ):
                 best = labels, inertia, centers, n_iter
         del core  # and with it the aligned copy of X, if one was made
@@ -314,7 +317,7 @@ class BaseKMeans:
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self.cluster_centers_ = centers + X_mean
+        self.cluster_centers_ = centers + X_offset
         self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
@@ -339,24 +342,29 @@ class BaseKMeans:
 
     # -- using a fitted model --
 
-    def _check_fitted_data(self, X) -> np.ndarray:
-        if not hasattr(self, "cluster_centers_"):
-            raise AttributeError(f"this {type(self).__name__} is not fitted yet: call fit first.")
-        X = check_data(X)
+    def _check_fitted_data(self, X) -> np.ndarray | SparseRows:
+        check_is_fitted(self)
+        check_feature_names(self, X, reset=False)
+        X = check_data(X, estimator_name=type(self).__name__)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"n_features_in_={self.n_features_in_}."
+            raise InvalidParameterError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
             )
         return X
 
     def _core_for(self, X, sample_weight=None):
-        """A core for new data, around the centres' mean; and the centres around it."""
+        """A core for new data, and the centres in its coordinates.
+
+        Dense data is taken around the centres' mean (the data's own mean would cost a
+        pass over it), sparse data around 0.
+        """
         X = self._check_fitted_data(X)
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
-        offset = centers.mean(axis=0)
-        return self._make_core(shareable(X), shareable(weights), offset), centers - offset
+        offset = np.zeros_like(centers[0]) if isinstance(X, SparseRows) else centers.mean(axis=0)
+        core = self._make_core(_shareable(X), shareable(weights), offset)
+        return core, centers - offset
 
     def _labels_inertia(self, X, sample_weight=None):
         core, centers = self._core_for(X, sample_weight)

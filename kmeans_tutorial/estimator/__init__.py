@@ -1,0 +1,21 @@
+"""The scikit-learn-style ``KMeans`` engine that both packages drive.
+
+The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``results``,
+``plotting``); this subpackage is the estimator:
+
+- ``base``: ``BaseKMeans``, the interface, restarts and fitted attributes;
+- ``core``: ``KMeansCore``, what ``base`` asks of each package's TensorFlow driver;
+- ``lloyd_ops`` and ``sparse_ops``: Lloyd's algorithm as TF ops, for dense and CSR data,
+  written once and run by both drivers (so their fits agree bit for bit);
+- ``seeding``: greedy k-means++ where TensorFlow's op cannot go;
+- ``_checks``, ``_sharing``, ``_memory``: input validation, handing arrays to TF without
+  copies, and returning freed memory; private to the engine.
+
+Nothing here imports TensorFlow except the two ops modules, which only the drivers load.
+"""
+
+from kmeans_tutorial.estimator._checks import NotFittedError
+from kmeans_tutorial.estimator.base import BaseKMeans, ConvergenceWarning
+from kmeans_tutorial.estimator.core import KMeansCore
+
+__all__ = ["BaseKMeans", "ConvergenceWarning", "KMeansCore", "NotFittedError"]

@@ -1,0 +1,40 @@
+"""The contract between the shared estimator and each package's TensorFlow driver.
+
+``BaseKMeans`` (``base.py``) validates input, draws seeds, runs restarts and keeps the
+fitted attributes; for the TensorFlow work it asks its subclass for a *core* bound to one
+data set, through ``_make_core``. ``tf1_graph.kmeans`` implements the core with a graph
+and a ``Session``, ``tf2_eager.kmeans`` with ``tf.function``; both declare that they
+implement ``KMeansCore``, and ``tests/test_api.py`` checks that they do.
+
+A core trusts its input: data already checked (a float32/float64 array aligned for
+TensorFlow, or ``SparseRows``), weights of the data's dtype, centres in the core's
+coordinates (``X - offset``; the offset is zero for sparse data).
+"""
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class KMeansCore(Protocol):
+    """What a core does for the estimator, on the data it was made for."""
+
+    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
+        """Initial centres by ``init`` ("random" or "k-means++"), seeded, shape (k, d)."""
+
+    def lloyd(
+        self, centers: np.ndarray, max_iter: int, tol: float
+    ) -> tuple[np.ndarray, float, np.ndarray, int]:
+        """One whole run from ``centers``: (labels, inertia, centers, n_iter)."""
+
+    def step(
+        self, centers: np.ndarray, previous_labels: np.ndarray, tol: float
+    ) -> tuple[np.ndarray, np.ndarray, bool, float, float]:
+        """One iteration: (centers, labels, stop, shift, inertia)."""
+
+    def labels_inertia(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
+        """Nearest-centre labels (n_samples,) int32 and their weighted inertia."""
+
+    def distances(self, centers: np.ndarray) -> np.ndarray:
+        """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""

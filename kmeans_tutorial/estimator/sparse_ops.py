@@ -1,0 +1,223 @@
+"""Lloyd's algorithm on a CSR matrix as TensorFlow ops, written once for both packages.
+
+The twin of ``lloyd_ops`` for sparse ``X``: the same functions, the same rules (nearest
+centre first on ties, weighted means, empty clusters given the farthest points, strict
+convergence or ``shift <= tol``), but ``X`` is never made dense. It arrives as its three
+CSR arrays, ``values`` (nnz,), ``indices`` (nnz,) int32 and ``indptr`` (n + 1,) int64, with
+``sample_weight`` (n,) and dense ``centers`` (k, d).
+
+A pass takes the rows a chunk at a time; within a chunk every stored value ``x[i, j]``
+meets column ``j`` of every centre (a gather of the centres' transpose), and the products
+are summed per row: ``x·cᵀ`` with work proportional to nnz x k, and memory to the chunk's
+nnz x k. Per-cluster sums scatter each stored value into its row's cluster. Sparse
+kernels have no XLA form and nnz differs per chunk, so these ops run uncompiled, with
+dynamic shapes; both drivers give them the same unknown shapes (placeholders in TF1, an
+``input_signature`` in TF2), so that both run the same kernels and agree bit for bit.
+
+Distances are |x|² - 2x·c + |c|², not taken around the mean: centring would fill in
+the zeros (scikit-learn does not centre sparse data either).
+"""
+
+import tensorflow as tf
+
+from kmeans_tutorial.estimator import lloyd_ops
+
+# Products (stored values x centres) a chunk may hold: 2**19 numbers, as lloyd_ops.
+PRODUCT_BUDGET = lloyd_ops.CHUNK_BUDGET
+
+
+def chunk_size(n_samples: int, nnz: int, n_clusters: int) -> int:
+    """Rows a chunk takes, so that its nnz x n_clusters products stay within the budget."""
+    per_row = max(1, nnz // max(1, n_samples)) * n_clusters
+    return max(1, min(n_samples, PRODUCT_BUDGET // per_row))
+
+
+def _n_rows(indptr):
+    return tf.shape(indptr, out_type=tf.int32)[0] - 1
+
+
+def _chunk(X, index, chunk):
+    """Chunk ``index``: its first row, row count, values, columns and local row numbers."""
+    values, indices, indptr = X
+    first = index * chunk
+    n_rows = tf.minimum(chunk, _n_rows(indptr) - first)
+    bounds = indptr[first : first + n_rows + 1]
+    start, stop = bounds[0], bounds[-1]
+    lengths = tf.cast(bounds[1:] - bounds[:-1], tf.int32)
+    rows = tf.repeat(tf.range(n_rows), lengths)
+    return first, n_rows, values[start:stop], indices[start:stop], rows
+
+
+def _row_squares(v, rows, n_rows):
+    return tf.math.unsorted_segment_sum(tf.square(v), rows, n_rows)
+
+
+def _products(v, c, rows, n_rows, centers_t):
+    """``x·cᵀ`` for the chunk's rows, shape (n_rows, k)."""
+    return tf.math.unsorted_segment_sum(v[:, tf.newaxis] * tf.gather(centers_t, c), rows, n_rows)
+
+
+def _n_chunks(indptr, chunk):
+    return (_n_rows(indptr) + chunk - 1) // chunk
+
+
+def _pass(X, sample_weight, centers, chunk, with_sums=True):
+    """One pass against fixed ``centers``.
+
+    Returns
+    -------
+    labels (n,) int32, each sample's squared distance to its centre (n,), the weighted
+    per-cluster sums (k, d) and weights (k,) (zeros unless ``with_sums``).
+    """
+    indptr = X[2]
+    n_clusters, n_features = tf.shape(centers)[0], tf.shape(centers)[1]
+    centers_t = tf.transpose(centers)
+    c_squared = tf.reduce_sum(tf.square(centers), axis=1)
+
+    def body(index, labels, distances, sums, weights):
+        first, n_rows, v, c, rows = _chunk(X, index, chunk)
+        products = _products(v, c, rows, n_rows, centers_t)
+        chunk_labels = tf.argmin(
+            c_squared[tf.newaxis, :] - 2 * products, axis=1, output_type=tf.int32
+        )
+        own = tf.gather(products, chunk_labels, batch_dims=1)
+        squared = _row_squares(v, rows, n_rows) - 2 * own + tf.gather(c_squared, chunk_labels)
+        labels = labels.write(index, chunk_labels)
+        distances = distances.write(index, tf.maximum(squared, 0))
+        if with_sums:
+            w = sample_weight[first : first + n_rows]
+            value_labels = tf.gather(chunk_labels, rows)
+            sums += tf.reshape(
+                tf.math.unsorted_segment_sum(
+                    v * tf.gather(w, rows), value_labels * n_features + c, n_clusters * n_features
+                ),
+                [n_clusters, n_features],
+            )
+            weights += tf.math.unsorted_segment_sum(w, chunk_labels, n_clusters)
+        return index + 1, labels, distances, sums, weights
+
+    n_chunks = _n_chunks(indptr, chunk)
+    _, labels, distances, sums, weights = tf.while_loop(
+        lambda index, *_: index < n_chunks,
+        body,
+        [
+            tf.constant(0),
+            tf.TensorArray(tf.int32, size=n_chunks, infer_shape=False, element_shape=[None]),
+            tf.TensorArray(centers.dtype, size=n_chunks, infer_shape=False, element_shape=[None]),
+            tf.zeros_like(centers),
+            tf.zeros([n_clusters], centers.dtype),
+        ],
+    )
+    return labels.concat(), distances.concat(), sums, weights
+
+
+def dense_rows(X, rows, n_features):
+    """Rows ``rows`` of the CSR matrix as a dense (len(rows), n_features) tensor."""
+    values, indices, indptr = X
+    starts, stops = tf.gather(indptr, rows), tf.gather(indptr, rows + 1)
+    positions = tf.ragged.range(starts, stops)
+    flat = positions.flat_values
+    where = tf.stack(
+        [tf.cast(positions.value_rowids(), tf.int64), tf.cast(tf.gather(indices, flat), tf.int64)],
+        axis=1,
+    )
+    shape = tf.cast(tf.stack([tf.size(rows), n_features]), tf.int64)
+    return tf.scatter_nd(where, tf.gather(values, flat), shape)
+
+
+def _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights):
+    """As ``lloyd_ops``: each empty cluster takes one of the farthest points, in order."""
+    n_clusters, n_features = tf.shape(sums)[0], tf.shape(sums)[1]
+    empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
+    _, farthest = tf.math.top_k(distances, k=tf.minimum(n_clusters, tf.size(distances)))
+    farthest = farthest[: tf.size(empty)]
+    moved_weight = tf.gather(sample_weight, farthest)
+    moved = dense_rows(X, farthest, n_features) * moved_weight[:, tf.newaxis]
+    old = tf.gather(labels, farthest)[:, tf.newaxis]
+    sums = tf.tensor_scatter_nd_sub(sums, old, moved)
+    sums = tf.tensor_scatter_nd_update(sums, empty[:, tf.newaxis], moved)
+    weights = tf.tensor_scatter_nd_sub(weights, old, moved_weight)
+    weights = tf.tensor_scatter_nd_update(weights, empty[:, tf.newaxis], moved_weight)
+    return sums, weights
+
+
+def _iterate(X, sample_weight, centers, chunk):
+    """Assign, then move the centres to their clusters' means; as ``lloyd_ops._iterate``."""
+    labels, distances, sums, weights = _pass(X, sample_weight, centers, chunk)
+    sums, weights = tf.cond(
+        tf.reduce_any(tf.equal(weights, 0)),
+        lambda: _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights),
+        lambda: (sums, weights),
+    )
+    new_centers = sums / weights[:, tf.newaxis]
+    inertia = tf.reduce_sum(sample_weight * distances)
+    return new_centers, labels, tf.reduce_sum(tf.square(new_centers - centers)), inertia
+
+
+def assign_and_inertia(values, indices, indptr, sample_weight, centers, chunk):
+    """``(labels, inertia)`` of the samples against fixed centres."""
+    labels, distances, _, _ = _pass((values, indices, indptr), sample_weight, centers, chunk, False)
+    return labels, tf.reduce_sum(sample_weight * distances)
+
+
+def lloyd_step(values, indices, indptr, sample_weight, centers, previous_labels, tol, chunk):
+    """One Lloyd iteration, as ``lloyd_ops.lloyd_step`` (the inertia always computed)."""
+    new_centers, labels, shift, inertia = _iterate(
+        (values, indices, indptr), sample_weight, centers, chunk
+    )
+    strict = tf.reduce_all(tf.equal(labels, previous_labels))
+    return new_centers, labels, tf.logical_or(strict, shift <= tol), shift, inertia
+
+
+def lloyd(values, indices, indptr, sample_weight, centers, max_iter, tol, chunk):
+    """Lloyd's iterations, as ``lloyd_ops.lloyd``: (labels, inertia, centers, n_iter)."""
+    X = (values, indices, indptr)
+
+    def step(iteration, centers, previous_labels, stop):
+        new_centers, labels, shift, _ = _iterate(X, sample_weight, centers, chunk)
+        strict = tf.reduce_all(tf.equal(labels, previous_labels))
+        return iteration + 1, new_centers, labels, tf.logical_or(strict, shift <= tol)
+
+    no_labels_yet = tf.fill([_n_rows(indptr)], tf.constant(-1, tf.int32))
+    n_iter, centers, _, _ = tf.while_loop(
+        lambda iteration, _c, _l, stop: tf.logical_and(iteration < max_iter, tf.logical_not(stop)),
+        step,
+        [tf.constant(0), centers, no_labels_yet, tf.constant(False)],
+        shape_invariants=[
+            tf.TensorShape([]),
+            centers.shape,
+            tf.TensorShape([None]),
+            tf.TensorShape([]),
+        ],
+    )
+    labels, inertia = assign_and_inertia(values, indices, indptr, sample_weight, centers, chunk)
+    return labels, inertia, centers, n_iter
+
+
+def squared_distances(values, indices, indptr, points, chunk):
+    """Squared distances of every row to each of ``points``, shape (n_samples, n_points)."""
+    X = (values, indices, indptr)
+    points_t = tf.transpose(points)
+    p_squared = tf.reduce_sum(tf.square(points), axis=1)
+
+    def body(index, out):
+        _, n_rows, v, c, rows = _chunk(X, index, chunk)
+        products = _products(v, c, rows, n_rows, points_t)
+        squared = _row_squares(v, rows, n_rows)[:, tf.newaxis] - 2 * products + p_squared
+        return index + 1, out.write(index, tf.maximum(squared, 0))
+
+    n_chunks = _n_chunks(indptr, chunk)
+    _, out = tf.while_loop(
+        lambda index, _: index < n_chunks,
+        body,
+        [
+            tf.constant(0),
+            tf.TensorArray(points.dtype, size=n_chunks, infer_shape=False),
+        ],
+    )
+    return out.concat()
+
+
+def transform(values, indices, indptr, centers, chunk):
+    """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
+    return tf.sqrt(squared_distances(values, indices, indptr, centers, chunk))
