@@ -116,7 +116,7 @@ def test_random_init_picks_distinct_samples(impl, sparse):
     core = impl.KMeans()._make_core(data, shareable(np.ones(5)), np.zeros(3))
     for seed in range(20):
         centers = core.init_centroids("random", 4, seed)
-        rows = [np.flatnonzero((X == center).all(axis=1)) for center in centers]
+        rows = [np.flatnonzero((center == X).all(axis=1)) for center in centers]
         assert all(len(row) == 1 for row in rows), (seed, centers)  # each a sample of X
         assert len({int(row[0]) for row in rows}) == 4, (seed, centers)  # all different
 

@@ -13,6 +13,8 @@ from kmeans_tutorial import LESSON_DEFAULTS, LessonParams
 from kmeans_tutorial.results import compare_results
 from tf2_eager import naive_port
 
+from measure import peak_growth
+
 v1 = tf.compat.v1
 SEED = LESSON_DEFAULTS.seed
 SHAPE = (500, 2)
@@ -226,21 +228,6 @@ def test_tensor_equality_is_identity_in_a_graph_and_elementwise_in_tf2():
 
 # Measured on each release the matrix runs: TF 2.18 copies every fed array, aligned or not.
 FEEDS_COPY_ALIGNED_ARRAYS = tf.__version__.startswith("2.18.")
-
-
-def peak_growth(run) -> int:
-    """Bytes by which the process's resident high-water mark rises during ``run()`` (Linux)."""
-
-    def high_water_mark():
-        with open("/proc/self/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) * 1024
-
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")  # the mark restarts from what is resident now
-    before = high_water_mark()
-    run()
-    return high_water_mark() - before
 
 
 @pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="Linux only")
