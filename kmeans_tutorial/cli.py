@@ -4,8 +4,12 @@
     kmeans-tutorial compare --seed 1 --plot compare.png
 
 TensorFlow is imported only once the arguments are parsed, so ``--help`` is instant.
-Bad parameters, and a run that leaves a cluster empty, end with one line on stderr and exit
-status 2; a compare that finds any stage not bit-identical exits with status 1.
+Bad parameters end with one line on stderr and exit status 2, before any work where they
+can be known before it: values out of range, a lesson too large for this machine's
+memory, an output path that cannot be written, iterations to draw that the run will not
+have. So does a run that leaves a cluster empty. Each is an ``InvalidParameterError``, the
+only error turned into one line: anything else is a bug and shows its traceback. A compare
+that finds any stage not bit-identical exits with status 1.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams
+from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams, check_params
+from kmeans_tutorial.validation import InvalidParameterError
 
 IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
-# Bad parameters and runs the lesson cannot finish (an empty cluster): one line, status 2.
-USER_ERRORS = (TypeError, ValueError)
 DEFAULT_PLOT = "kmeans.png"
 
 
@@ -99,9 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("--impl", choices=sorted(IMPLEMENTATIONS), default="tf2")
     progress.add_argument(
         "--at",
-        default="0,1,2,10",
+        default=None,
         metavar="I,J,...",
-        help="iterations to draw (0: the initial centroids; default: %(default)s)",
+        help="iterations to draw (0: the initial centroids; default: 0, 1, 2 and the last)",
     )
     _add_lesson_flags(progress)
     compare = commands.add_parser(
@@ -119,7 +124,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _params_from(args: argparse.Namespace) -> LessonParams:
     names = [field.name for field in dataclasses.fields(LessonParams)]
-    return LessonParams(**{name: getattr(args, name) for name in names})
+    return check_params(LessonParams(**{name: getattr(args, name) for name in names}))
+
+
+def _check_output_path(path: str) -> None:
+    """A PNG can be written at ``path``: its folder exists and is writable."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidParameterError(f"--plot={path!r} is a directory; give a file name.")
+    if not folder.is_dir():
+        raise InvalidParameterError(f"--plot={path!r}: the folder {str(folder)!r} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise InvalidParameterError(f"--plot={path!r}: the folder {str(folder)!r} is not writable.")
+
+
+def _parse_at(args: argparse.Namespace, params: LessonParams) -> list[int] | None:
+    """``--at`` as iterations, each one the run can have (at most ``--iterations``)."""
+    from kmeans_tutorial.plotting import check_iterations
+
+    if args.at is None:
+        return None
+    try:
+        at = [int(part) for part in args.at.split(",")]
+    except ValueError:
+        raise InvalidParameterError(
+            f"--at={args.at!r} should be iterations separated by commas."
+        ) from None
+    check_iterations("--at", at, params.n_iterations)
+    return at
+
+
+def _check_request(args: argparse.Namespace, params: LessonParams) -> None:
+    """Everything about the request that can be checked before the lesson runs."""
+    if not args.no_plot and params.n_features >= 2:
+        _check_output_path(args.plot)
+        if args.command == "progress":
+            _parse_at(args, params)
 
 
 NAIVE = "naive eager port"
@@ -164,14 +205,14 @@ def _progress(args: argparse.Namespace, params: LessonParams) -> int:
     result = _run(args.impl, params)
     print(format_progress(IMPLEMENTATIONS[args.impl], result))
     if not args.no_plot and params.n_features >= 2:
-        from kmeans_tutorial.plotting import save_progress_plot
+        from kmeans_tutorial.plotting import check_iterations, save_progress_plot
 
-        try:
-            at = [int(part) for part in args.at.split(",")]
-        except ValueError:
-            raise ValueError(
-                f"--at={args.at!r} should be iterations separated by commas."
-            ) from None
+        n_run = len(result.centroids)
+        at = _parse_at(args, params)
+        if at is None:
+            at = sorted({0, 1, 2, n_run} & set(range(n_run + 1)))
+        # With --tol the run may stop before --iterations: say so rather than draw less.
+        check_iterations("--at", at, n_run)
         print(f"plot saved to {save_progress_plot(result, at, args.plot)}")
     return 0
 
@@ -182,13 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         params = _params_from(args)
+        _check_request(args, params)
         if args.verbose:
             return _execute(args, params)
         from kmeans_tutorial.quiet import tensorflow_quieted
 
-        with tensorflow_quieted(expected=USER_ERRORS):
+        with tensorflow_quieted(expected=(InvalidParameterError,)):
             return _execute(args, params)
-    except USER_ERRORS as error:
+    except InvalidParameterError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
 
 

@@ -85,10 +85,52 @@ class LessonParams:
 LESSON_DEFAULTS = LessonParams()
 
 
+def available_memory() -> int | None:
+    """Bytes the system can still give this process without swapping (Linux), else None."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            line = next(line for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        return None
+    return int(line.split()[1]) * 1024
+
+
+def lesson_bytes(params: LessonParams) -> int:
+    """Peak bytes of the lesson's ``assign_to_nearest``.
+
+    It broadcasts the samples against the centroids into an n_clusters x n_samples x
+    n_features float32 difference, then squares it into a second one before summing.
+    """
+    return 2 * 4 * params.n_clusters * params.n_samples * params.n_features
+
+
+def _format_bytes(n_bytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n_bytes < 1024 or unit == "GiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def check_fits_in_memory(params: LessonParams, available: int | None = None) -> None:
+    """An error naming the bytes needed, before any work, if the lesson cannot fit."""
+    available = available_memory() if available is None else available
+    needed = lesson_bytes(params)
+    if available is not None and needed > available:
+        raise InvalidParameterError(
+            f"the lesson's assign_to_nearest would need {_format_bytes(needed)} (two "
+            f"n_clusters x n_samples x n_features = {params.n_clusters} x {params.n_samples} "
+            f"x {params.n_features} float32 tensors), and {_format_bytes(available)} is "
+            f"available; use fewer clusters, samples or features, or KMeans "
+            f"(tf2_eager.KMeans or tf1_graph.KMeans), which assigns in chunks."
+        )
+
+
 def check_params(params: object) -> LessonParams:
-    """``params`` itself, if it is a ``LessonParams``; else an error naming it."""
+    """``params`` itself, if it is a ``LessonParams`` whose lesson fits in memory."""
     if not isinstance(params, LessonParams):
         raise InvalidParameterError(
             f"params must be a LessonParams, got {params!r} of type {type(params).__name__}."
         )
+    check_fits_in_memory(params)
     return params

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from kmeans_tutorial.results import LessonResult
+from kmeans_tutorial.validation import InvalidParameterError
 
 
 def plot_clusters(all_samples, centroids, n_samples_per_cluster):
@@ -96,6 +97,17 @@ def save_plot(panels: Mapping[str, tuple], path: str | Path) -> Path:
     return path
 
 
+def check_iterations(name: str, iterations, n_iterations: int) -> None:
+    """Each of ``iterations`` is an iteration the run has: 0 (the start) to ``n_iterations``."""
+    outside = [i for i in iterations if not 0 <= i <= n_iterations]
+    if outside or not iterations:
+        raise InvalidParameterError(
+            f"{name}={','.join(map(str, iterations))} should list iterations in "
+            f"[0, {n_iterations}] (0 is the initial centroids; the run has {n_iterations} "
+            f"iterations), got {outside or 'none'}."
+        )
+
+
 def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Path:
     """Small multiples of the lesson's plot at chosen iterations, then inertia per iteration.
 
@@ -104,17 +116,18 @@ def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Pa
     result : LessonResult
         A run; iteration 0 is the initial centroids.
     iterations : sequence of int
-        Which iterations to draw (clipped to those the run has).
+        Which iterations to draw, each in ``[0, number of iterations run]``.
     path : str or Path
         Where the PNG goes.
     """
+    check_iterations("iterations", iterations, len(result.centroids))
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     path_of_centroids = np.concatenate([result.initial_centroids[None], result.centroids])
-    shown = sorted({min(max(i, 0), len(result.centroids)) for i in iterations})
+    shown = sorted(set(iterations))
     figure = plt.figure(figsize=(4.5 * (len(shown) + 1), 4.5))
     try:
         for index, iteration in enumerate(shown):

@@ -129,3 +129,74 @@ def test_progress_refuses_a_bad_iteration_list(capsys):
         cli.main(["progress", "--at", "1,x", "--plot", "unused.png"])
     assert info.value.code == 2
     assert "--at='1,x' should be iterations" in capsys.readouterr().err
+
+
+def test_a_lesson_too_large_for_memory_is_refused_before_tensorflow_loads():
+    code = (
+        "import sys\n"
+        "from kmeans_tutorial.cli import main\n"
+        "try:\n    main(['run', '--n-clusters', '5000'])\n"
+        "except SystemExit as exit:\n    print(exit.code, 'tensorflow' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.split() == ["2", "False"]
+    (line,) = done.stderr.splitlines()
+    assert "assign_to_nearest would need 186.3 GiB" in line
+    assert "5000 x 2500000 x 2 float32" in line and "KMeans" in line
+
+
+def test_the_memory_check_names_bytes_needed_and_available():
+    from kmeans_tutorial.params import LessonParams, check_fits_in_memory, lesson_bytes
+
+    params = LessonParams(n_clusters=4, n_samples_per_cluster=1000, n_features=8)
+    assert lesson_bytes(params) == 2 * 4 * 4 * 4000 * 8
+    check_fits_in_memory(params, available=lesson_bytes(params))  # just fits
+    with pytest.raises(cli.InvalidParameterError, match=r"need 1000.0 KiB .* 999.0 KiB is av"):
+        check_fits_in_memory(params, available=lesson_bytes(params) - 1024)
+
+
+def forbid_running(monkeypatch):
+    def fail(*_):
+        raise AssertionError("the lesson ran before the request was checked")
+
+    monkeypatch.setattr(cli, "_run", fail)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--plot", "/no/such/folder/x.png"], "the folder '/no/such/folder' does not"),
+        (["compare", "--plot", "."], "--plot='.' is a directory"),
+        (["progress", "--at", "0,99"], "--at=0,99 should list iterations in [0, 10]"),
+        (["progress", "--iterations", "3", "--at", "4"], "in [0, 3] (0 is the initial"),
+        (["progress", "--at", "-1"], "got [-1]"),
+    ],
+)
+def test_bad_requests_are_refused_before_the_lesson_runs(monkeypatch, capsys, argv, message):
+    forbid_running(monkeypatch)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_at_beyond_an_early_stop_names_the_iterations_run(capsys, tmp_path):
+    plot = tmp_path / "p.png"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["progress", "--tol", "0", "--at", "0,9", "--plot", str(plot)])
+    assert exit_info.value.code == 2
+    assert "--at=0,9 should list iterations in [0, 6]" in capsys.readouterr().err
+    assert not plot.exists()
+
+
+@pytest.mark.parametrize("error", [ValueError("a bug"), TypeError("a bug"), KeyError("a bug")])
+def test_a_bug_keeps_its_traceback(monkeypatch, error):
+    """Only InvalidParameterError becomes one line; a plain ValueError is a bug."""
+
+    def buggy(*_):
+        raise error
+
+    monkeypatch.setattr(cli, "_run", buggy)
+    with pytest.raises(type(error), match="a bug"):
+        cli.main(["run", "--no-plot"])

@@ -268,3 +268,25 @@ def test_refitting_with_the_same_random_state_gives_the_same_fit(impl, init):
     for fit in fits[1:]:
         np.testing.assert_array_equal(fit.cluster_centers_, fits[0].cluster_centers_)
         assert fit.n_iter_ == fits[0].n_iter_
+
+
+# Fits over more rows than two default chunks, at the chunk sizes users get: (n, d, k).
+LARGE = {"300k-2d-k7": (300_000, 2, 7), "120k-40d-k70": (120_000, 40, 70)}
+
+
+def large_case(name):
+    """Blobs for a ``LARGE`` case and initial centres drawn from them."""
+    from kmeans_tutorial.estimator import lloyd_ops
+
+    n_samples, n_features, n_clusters = LARGE[name]
+    assert n_samples > 2 * lloyd_ops.chunk_size(n_samples, n_clusters)
+    X = blobs(12, n_samples=n_samples, n_features=n_features, centers=n_clusters)
+    init = X[np.random.RandomState(12).choice(n_samples, n_clusters, replace=False)]
+    return X, init
+
+
+@pytest.mark.parametrize("name", LARGE)
+def test_fits_over_many_default_chunks_agree_with_scikit_learn(impl, name):
+    X, init = large_case(name)
+    ours = impl.KMeans(len(init), init=init, n_init=1, max_iter=30).fit(X)
+    assert_same_as_sklearn(ours, sklearn_lloyd(X, init, max_iter=30))

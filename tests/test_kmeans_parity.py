@@ -6,6 +6,10 @@ import pytest
 pytestmark = pytest.mark.parity
 
 datasets = pytest.importorskip("sklearn.datasets")
+try:
+    from scipy import sparse
+except ImportError:  # pragma: no cover - scipy comes with scikit-learn
+    sparse = None
 
 
 def blobs(seed, dtype, n_features=3):
@@ -21,6 +25,11 @@ DATA = {
     # Many repeated points: empty clusters appear and are relocated.
     "duplicates-f64": np.repeat(blobs(2, np.float64)[:12], 10, axis=0),
 }
+if sparse is not None:  # CSR: the sparse ops (kmeans_tutorial.estimator.sparse_ops)
+    for name, dtype in (("sparse-f64", np.float64), ("sparse-f32", np.float32)):
+        dense = np.maximum(blobs(4, dtype, n_features=12) - 2, 0)  # about half zeros
+        DATA[name] = sparse.csr_matrix(dense)
+    DATA["sparse-duplicates-f64"] = sparse.csr_matrix(np.maximum(DATA["duplicates-f64"], 0))
 OPTIONS = {
     "defaults": {},
     "n_init3-tol0": {"n_init": 3, "tol": 0.0},
@@ -37,9 +46,10 @@ def test_fits_are_bit_identical(tf1, tf2, data, init, options):
     options = dict(options)
     weights = options.pop("sample_weight", None)
     if weights == "random":
-        weights = np.random.RandomState(0).uniform(0.5, 2, len(data))
+        weights = np.random.RandomState(0).uniform(0.5, 2, data.shape[0])
     if init == "array":
-        options["init"] = data[np.random.RandomState(1).choice(len(data), 5, replace=False)]
+        chosen = data[np.random.RandomState(1).choice(data.shape[0], 5, replace=False)]
+        options["init"] = chosen.toarray() if hasattr(chosen, "toarray") else chosen
         options.pop("n_init", None)  # an explicit start runs once (and warns otherwise)
     else:
         options["init"] = init
@@ -54,7 +64,7 @@ def test_fits_are_bit_identical(tf1, tf2, data, init, options):
             err_msg=attribute,
             strict=True,
         )
-    new = data[::7] + 0.5
+    new = data[::7] * 1.5
     np.testing.assert_array_equal(fitted[0].predict(new), fitted[1].predict(new))
     np.testing.assert_array_equal(fitted[0].transform(new), fitted[1].transform(new))
     assert fitted[0].score(new) == fitted[1].score(new)
@@ -71,3 +81,19 @@ def test_every_seed_gives_bit_identical_fits(tf1, tf2, init, random_state):
     np.testing.assert_array_equal(fitted[0].cluster_centers_, fitted[1].cluster_centers_)
     np.testing.assert_array_equal(fitted[0].labels_, fitted[1].labels_)
     assert (fitted[0].inertia_, fitted[0].n_iter_) == (fitted[1].inertia_, fitted[1].n_iter_)
+
+
+@pytest.mark.parametrize("name", ["300k-2d-k7", "120k-40d-k70"])
+def test_fits_over_many_default_chunks_are_bit_identical(tf1, tf2, name):
+    from test_kmeans import large_case
+
+    X, init = large_case(name)
+    weights = np.random.RandomState(3).uniform(0.5, 2, len(X))
+    fitted = [
+        package.KMeans(len(init), init=init, n_init=1, max_iter=30).fit(X, sample_weight=weights)
+        for package in (tf1, tf2)
+    ]
+    for attribute in ("cluster_centers_", "labels_", "inertia_", "n_iter_"):
+        np.testing.assert_array_equal(
+            getattr(fitted[0], attribute), getattr(fitted[1], attribute), err_msg=attribute
+        )
