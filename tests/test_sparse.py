@@ -35,10 +35,6 @@ def clustered_csr(seed, n_samples=600, n_features=50, n_clusters=5):
     return sparse.csr_matrix(values)
 
 
-def sklearn_fit(X, init, **options):
-    return sklearn_cluster.KMeans(len(init), init=init, n_init=1, **options).fit(X, **{})
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_a_sparse_fit_agrees_with_scikit_learns_sparse_fit(impl, seed, weighted):
