@@ -16,24 +16,27 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "tests", "parity"]
 
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+PYTHON = "3.11"  # the one Python the project supports and CI has
+# Test and lint tools at pinned versions (TensorFlow and numpy are left free: see the file).
+CONSTRAINTS = ("-c", "constraints.txt")
 # Oldest supported to newest, every minor release between (Python 3.11 wheels exist for all).
 TENSORFLOW_RELEASES = ["2.16.2", "2.17.1", "2.18.1", "2.19.1", "2.20.0", "2.21.0"]
 
 
-def _install_with_tests(session: nox.Session) -> None:
+def _install_with_tests(session: nox.Session, *extra: str) -> None:
     """Install the project (not editable: the tests see what a user would) with test extras."""
-    session.install(".[test]")
+    session.install(".[test]", *extra, *CONSTRAINTS)
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""
-    session.install("ruff>=0.6")
+    session.install("ruff", *CONSTRAINTS)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session
+@nox.session(python=PYTHON)
 @nox.parametrize("impl", ["tf1", "tf2"], ids=["tf1", "tf2"])
 def tests(session: nox.Session, impl: str) -> None:
     """Run the shared behavioural tests against one implementation."""
@@ -41,24 +44,24 @@ def tests(session: nox.Session, impl: str) -> None:
     session.run("pytest", "-m", "not parity", f"--impl={impl}", *session.posargs, env=QUIET_TF)
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def parity(session: nox.Session) -> None:
     """Compare the two implementations bit for bit and test every TF1/TF2 claim."""
     _install_with_tests(session)
     session.run("pytest", "-m", "parity", *session.posargs, env=QUIET_TF)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 @nox.parametrize(
     "release", TENSORFLOW_RELEASES, ids=[r.rsplit(".", 1)[0] for r in TENSORFLOW_RELEASES]
 )
 def tensorflow(session: nox.Session, release: str) -> None:
     """Run every test, shared and parity, on one pinned TensorFlow release."""
-    session.install(".[test]", f"tensorflow=={release}")
+    _install_with_tests(session, f"tensorflow=={release}")
     session.run("pytest", *session.posargs, env=QUIET_TF)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def upgrade(session: nox.Session) -> None:
     """Run tf_upgrade_v2 on a copy of tf1_graph, show its report, run the upgraded exercise 2."""
     session.install(".")
@@ -78,14 +81,14 @@ def upgrade(session: nox.Session) -> None:
     session.run("python", "-m", "tf1_graph.exercise2_iterate", "upgraded.png", env=env)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Time every implementation against scikit-learn; write docs/BENCHMARKS.md (~15 min)."""
-    session.install(".[test]")
+    _install_with_tests(session)
     session.run("python", "benchmarks/run.py", *session.posargs, env=QUIET_TF)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def demo(session: nox.Session) -> None:
     """Run the main job: both implementations, the parity table and the plot (kmeans.png)."""
     session.install(".")
