@@ -10,7 +10,11 @@ one warm-up, then the median of ``--repeats`` runs, and the process's peak memor
 from just after the data was made) above what it held before the data existed. The floor
 is what the machine cannot beat: the bytes of ``X`` read once an iteration at the measured
 memory bandwidth, or the distance matmul's flops at the measured matmul rate, whichever is
-larger. Needs scikit-learn (the peer).
+larger. Sparse data (``SPARSE_CONFIGS``, float64 CSR as a TF-IDF matrix comes) runs the
+``KMeans`` estimators and scikit-learn alike; its memory target is the stored data (values,
+column indices, row offsets) + 256 MiB. Needs scikit-learn (the peer) and scipy.
+
+Writes its own section of ``docs/BENCHMARKS.md``; ``benchmarks/ablations.py`` writes another.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [(1500, 2, 3), (100_000, 2, 3), (1_000_000, 2, 3), (1_000_000, 32, 64),
            (200_000, 128, 256)]  # fmt: skip
 IMPLEMENTATIONS = ["lesson-tf1", "lesson-tf2", "kmeans-tf1", "kmeans-tf2", "scikit-learn"]
+# (n, d, k, density): a TF-IDF-like matrix, 1% of its entries stored.
+SPARSE_CONFIGS = [(100_000, 10_000, 20, 0.01)]
+SPARSE_IMPLEMENTATIONS = ["kmeans-tf1", "kmeans-tf2", "scikit-learn"]
 ITERATIONS = 10
 LESSON_MEMORY_LIMIT = 8 * 2**30  # the lesson's n x k x d tensor must fit, with some room
 
@@ -63,6 +70,28 @@ def make_data(n: int, d: int, k: int):
     X += centres[rng.randint(0, k, n)]
     init = X[rng.choice(n, k, replace=False)].copy()
     return X, init
+
+
+def make_sparse_data(n: int, d: int, k: int, density: float):
+    """A float64 CSR matrix with about ``density`` of its entries stored, and k of its rows
+    (dense) as the common start. Built from its arrays: scipy.sparse.random is far slower."""
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    per_row = rng.binomial(d, density, n)
+    indptr = np.concatenate([[0], np.cumsum(per_row)])
+    columns = np.concatenate([np.sort(rng.choice(d, m, replace=False)) for m in per_row])
+    values = rng.exponential(size=len(columns))
+    X = sparse.csr_matrix((values, columns.astype(np.int32), indptr), shape=(n, d))
+    init = X[rng.choice(n, k, replace=False)].toarray()
+    return X, init
+
+
+def stored_bytes(X) -> int:
+    """What a matrix holds: all of a dense one, the three arrays of a CSR one."""
+    if hasattr(X, "indptr"):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
 
 
 def lesson_runner(impl: str):
@@ -121,12 +150,12 @@ def estimator_runner(impl: str):
     return run
 
 
-def child(impl: str, n: int, d: int, k: int, repeats: int) -> dict:
+def child(impl: str, n: int, d: int, k: int, repeats: int, density: float = 0.0) -> dict:
     """Run one implementation on one configuration, in this (fresh) process."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     run = lesson_runner(impl) if impl.startswith("lesson") else estimator_runner(impl)
     before = rss_bytes()
-    X, init = make_data(n, d, k)
+    X, init = make_sparse_data(n, d, k, density) if density else make_data(n, d, k)
     reset_peak_rss()  # the data counts; the temporaries that made it do not
     run(X, init)  # warm-up: imports, graph building, tracing, XLA compilation
     times = []
@@ -136,7 +165,8 @@ def child(impl: str, n: int, d: int, k: int, repeats: int) -> dict:
         times.append(time.perf_counter() - start)
     return {
         "impl": impl, "n": n, "d": d, "k": k, "median_s": statistics.median(times),
-        "times_s": times, "peak_bytes": peak_rss_bytes() - before, "data_bytes": X.nbytes,
+        "times_s": times, "peak_bytes": peak_rss_bytes() - before,
+        "data_bytes": stored_bytes(X), "density": density,
         "n_iter": int(n_iter), "centers_sum": float(np.asarray(centers, np.float64).sum()),
     }  # fmt: skip
 
@@ -184,11 +214,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="only the two smallest configs")
     parser.add_argument("--child", nargs=4, metavar=("IMPL", "N", "D", "K"), help=argparse.SUPPRESS)
+    parser.add_argument("--density", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         impl, *sizes = args.child
-        print(json.dumps(child(impl, *map(int, sizes), args.repeats)))
+        print(json.dumps(child(impl, *map(int, sizes), args.repeats, args.density)))
         return
     if args.floor:
         print(json.dumps(floor_rates()))
@@ -209,15 +240,26 @@ def main() -> None:
             rows.append(row)
             print(f"{impl:>13} n={n} d={d} k={k}: {row['median_s']:.3f} s, "
                   f"peak {row['peak_bytes'] / 2**20:.0f} MiB", flush=True)  # fmt: skip
+    sparse_rows = []
+    for n, d, k, density in SPARSE_CONFIGS:
+        for impl in SPARSE_IMPLEMENTATIONS:
+            row = in_subprocess(["--child", impl, str(n), str(d), str(k), "--density",
+                                 str(density), "--repeats", str(args.repeats)])  # fmt: skip
+            sparse_rows.append(row)
+            print(f"{impl:>13} sparse n={n} d={d} k={k} density={density}: "
+                  f"{row['median_s']:.3f} s, peak {row['peak_bytes'] / 2**20:.0f} MiB, "
+                  f"stored {row['data_bytes'] / 2**20:.0f} MiB", flush=True)  # fmt: skip
     startup = startup_seconds()
     for command, seconds in startup.items():
         print(f"{command}: {seconds:.2f} s")
     from report import write_markdown, write_plot
 
     path = ROOT / "docs" / "BENCHMARKS.md"
-    write_markdown(rows, rates, args.repeats, path, floor_seconds, startup)
+    write_markdown(rows, rates, args.repeats, path, floor_seconds, startup, sparse_rows)
     write_plot(rows, ROOT / "docs" / "benchmarks.png")
-    (ROOT / "docs" / "benchmarks.json").write_text(json.dumps({"rates": rates, "rows": rows}))
+    (ROOT / "docs" / "benchmarks.json").write_text(
+        json.dumps({"rates": rates, "rows": rows, "sparse_rows": sparse_rows})
+    )
 
 
 def startup_seconds() -> dict:

@@ -53,8 +53,15 @@ def _row_squares(v, rows, n_rows):
 
 
 def _products(v, c, rows, n_rows, centers_t):
-    """``x·cᵀ`` for the chunk's rows, shape (n_rows, k)."""
-    return tf.math.unsorted_segment_sum(v[:, tf.newaxis] * tf.gather(centers_t, c), rows, n_rows)
+    """``x·cᵀ`` for the chunk's rows, shape (n_rows, k).
+
+    The rows are in order, so the sorted segment sum serves, a single sweep; it makes as
+    many rows as the last one stored, so a zero product for the chunk's last row is
+    appended (adding zero changes no sum).
+    """
+    products = v[:, tf.newaxis] * tf.gather(centers_t, c)
+    padded = tf.concat([products, tf.zeros_like(centers_t[:1])], axis=0)
+    return tf.math.segment_sum(padded, tf.concat([rows, [n_rows - 1]], axis=0))
 
 
 def _n_chunks(indptr, chunk):
