@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kmeans_tutorial.estimator._memory import return_freed_memory
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [(1500, 2, 3), (100_000, 2, 3), (1_000_000, 2, 3), (1_000_000, 32, 64),
            (200_000, 128, 256)]  # fmt: skip
@@ -156,6 +158,7 @@ def child(impl: str, n: int, d: int, k: int, repeats: int, density: float = 0.0)
     run = lesson_runner(impl) if impl.startswith("lesson") else estimator_runner(impl)
     before = rss_bytes()
     X, init = make_sparse_data(n, d, k, density) if density else make_data(n, d, k)
+    return_freed_memory()  # the temporaries' pages that malloc would keep
     reset_peak_rss()  # the data counts; the temporaries that made it do not
     run(X, init)  # warm-up: imports, graph building, tracing, XLA compilation
     times = []

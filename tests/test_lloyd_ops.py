@@ -1,7 +1,8 @@
-"""The fast forms in ``kmeans_tutorial.lloyd_ops`` compute what the plain forms compute.
+"""The fast forms in ``kmeans_tutorial.estimator.lloyd_ops`` compute what the plain forms do.
 
-Each fast form was chosen for speed (measured in its comment); these tests pin it to the
-plain op or formula it replaces, ties included, so that speed never changes an answer.
+Each fast form was chosen for speed (measured by ``benchmarks/ablations.py``); these tests
+pin it to the plain op or formula it replaces, ties included, so that speed never changes
+an answer.
 """
 
 import numpy as np

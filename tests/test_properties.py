@@ -29,7 +29,7 @@ LESSON_PARAMS = st.builds(
     n_iterations=st.integers(0, 8),
     tol=st.one_of(st.none(), st.floats(0, 1e-2)),
 )
-# TF1 builds a graph per example (~0.1 s); these counts keep each property under ~15 s.
+# TF1 builds a graph per example: these counts keep the properties quick to check.
 BOUNDED = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -2,10 +2,8 @@
 
 glibc's ``malloc`` keeps freed blocks for reuse rather than returning them. A fit frees
 XLA's buffers, the labels and the aligned copy of the data in scattered blocks, so each
-further fit takes fresh pages and the process grows. Measured with TF1 at (n, d, k) =
-(1e6, 32, 64), six fits in a row: resident memory after each fit went from 297 to 351 MiB,
-and the peak from 426 to 472 MiB; with ``malloc_trim(0)`` after each fit, 212 MiB and
-433 MiB throughout. Orthanc calls ``malloc_trim`` for the same reason (its note:
+further fit takes fresh pages and the process grows over repeated fits (docs/BENCHMARKS.md,
+design choices: "six TF1 fits"). Orthanc calls ``malloc_trim`` for the same reason (its note:
 https://orthanc.uclouvain.be/hg/orthanc/file/217863b09457/OrthancServer/Resources/ImplementationNotes/memory_consumption.txt).
 """
 

@@ -7,8 +7,8 @@ copies it on every ``session.run``, and ``tf.constant`` copies every array, alig
 NumPy's large arrays usually start 16 bytes into a page, so they need one aligned copy;
 this module makes it once per fit.
 
-Measured on 122 MiB of float32 (1e6 x 32): a TF1 run fed an aligned array took 4.4 ms
-against 86 ms unaligned; ``tf.constant`` of it held 244 MiB and took 0.45 s.
+The cost of each copy avoided is measured in docs/BENCHMARKS.md (design choices: "TF1
+feed" and "a TF2 tensor of X").
 """
 
 import numpy as np

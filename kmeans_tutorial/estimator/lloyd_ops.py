@@ -28,8 +28,8 @@ def squared_distances(X, centers):
 
 
 # Rows per chunk: the chunk's distance matrix holds at most this many numbers (2 MiB in
-# float32), so that it is still in cache when the argmin reads it. Measured at (n, d, k) =
-# (1e6, 32, 64): 79 ms an iteration with 4096-row chunks, 102 ms with 65536 (2**22 numbers).
+# float32), so that it is still in cache when the nearest-centre reductions read it
+# (docs/BENCHMARKS.md, design choices: "chunk budget").
 CHUNK_BUDGET = 2**19
 
 
@@ -51,8 +51,8 @@ def chunk_rows(X, index, chunk: int):
     """``(start, rows)``: the ``index``-th chunk of ``X``, shape (chunk, n_features).
 
     The last chunk is shifted back to end at the last row, so it may share rows with the
-    chunk before. The size is static: with -1, XLA slices at run time, 4x slower at
-    (1e6, 32, 64).
+    chunk before. The size is written out: with -1, XLA works out the slice at run time,
+    which is slower (docs/BENCHMARKS.md, design choices: "static slice size").
     """
     start = tf.minimum(index * chunk, X.shape[0] - chunk)
     return start, tf.slice(X, [start, 0], [chunk, X.shape[1]])
@@ -118,9 +118,9 @@ def _unchunk(chunked, like):
 
 
 # Up to this many features and clusters, a chunk is assigned one centre at a time by
-# elementwise ops, which XLA fuses into one loop: a matmul with two products per output, and
-# a scatter, cost more. Measured at (n, d, k) = (1e6, 2, 3): 4.9 ms a pass against 12.1 ms;
-# at (1e6, 4, 4) the matmul form is already the faster.
+# elementwise ops, which XLA fuses into one loop, where a matmul with two products per output
+# and a scatter cost more (docs/BENCHMARKS.md, design choices: "few centres in 2-D"). With
+# more features or clusters the matmul form wins.
 FEW_FEATURES, FEW_CLUSTERS = 2, 8
 
 
@@ -171,9 +171,8 @@ def first_argmin(values):
 
     Written as a min and a second min over the matching column numbers (as floats, exact
     up to 2**24 columns): XLA compiles these two plain reductions to vector code, where its
-    argmin (a reduction over value-index pairs) is scalar. Measured at (n, d, k) =
-    (1e6, 32, 64): 62 ms an iteration against 80 ms for ``tf.argmin`` (in a bare loop), and
-    10 iterations in 0.67 s against 0.72 s with int32 column numbers (best of 8).
+    argmin (a reduction over value-index pairs) is scalar (docs/BENCHMARKS.md, design
+    choices: "nearest centre").
 
     Returns
     -------

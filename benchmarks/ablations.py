@@ -1,0 +1,258 @@
+"""Measure each design choice of the ``KMeans`` engine against the alternative it replaced.
+
+    python benchmarks/ablations.py [--repeats 5]
+
+Every choice the code's comments justify by speed or memory is measured here, each in a
+fresh process: the shipped form, then the alternative put in its place (by replacing one
+function or constant of ``kmeans_tutorial.estimator``), on the same data, 10 Lloyd
+iterations from the same start, one warm-up, then the median of ``--repeats``. The table
+goes to its own section of ``docs/BENCHMARKS.md``; the code's comments name the row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report import replace_section  # noqa: E402
+from run import make_data, peak_rss_bytes, reset_peak_rss, rss_bytes  # noqa: E402
+
+ITERATIONS = 10
+
+
+def _fit_seconds(package, X, init, repeats: int) -> float:
+    """Median seconds of 10 Lloyd iterations from ``init``, after one warm-up fit."""
+    model = package.KMeans(len(init), init=init, n_init=1, max_iter=ITERATIONS, tol=0.0)
+    model.fit(X)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(X)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _static_size_slice_replaced(lloyd_ops):
+    import tensorflow as tf
+
+    def chunk_rows(X, index, chunk):
+        start = tf.minimum(index * chunk, X.shape[0] - chunk)
+        return start, tf.slice(X, [start, 0], [chunk, -1])  # the size left to run time
+
+    lloyd_ops.chunk_rows = chunk_rows
+
+
+def _argmin_replaced(lloyd_ops):
+    import tensorflow as tf
+
+    lloyd_ops.first_argmin = lambda values: tf.argmin(values, axis=1, output_type=tf.int32)
+
+
+def _few_form_off(lloyd_ops):
+    lloyd_ops._few = lambda n_clusters, n_features: False
+
+
+def _bigger_chunks(lloyd_ops):
+    lloyd_ops.CHUNK_BUDGET = 2**22
+
+
+# name: (what is shipped, the alternative, (n, d, k), how to put the alternative in place)
+LLOYD_ABLATIONS = {
+    "chunk budget": (
+        "2**19 distances a chunk (8192 rows at k = 64)",
+        "2**22 distances a chunk (65536 rows)",
+        (1_000_000, 32, 64),
+        _bigger_chunks,
+    ),
+    "static slice size": (
+        "tf.slice(X, begin, [chunk, n_features])",
+        "tf.slice(X, begin, [chunk, -1])",
+        (1_000_000, 32, 64),
+        _static_size_slice_replaced,
+    ),
+    "nearest centre": (
+        "first_argmin: a min, then the first column equal to it",
+        "tf.argmin",
+        (1_000_000, 32, 64),
+        _argmin_replaced,
+    ),
+    "few centres in 2-D": (
+        "elementwise distances and masked sums, one centre at a time",
+        "matmul distances and segment sums",
+        (1_000_000, 2, 3),
+        _few_form_off,
+    ),
+}
+
+
+def lloyd_child(name: str, variant: str, repeats: int) -> dict:
+    """10 iterations of TF2's KMeans (and TF1's for the shipped form), one way or the other."""
+    from kmeans_tutorial.estimator import lloyd_ops
+
+    *_, (n, d, k), replace = LLOYD_ABLATIONS[name]
+    if variant == "alternative":
+        replace(lloyd_ops)
+    import tf2_eager
+
+    X, init = make_data(n, d, k)
+    return {"seconds": _fit_seconds(tf2_eager, X, init, repeats)}
+
+
+def feed_child(repeats: int) -> dict:
+    """A TF1 ``session.run`` fed X (1e6 x 32 float32) aligned, as shipped, or as NumPy made it."""
+    import tensorflow as tf
+
+    from kmeans_tutorial.estimator._sharing import is_shareable, shareable
+
+    X, _ = make_data(1_000_000, 32, 64)
+    unaligned = X if not is_shareable(X) else np.ones((len(X) + 1, 32), np.float32)[1:]
+    graph = tf.Graph()
+    with graph.as_default():
+        fed = tf.compat.v1.placeholder(tf.float32, [None, 32])
+        total = tf.reduce_sum(fed[:1])  # next to no work: the time is the feed's
+    session = tf.compat.v1.Session(graph=graph)
+    seconds = {}
+    for label, array in (("shipped", shareable(X)), ("alternative", unaligned)):
+        session.run(total, {fed: array})
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            session.run(total, {fed: array})
+            times.append(time.perf_counter() - start)
+        seconds[label] = statistics.median(times)
+    return seconds
+
+
+def constant_child() -> dict:
+    """Resident memory a TF2 tensor of X (1e6 x 32 float32) adds: DLPack against tf.constant."""
+    import tensorflow as tf
+
+    from kmeans_tutorial.estimator._sharing import shareable
+
+    X = shareable(make_data(1_000_000, 32, 64)[0])
+    tf.constant(np.ones(4))  # the runtime's own start-up does not count
+    grown = {}
+    for label, make in (
+        ("shipped", lambda: tf.experimental.dlpack.from_dlpack(X.__dlpack__())),
+        ("alternative", lambda: tf.constant(X)),
+    ):
+        reset_peak_rss()
+        before = rss_bytes()
+        tensor = make()
+        float(tf.reduce_sum(tensor[:1]))
+        grown[label] = peak_rss_bytes() - before
+        del tensor
+    return {"data_bytes": X.nbytes, **grown}
+
+
+def trim_child(variant: str) -> dict:
+    """Six TF1 fits in a row at (1e6, 32, 64): resident memory after each, and the peak."""
+    import kmeans_tutorial.estimator.base as base
+
+    if variant == "alternative":
+        base.return_freed_memory = lambda: None
+    import tf1_graph
+
+    before = rss_bytes()
+    X, init = make_data(1_000_000, 32, 64)
+    reset_peak_rss()
+    after = []
+    for _ in range(6):
+        tf1_graph.KMeans(64, init=init, n_init=1, max_iter=ITERATIONS, tol=0.0).fit(X)
+        after.append(rss_bytes() - before)
+    return {"after_each": after, "peak": peak_rss_bytes() - before}
+
+
+def in_subprocess(arguments: list[str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, *arguments],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"{arguments} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        result = {
+            "lloyd": lambda: lloyd_child(rest[0], rest[1], args.repeats),
+            "feed": lambda: feed_child(args.repeats),
+            "constant": constant_child,
+            "trim": lambda: trim_child(rest[0]),
+        }[kind]()
+        print(json.dumps(result))
+        return
+    mib = 2**20
+    lines = [
+        "## Design choices: `python benchmarks/ablations.py`",
+        "",
+        f"Each row: the shipped form against the alternative it replaced, each in a fresh "
+        f"process, same data, median of {args.repeats} after a warm-up. Times are 10 Lloyd "
+        f"iterations of `tf2_eager.KMeans` unless the row says otherwise; float32 data.",
+        "",
+        "| choice | (n, d, k) | shipped | alternative | shipped s | alternative s | "
+        "alternative / shipped |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, (shipped, alternative, sizes, _) in LLOYD_ABLATIONS.items():
+        ours = in_subprocess(["--child", "lloyd", name, "shipped", "--repeats", str(args.repeats)])
+        theirs = in_subprocess(
+            ["--child", "lloyd", name, "alternative", "--repeats", str(args.repeats)]
+        )
+        ratio = theirs["seconds"] / ours["seconds"]
+        print(f"{name}: {ours['seconds']:.3f} s against {theirs['seconds']:.3f} s", flush=True)
+        lines.append(
+            f"| {name} | {sizes} | {shipped} | {alternative} | {ours['seconds']:.3f} | "
+            f"{theirs['seconds']:.3f} | {ratio:.2f} |"
+        )
+    feed = in_subprocess(["--child", "feed", "--repeats", str(args.repeats)])
+    print(f"feed: {feed}", flush=True)
+    lines.append(
+        f"| TF1 feed (one `session.run`) | (1e6, 32) | X copied once to 64-byte alignment | "
+        f"X as NumPy made it | {feed['shipped']:.4f} | {feed['alternative']:.4f} | "
+        f"{feed['alternative'] / feed['shipped']:.1f} |"
+    )
+    constant = in_subprocess(["--child", "constant"])
+    print(f"constant: {constant}", flush=True)
+    trims = {
+        variant: in_subprocess(["--child", "trim", variant])
+        for variant in ("shipped", "alternative")
+    }
+    print(f"trim: {trims}", flush=True)
+    lines += [
+        "",
+        "| memory | shipped | alternative | shipped MiB | alternative MiB |",
+        "| --- | --- | --- | --- | --- |",
+        f"| a TF2 tensor of X, {constant['data_bytes'] / mib:.0f} MiB (peak added) | "
+        f"DLPack on X's buffer | `tf.constant(X)` | {constant['shipped'] / mib:.0f} | "
+        f"{constant['alternative'] / mib:.0f} |",
+        f"| six TF1 fits at (1e6, 32, 64): resident after the last | `malloc_trim` after "
+        f"each fit | nothing | {trims['shipped']['after_each'][-1] / mib:.0f} | "
+        f"{trims['alternative']['after_each'][-1] / mib:.0f} |",
+        f"| the same six fits: peak | `malloc_trim` after each fit | nothing | "
+        f"{trims['shipped']['peak'] / mib:.0f} | {trims['alternative']['peak'] / mib:.0f} |",
+        "",
+    ]
+    replace_section(ROOT / "docs" / "BENCHMARKS.md", "benchmarks/ablations.py", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
