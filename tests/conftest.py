@@ -8,7 +8,10 @@ import os
 
 import pytest
 
+from measure import fix_mmap_threshold
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+fix_mmap_threshold()  # so that memory tests see every copy, whatever ran before them
 
 IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
 

@@ -94,3 +94,35 @@ def test_tf2_eager_never_imports_tf1_graph():
     assert (
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True).returncode == 0
     )
+
+
+def core_classes(module):
+    """The core classes a package's ``kmeans`` module defines."""
+    import inspect as _inspect
+
+    return [
+        obj
+        for name, obj in vars(module).items()
+        if _inspect.isclass(obj) and name.endswith("Core") and obj.__module__ == module.__name__
+    ]
+
+
+@pytest.mark.parametrize("package", ["tf1_graph", "tf2_eager"])
+def test_every_driver_core_implements_the_declared_interface(package):
+    """Each core subclasses ``KMeansCore`` and keeps its methods' parameters."""
+    from kmeans_tutorial.estimator.core import KMeansCore
+
+    module = importlib.import_module(f"{package}.kmeans")
+    cores = core_classes(module)
+    assert len(cores) == 2, cores  # one for dense data, one for sparse
+    declared = {
+        name: list(inspect.signature(member).parameters)
+        for name, member in vars(KMeansCore).items()
+        if inspect.isfunction(member) and not name.startswith("_")
+    }
+    assert set(declared) == {"init_centroids", "lloyd", "step", "labels_inertia", "distances"}
+    for core in cores:
+        assert issubclass(core, KMeansCore)
+        for name, parameters in declared.items():
+            assert getattr(core, name) is not getattr(KMeansCore, name), (core, name)
+            assert list(inspect.signature(getattr(core, name)).parameters) == parameters

@@ -1,9 +1,17 @@
 """Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.estimator._sharing``)."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from kmeans_tutorial.estimator._sharing import ALIGNMENT, is_shareable, shareable
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def unaligned(shape, dtype=np.float32):
@@ -49,12 +57,49 @@ def test_tf2_computes_on_the_array_itself():
     assert float(core.X[3, 1]) == 7.0
 
 
-def test_tf1_feeds_the_array_itself():
-    from tf1_graph.kmeans import _GraphCore
+FEED_PROBE = """
+import json, sys
+import numpy as np
+sys.path.insert(0, "tests")
+from measure import fix_mmap_threshold, peak_growth
+from test_sharing import unaligned
+from kmeans_tutorial.estimator._sharing import shareable
+from tf1_graph.kmeans import _GraphCore
 
-    X = shareable(np.zeros((50, 2), dtype=np.float32))
-    core = _GraphCore(X, np.ones(50, np.float32), np.zeros(2, np.float32))
-    assert core.feed[core.X] is X
+fix_mmap_threshold()
+n_rows = 2**21  # x 8 float32 columns: 64 MiB
+centers = np.random.RandomState(0).standard_normal((4, 8)).astype(np.float32)
+weights, offset = shareable(np.ones(n_rows, np.float32)), np.zeros(8, np.float32)
+aligned_X, unaligned_X = shareable(np.ones((n_rows, 8), np.float32)), unaligned((n_rows, 8))
+unaligned_X[...] = 1.0
+aligned, other = _GraphCore(aligned_X, weights, offset), _GraphCore(unaligned_X, weights, offset)
+aligned.labels_inertia(centers)  # compiles the op both cores share (one graph per shape)
+print(json.dumps({
+    "aligned": peak_growth(lambda: aligned.labels_inertia(centers)),
+    "unaligned": peak_growth(lambda: other.labels_inertia(centers)),
+}))
+"""
+
+
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="Linux only")
+def test_tf1_feeds_the_array_itself():
+    """A TF1 core's run holds no copy of an aligned X (64 MiB); of an unaligned one, it does.
+
+    In a process of its own: in one that has run other tests, a copy can land in memory
+    that is already resident and not show. (TF 2.18's feeds copy every array: there both
+    copy.)
+    """
+    import tensorflow as tf
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", FEED_PROBE], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    growth = json.loads(done.stdout.strip().splitlines()[-1])
+    assert growth["unaligned"] > 48 * 2**20, growth
+    if not tf.__version__.startswith("2.18."):
+        assert growth["aligned"] < 16 * 2**20, growth
 
 
 def test_a_fit_gives_freed_memory_back(impl, monkeypatch):
