@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from report import replace_section  # noqa: E402
+from run import in_subprocess as run_in_subprocess  # noqa: E402
 from run import make_data, peak_rss_bytes, reset_peak_rss, rss_bytes  # noqa: E402
 
 ITERATIONS = 10
@@ -175,14 +174,7 @@ def trim_child(variant: str) -> dict:
 
 
 def in_subprocess(arguments: list[str]) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *arguments],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"{arguments} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_in_subprocess(arguments, script=__file__)
 
 
 def main() -> None:

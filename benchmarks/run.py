@@ -201,9 +201,10 @@ def floor_seconds(n, d, k, rates) -> float:
     return max(data_time, ITERATIONS * 2 * n * k * d / rates["matmul_flops"])
 
 
-def in_subprocess(arguments: list[str]) -> dict:
+def in_subprocess(arguments: list[str], script: str = __file__) -> dict:
+    """Run ``script`` with ``arguments`` in a fresh process; the JSON its last line prints."""
     done = subprocess.run(
-        [sys.executable, __file__, *arguments],
+        [sys.executable, script, *arguments],
         capture_output=True, text=True, cwd=ROOT, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
     )  # fmt: skip

@@ -148,3 +148,23 @@ def test_dense_fits_run_where_scipy_cannot_be_imported():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ran without scipy"
+
+
+def test_an_empty_cluster_is_relocated_in_a_sparse_fit_too(impl):
+    """The dense case of test_kmeans, stored sparse: the far centre takes the farthest point."""
+    X = sparse.csr_matrix(np.array([[0, 0], [0.5, 0], [0.5, 1], [1, 1]]))
+    init = np.array([[0.5, 0.5], [3.0, 3.0]])
+    kmeans = impl.KMeans(2, init=init, n_init=1).fit(X)
+    assert {tuple(c) for c in kmeans.cluster_centers_} == {(0.25, 0.0), (0.75, 1.0)}
+    np.testing.assert_allclose(kmeans.inertia_, 0.25)
+    assert kmeans.n_iter_ == 3
+
+
+def test_verbose_logs_a_sparse_fit_and_changes_nothing(impl, capsys):
+    X = clustered_csr(7, n_samples=150)
+    quiet = impl.KMeans(5, random_state=0).fit(X)
+    loud = impl.KMeans(5, random_state=0, verbose=1).fit(X)
+    np.testing.assert_array_equal(loud.cluster_centers_, quiet.cluster_centers_)
+    np.testing.assert_array_equal(loud.labels_, quiet.labels_)
+    steps = [line for line in capsys.readouterr().out.splitlines() if "  iteration " in line]
+    assert len(steps) == loud.n_iter_

@@ -221,7 +221,16 @@ def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, s
     farthest = farthest[:n_empty]
     moved_weight = tf.gather(sample_weight, farthest)
     moved = (tf.gather(X, farthest) - offset) * moved_weight[:, tf.newaxis]
-    old = tf.gather(labels, farthest)[:, tf.newaxis]
+    return move_points(sums, weights, empty, tf.gather(labels, farthest), moved, moved_weight)
+
+
+def move_points(sums, weights, empty, old_labels, moved, moved_weight):
+    """Move weighted points (``moved``, rows of their weighted values) to the ``empty`` clusters.
+
+    Each point leaves its cluster's sum and weight (``old_labels``) and becomes the whole of
+    one empty cluster's; the label it is counted under is not changed (as scikit-learn).
+    """
+    old = old_labels[:, tf.newaxis]
     sums = tf.tensor_scatter_nd_sub(sums, old, moved)
     sums = tf.tensor_scatter_nd_update(sums, empty[:, tf.newaxis], moved)
     weights = tf.tensor_scatter_nd_sub(weights, old, moved_weight)

@@ -140,12 +140,8 @@ def _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights)
     farthest = farthest[: tf.size(empty)]
     moved_weight = tf.gather(sample_weight, farthest)
     moved = dense_rows(X, farthest, n_features) * moved_weight[:, tf.newaxis]
-    old = tf.gather(labels, farthest)[:, tf.newaxis]
-    sums = tf.tensor_scatter_nd_sub(sums, old, moved)
-    sums = tf.tensor_scatter_nd_update(sums, empty[:, tf.newaxis], moved)
-    weights = tf.tensor_scatter_nd_sub(weights, old, moved_weight)
-    weights = tf.tensor_scatter_nd_update(weights, empty[:, tf.newaxis], moved_weight)
-    return sums, weights
+    old_labels = tf.gather(labels, farthest)
+    return lloyd_ops.move_points(sums, weights, empty, old_labels, moved, moved_weight)
 
 
 def _iterate(X, sample_weight, centers, chunk):
