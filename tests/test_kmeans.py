@@ -301,3 +301,14 @@ def test_fits_over_many_default_chunks_agree_with_scikit_learn(impl, name):
     X, init = large_case(name)
     ours = impl.KMeans(len(init), init=init, n_init=1, max_iter=30).fit(X)
     assert_same_as_sklearn(ours, sklearn_lloyd(X, init, max_iter=30))
+
+
+def test_not_fitted_is_scikit_learns_error_too_when_it_is_loaded(impl):
+    """Code that catches scikit-learn's NotFittedError catches ours; one class each time."""
+    exceptions = pytest.importorskip("sklearn.exceptions")
+    errors = []
+    for _ in range(2):
+        with pytest.raises(exceptions.NotFittedError) as info:
+            impl.KMeans(2).predict(DOC_X)
+        errors.append(type(info.value))
+    assert errors[0] is errors[1] and issubclass(errors[0], NotFittedError)

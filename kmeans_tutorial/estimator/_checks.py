@@ -12,6 +12,7 @@ scipy is imported only when a sparse matrix arrives, so a dense user never loads
 from __future__ import annotations
 
 import dataclasses
+import functools
 import numbers
 import sys
 import warnings
@@ -36,7 +37,13 @@ def _not_fitted_class() -> type[NotFittedError]:
     sklearn_exceptions = sys.modules.get("sklearn.exceptions")
     if sklearn_exceptions is None:
         return NotFittedError
-    return type("NotFittedError", (NotFittedError, sklearn_exceptions.NotFittedError), {})
+    return _with_sklearn_base(sklearn_exceptions.NotFittedError)
+
+
+@functools.cache
+def _with_sklearn_base(sklearn_class: type) -> type[NotFittedError]:
+    """Our error, subclassing scikit-learn's too: one class, made once."""
+    return type("NotFittedError", (NotFittedError, sklearn_class), {"__module__": __name__})
 
 
 def check_is_fitted(estimator) -> None:
