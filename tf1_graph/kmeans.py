@@ -255,14 +255,13 @@ class _SparseGraphCore(KMeansCore):
 
     def _run(self, name: str, centers: np.ndarray, **feeds):
         shared = self.shared
-        n_samples, nnz = self.rows.shape[0], len(self.rows.data)
-        feed = {
-            **self.feed,
-            shared.centers: centers,
-            shared.chunk: sparse_ops.chunk_size(n_samples, nnz, len(centers)),
-        }
+        feed = {**self.feed, shared.centers: centers, shared.chunk: self._chunk(len(centers))}
         feed.update((getattr(shared, key), value) for key, value in feeds.items())
         return shared.session.run(shared.ops[name], feed)
+
+    def _chunk(self, n_clusters: int) -> int:
+        n_samples, nnz = self.rows.shape[0], len(self.rows.data)
+        return sparse_ops.chunk_size(n_samples, nnz, n_clusters)
 
     def _squared_distances(self, points: np.ndarray) -> np.ndarray:
         return self._run("squared_distances", points)
