@@ -120,7 +120,14 @@ def test_every_driver_core_implements_the_declared_interface(package):
         for name, member in vars(KMeansCore).items()
         if inspect.isfunction(member) and not name.startswith("_")
     }
-    assert set(declared) == {"init_centroids", "lloyd", "step", "labels_inertia", "distances"}
+    assert set(declared) == {
+        "init_centroids",
+        "plus_plus_rows",
+        "lloyd",
+        "step",
+        "labels_inertia",
+        "distances",
+    }
     for core in cores:
         assert issubclass(core, KMeansCore)
         for name, parameters in declared.items():

@@ -107,6 +107,80 @@ def test_k_means_plus_plus_is_within_one_percent_of_scikit_learn(impl):
     assert ours.inertia_ <= 1.01 * theirs.inertia_
 
 
+def seeding_inertia(X, centers, weights):
+    """Weighted squared distance of each sample to its nearest centre, summed, in float64."""
+    X, centers = X.astype(np.float64), centers.astype(np.float64)
+    distances = ((X[:, np.newaxis, :] - centers[np.newaxis, :, :]) ** 2).sum(axis=2)
+    return float(distances.min(axis=1) @ weights)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_k_means_plus_plus_seeds_as_well_as_scikit_learn(impl, weighted):
+    """The issue's bar: mean inertia after seeding, over seeds, within 2% of scikit-learn's.
+
+    Overlapping blobs with more centres than blobs, so no seeding is trivially optimal.
+    """
+    X = blobs(11, n_samples=3000, n_features=5, centers=8, dtype=np.float32)
+    weights = np.random.RandomState(2).uniform(0.2, 5, len(X)) if weighted else np.ones(len(X))
+    ours, theirs = [], []
+    for seed in range(40):
+        centers, rows = impl.kmeans_plusplus(X, 20, sample_weight=weights, random_state=seed)
+        np.testing.assert_array_equal(centers, X[rows])
+        ours.append(seeding_inertia(X, centers, weights))
+        centers, _ = sklearn_cluster.kmeans_plusplus(
+            X, 20, sample_weight=weights, random_state=seed
+        )
+        theirs.append(seeding_inertia(X, centers, weights))
+    assert np.mean(ours) <= 1.02 * np.mean(theirs), (np.mean(ours), np.mean(theirs))
+
+
+def test_k_means_plus_plus_chooses_the_rows_the_algorithm_does(impl):
+    """The compiled program against the algorithm in NumPy, in float64, from the same draws.
+
+    Weighted, and with 64 features: chunks of 8192 rows, the last one overlapping.
+    """
+    from kmeans_tutorial.estimator import seeding
+
+    X = blobs(12, n_samples=20_000, n_features=64, centers=10)
+    weights = np.random.RandomState(3).uniform(0.2, 5, len(X))
+
+    def squared_distances(points):
+        return seeding_inertia_matrix(X, points)
+
+    for seed in range(3):
+        expected = seeding.greedy_kmeans_plus_plus(
+            squared_distances, lambda rows: X[rows], weights, 12, seed
+        )
+        core = impl.KMeans()._make_core(shareable(X), shareable(weights), X.mean(axis=0))
+        np.testing.assert_array_equal(core.plus_plus_rows(12, seed), expected)
+
+
+def seeding_inertia_matrix(X, points):
+    return ((X**2).sum(axis=1)[:, np.newaxis] - 2 * X @ points.T + (points**2).sum(axis=1)).clip(0)
+
+
+def test_k_means_plus_plus_never_picks_a_sample_of_weight_zero(impl):
+    """Far outliers of weight 0 would win every D² draw if the weights were ignored."""
+    X = np.concatenate([blobs(4, n_samples=500), np.full((50, 3), 1e4)])
+    weights = np.r_[np.ones(500), np.zeros(50)]
+    for seed in range(10):
+        _, rows = impl.kmeans_plusplus(X, 6, sample_weight=weights, random_state=seed)
+        assert rows.max() < 500, (seed, rows)
+
+
+def test_k_means_plus_plus_gives_the_first_run_its_start(impl):
+    X = blobs(6)
+    centers, _ = impl.kmeans_plusplus(X, 4, random_state=5)
+    seeded = impl.KMeans(4, random_state=5).fit(X)
+    given = impl.KMeans(4, init=centers, n_init=1).fit(X)
+    np.testing.assert_array_equal(seeded.cluster_centers_, given.cluster_centers_)
+
+
+def test_k_means_plus_plus_refuses_more_centres_than_samples(impl):
+    with pytest.raises(InvalidParameterError, match=r"n_clusters=7 should be in \[1, 6\]"):
+        impl.kmeans_plusplus(DOC_X.astype(float), 7)
+
+
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_random_init_picks_distinct_samples(impl, sparse):
     """Five samples, four centres: a draw with replacement would soon repeat one."""

@@ -97,3 +97,18 @@ def test_fits_over_many_default_chunks_are_bit_identical(tf1, tf2, name):
         np.testing.assert_array_equal(
             getattr(fitted[0], attribute), getattr(fitted[1], attribute), err_msg=attribute
         )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_k_means_plus_plus_is_bit_identical(tf1, tf2, dtype):
+    """Weighted, with chunks of 8192 rows (64 features), the last one overlapping."""
+    X, _ = datasets.make_blobs(n_samples=20_000, n_features=64, centers=9, random_state=8)
+    X = X.astype(dtype)
+    weights = np.random.RandomState(4).uniform(0.2, 5, len(X))
+    for seed in range(3):
+        seeded = [
+            package.kmeans_plusplus(X, 10, sample_weight=weights, random_state=seed)
+            for package in (tf1, tf2)
+        ]
+        np.testing.assert_array_equal(seeded[0][1], seeded[1][1])
+        np.testing.assert_array_equal(seeded[0][0], seeded[1][0], strict=True)

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.estimator import lloyd_ops, seeding, sparse_ops
+from kmeans_tutorial.estimator import lloyd_ops, seeding, seeding_ops, sparse_ops
 from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
@@ -63,7 +63,6 @@ class _Graph:
             self.sample_weight = tf.placeholder(dtype, shape[:1], name="sample_weight")
             self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
             self.tol = tf.placeholder(dtype, [], name="tol")
-            self.seed = tf.placeholder(tf.int64, [], name="seed")
             self.offset = tf.placeholder(dtype, [self.n_features], name="offset")
         self.session = tf.Session(graph=self.graph)
         self.ops = {}
@@ -104,7 +103,7 @@ class _GraphCore(KMeansCore):
         return self.ops[key]
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
+        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding_ops``)."""
         if init == "random":
             # An op seed is an attribute, and a stateful op run again continues its stream
             # (as the lesson's repeated session.run showed): so a new op for every draw.
@@ -113,26 +112,29 @@ class _GraphCore(KMeansCore):
                 chosen = tf.gather(self.X, order[:n_clusters]) - self.offset
             self.ops[("random", len(self.ops))] = chosen  # counts toward MAX_OPS
             return self.session.run(chosen, self.feed)
-        chosen = self._op(
-            ("k-means++", n_clusters, self._chunk(n_clusters)),
-            lambda: self._kmeans_plus_plus(n_clusters),
-        )
-        return self.session.run(chosen, {**self.feed, self.seed: seed})
+        return self.feed[self.X][self.plus_plus_rows(n_clusters, seed)] - self.feed[self.offset]
 
-    def _kmeans_plus_plus(self, n_clusters: int):
-        """The op of ``n_clusters`` centres by TF's k-means++, as rows of X (centred)."""
-        points = tf.raw_ops.KmeansPlusPlusInitialization(
-            points=tf.cast(self.X, tf.float32),
-            num_to_sample=n_clusters,
-            seed=self.seed,
-            num_retries_per_sample=-1,
+    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
+        chunk = seeding_ops.chunk_size(self.n_samples, self.n_features)
+        first, uniforms, rows = self._op(
+            ("k-means++", n_clusters, chunk), lambda: self._kmeans_plus_plus(n_clusters, chunk)
         )
-        points = tf.ensure_shape(points, [n_clusters, self.n_features])  # unknown in a graph
-        chunk = self._chunk(n_clusters)
+        first_row, draws = seeding.draws(self.feed[self.sample_weight], n_clusters, seed)
+        return self.session.run(rows, {**self.feed, first: first_row, uniforms: draws})
+
+    def _kmeans_plus_plus(self, n_clusters: int, chunk: int):
+        """Placeholders for the draws, and the op of the rows they choose for ``n_clusters``
+        centres by greedy k-means++ (``seeding_ops``)."""
+        first = tf.placeholder(tf.int32, [], name="first")
+        uniforms = tf.placeholder(
+            tf.float64, [n_clusters - 1, seeding.n_trials(n_clusters)], name="uniforms"
+        )
         (rows,) = tf.xla.experimental.compile(
-            lambda X, points: lloyd_ops.nearest_rows(X, points, chunk), [self.X, points]
+            lambda *inputs: seeding_ops.kmeans_plus_plus(*inputs, chunk),
+            [self.X, self.sample_weight, self.offset, first, uniforms],
         )
-        return tf.gather(self.X, rows) - self.offset
+        return first, uniforms, rows
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
@@ -276,10 +278,13 @@ class _SparseGraphCore(KMeansCore):
                 order = tf.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)[:n_clusters]
             with tf.Session(graph=graph) as session:
                 return self.rows.rows(session.run(order))
-        chosen = seeding.greedy_kmeans_plus_plus(
+        return self.rows.rows(self.plus_plus_rows(n_clusters, seed))
+
+    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The rows of X that greedy k-means++ chooses (``seeding``), seeded."""
+        return seeding.greedy_kmeans_plus_plus(
             self._squared_distances, self.rows.rows, self.weights, n_clusters, seed
         )
-        return self.rows.rows(chosen)
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
@@ -301,3 +306,17 @@ class _SparseGraphCore(KMeansCore):
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
         return self._run("transform", centers)
+
+
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None):
+    """Initial centres by greedy k-means++, as ``sklearn.cluster.kmeans_plusplus``.
+
+    The centres the first run of ``KMeans(n_clusters, random_state=random_state).fit(X)``
+    starts from.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), X's dtype
+    indices : ndarray of shape (n_clusters,), int64: their rows in X
+    """
+    return KMeans(n_clusters)._kmeans_plusplus(X, sample_weight, random_state)

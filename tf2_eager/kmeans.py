@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import lloyd_ops, seeding, sparse_ops
+from kmeans_tutorial.estimator import lloyd_ops, seeding, seeding_ops, sparse_ops
 from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
@@ -25,7 +25,7 @@ _PROGRAMS = {
     "lloyd": lloyd_ops.lloyd,
     "assign_and_inertia": lloyd_ops.assign_and_inertia,
     "lloyd_step": functools.partial(lloyd_ops.lloyd_step, with_inertia=True),
-    "nearest_rows": lloyd_ops.nearest_rows,
+    "kmeans_plus_plus": seeding_ops.kmeans_plus_plus,
 }
 
 
@@ -95,6 +95,7 @@ class _EagerCore(KMeansCore):
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         # The arrays' own buffers (tf.constant would copy them); TF1 feeds them as they are.
         self.X = _in_place(X)
+        self.data, self.weights = X, sample_weight
         self.sample_weight = _in_place(sample_weight)
         self.offset = tf.constant(offset)
 
@@ -105,22 +106,26 @@ class _EagerCore(KMeansCore):
         return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, or TensorFlow's k-means++ op."""
+        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding_ops``)."""
         if init == "random":
             order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
             return (tf.gather(self.X, order[:n_clusters]) - self.offset).numpy()
-        return self._kmeans_plus_plus(n_clusters, seed).numpy()
+        return self.data[self.plus_plus_rows(n_clusters, seed)] - self.offset.numpy()
 
-    def _kmeans_plus_plus(self, n_clusters: int, seed: int) -> tf.Tensor:
-        """``n_clusters`` centres by TF's k-means++, as rows of X (centred)."""
-        points = tf.raw_ops.KmeansPlusPlusInitialization(
-            points=tf.cast(self.X, tf.float32),
-            num_to_sample=n_clusters,
-            seed=seed,
-            num_retries_per_sample=-1,
+    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
+        first, uniforms = seeding.draws(self.weights, n_clusters, seed)
+        program = self._program("kmeans_plus_plus", n_clusters)
+        chunk = seeding_ops.chunk_size(*self.X.shape)
+        rows = program(
+            self.X,
+            self.sample_weight,
+            self.offset,
+            tf.constant(first),
+            tf.constant(uniforms),
+            chunk,
         )
-        rows = self._program("nearest_rows", n_clusters)(self.X, points, self._chunk(n_clusters))
-        return tf.gather(self.X, rows) - self.offset
+        return rows.numpy()
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
@@ -186,10 +191,13 @@ class _SparseEagerCore(KMeansCore):
         if init == "random":
             order = tf1_random.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)
             return self.rows.rows(order[:n_clusters].numpy())
-        chosen = seeding.greedy_kmeans_plus_plus(
+        return self.rows.rows(self.plus_plus_rows(n_clusters, seed))
+
+    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The rows of X that greedy k-means++ chooses (``seeding``), seeded."""
+        return seeding.greedy_kmeans_plus_plus(
             self._squared_distances, self.rows.rows, self.weights, n_clusters, seed
         )
-        return self.rows.rows(chosen)
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
@@ -226,3 +234,17 @@ class _SparseEagerCore(KMeansCore):
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
         return self._run("transform", centers, self._chunk(len(centers))).numpy()
+
+
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None):
+    """Initial centres by greedy k-means++, as ``sklearn.cluster.kmeans_plusplus``.
+
+    The centres the first run of ``KMeans(n_clusters, random_state=random_state).fit(X)``
+    starts from.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), X's dtype
+    indices : ndarray of shape (n_clusters,), int64: their rows in X
+    """
+    return KMeans(n_clusters)._kmeans_plusplus(X, sample_weight, random_state)

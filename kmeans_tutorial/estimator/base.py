@@ -14,8 +14,8 @@ Semantics follow scikit-learn's ``KMeans(algorithm="lloyd")``: ``tol`` is relati
 mean per-feature variance of ``X``; a run stops early when the labels stop changing (strict
 convergence) or when the summed squared centre shift is at most that tolerance; empty
 clusters are given the points farthest from their centres. ``init="random"`` is the lesson's
-seeded shuffle; ``"k-means++"`` is TensorFlow's ``KmeansPlusPlusInitialization`` op on dense
-data, and scikit-learn's greedy k-means++ (``seeding``) on sparse data.
+seeded shuffle; ``"k-means++"`` is scikit-learn's greedy k-means++, weighted: one compiled
+program on dense data (``seeding_ops``), a NumPy-driven loop on sparse data (``seeding``).
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ class BaseKMeans:
     n_clusters : int, default=8
         The number of clusters, and of centroids.
     init : {"k-means++", "random"} or array of shape (n_clusters, n_features)
-        ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre); TensorFlow's
-        ``KmeansPlusPlusInitialization`` op on dense data, ``seeding`` on sparse data.
+        ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre, drawn in
+        proportion to weight x squared distance), as scikit-learn's.
         ``"random"``: the lesson's way, ``n_clusters`` samples picked by a seeded shuffle.
         An array: these initial centres, used as given.
     n_init : "auto" or int, default="auto"
@@ -339,6 +339,16 @@ class BaseKMeans:
         labels, inertia = core.labels_inertia(centers)
         print(f"  final inertia {inertia:.6g} after {iteration} iterations")
         return labels, inertia, centers, iteration
+
+    def _kmeans_plusplus(self, X, sample_weight, random_state):
+        """``kmeans_plusplus``: the centres the first run of ``fit`` would start from."""
+        X = check_data(X, "X")
+        check_int("n_clusters", self.n_clusters, 1, len(X))
+        weights = check_sample_weight(sample_weight, len(X), X.dtype)
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        core = self._make_core(_shareable(X), shareable(weights), _offset(X))
+        rows = np.asarray(core.plus_plus_rows(self.n_clusters, seed), dtype=np.int64)
+        return (X.rows(rows) if isinstance(X, SparseRows) else X[rows]), rows
 
     # -- using a fitted model --
 

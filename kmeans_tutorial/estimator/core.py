@@ -23,6 +23,9 @@ class KMeansCore(Protocol):
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
         """Initial centres by ``init`` ("random" or "k-means++"), seeded, shape (k, d)."""
 
+    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The rows of X that greedy k-means++ chooses as centres, seeded: (n_clusters,)."""
+
     def lloyd(
         self, centers: np.ndarray, max_iter: int, tol: float
     ) -> tuple[np.ndarray, float, np.ndarray, int]:

@@ -320,33 +320,3 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
 def transform(X, centers, offset):
     """Euclidean distances to (centred) ``centers``, shape (n_samples, n_clusters)."""
     return tf.sqrt(squared_distances(X - offset, centers))
-
-
-def nearest_rows(X, points, chunk):
-    """For each of ``points`` (float32 copies of rows of X), the index of its row in X.
-
-    Chunked as ``_pass``: one chunk's distances to the points at a time, and a running
-    minimum per point (the first row on ties), so memory stays O(chunk x n_points).
-
-    Returns
-    -------
-    Tensor of shape (n_points,), int32
-    """
-    n_chunks = n_chunks_of(X, chunk)
-
-    def body(index, best, best_row):
-        start, x = chunk_rows(X, index, chunk)
-        x = tf.cast(x, tf.float32)
-        distances = tf.transpose(squared_distances(x, points))  # (n_points, chunk)
-        closer = tf.reduce_min(distances, axis=1) < best  # strictly: earlier rows win ties
-        best = tf.where(closer, tf.reduce_min(distances, axis=1), best)
-        best_row = tf.where(closer, start + first_argmin(distances), best_row)
-        return index + 1, best, best_row
-
-    n_points = tf.shape(points)[0]
-    _, _, rows = tf.while_loop(
-        lambda index, *_: index < n_chunks,
-        body,
-        [tf.constant(0), tf.fill([n_points], float("inf")), tf.zeros([n_points], tf.int32)],
-    )
-    return rows

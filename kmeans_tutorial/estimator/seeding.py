@@ -1,19 +1,42 @@
-"""Greedy k-means++ seeding, driven from NumPy, with the distances computed by a core.
+"""Greedy k-means++: its random draws, and the seeding driven from NumPy for sparse data.
 
-Used where TensorFlow's ``KmeansPlusPlusInitialization`` op cannot go: sparse ``X`` (the
-op takes a dense matrix) and weighted samples in it (the op ignores weights). The
-algorithm is scikit-learn's ``_kmeans_plusplus`` (Arthur and Vassilvitskii's k-means++
+The algorithm is scikit-learn's ``_kmeans_plusplus`` (Arthur and Vassilvitskii's k-means++
 with greedy trials): the first centre is drawn in proportion to the weights; each next
 one from ``2 + ln k`` candidates drawn in proportion to weight x squared distance to the
 nearest centre so far, keeping the candidate that lowers the weighted potential most.
 
-The random draws are NumPy's, from the run's seed; the distances are the core's TF ops,
-which both packages run alike, so the seeding is bit-identical between them.
+``draws`` makes the random numbers, from the run's seed, in NumPy: the same for both
+packages and for dense and sparse data. Dense data is seeded by one compiled program
+(``seeding_ops``); sparse data, which has no XLA form, by ``greedy_kmeans_plus_plus`` here,
+a loop in NumPy with the distances computed by a core's TF ops, which both packages run
+alike. Either way the seeding is bit-identical between the packages.
 """
 
 from collections.abc import Callable
 
 import numpy as np
+
+
+def n_trials(n_clusters: int) -> int:
+    """Candidates per centre: ``2 + ln k``, as scikit-learn."""
+    return 2 + int(np.log(n_clusters))
+
+
+def draws(sample_weight: np.ndarray, n_clusters: int, seed: int) -> tuple[int, np.ndarray]:
+    """The first centre's row, and the uniform numbers in [0, 1) that draw the candidates.
+
+    Returns
+    -------
+    first : int
+        Drawn in proportion to ``sample_weight``.
+    uniforms : ndarray of shape (n_clusters - 1, n_trials), float64
+        Row ``c - 1`` draws centre ``c``'s candidates: each number times the potential is
+        a point on the cumulative weighted distances.
+    """
+    random_state = np.random.RandomState(seed)
+    weights = sample_weight.astype(np.float64)
+    first = int(random_state.choice(len(weights), p=weights / weights.sum()))
+    return first, random_state.uniform(size=(n_clusters - 1, n_trials(n_clusters)))
 
 
 def greedy_kmeans_plus_plus(
@@ -34,21 +57,20 @@ def greedy_kmeans_plus_plus(
     sample_weight : ndarray of shape (n_samples,)
     n_clusters : int
     seed : int
-        Seeds the draws.
+        Seeds the draws (``draws``).
 
     Returns
     -------
     ndarray of shape (n_clusters,), int64
     """
-    random_state = np.random.RandomState(seed)
+    first, uniforms = draws(sample_weight, n_clusters, seed)
     weights = sample_weight.astype(np.float64)
-    n_trials = 2 + int(np.log(n_clusters))
     chosen = np.empty(n_clusters, dtype=np.int64)
-    chosen[0] = random_state.choice(len(weights), p=weights / weights.sum())
+    chosen[0] = first
     closest = squared_distances(rows(chosen[:1]))[:, 0].astype(np.float64)
     potential = closest @ weights
     for center in range(1, n_clusters):
-        targets = random_state.uniform(size=n_trials) * potential
+        targets = uniforms[center - 1] * potential
         cumulative = np.cumsum(weights * closest)
         candidates = np.minimum(np.searchsorted(cumulative, targets), len(weights) - 1)
         trial = np.minimum(closest[:, np.newaxis], squared_distances(rows(candidates)))
