@@ -103,9 +103,11 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
     -------
     Tensor of shape (n_clusters,), int32: row numbers of X.
     """
+    n_clusters = uniforms.shape[0] + 1
+    if n_clusters == 1:  # no loop: XLA would still check its (empty) slice of uniforms
+        return tf.reshape(tf.cast(first, tf.int32), [1])
     n_samples = X.shape[0]
     n_chunks = n_chunks_of(X, chunk)
-    n_clusters = uniforms.shape[0] + 1
     weights = _chunked_weights(sample_weight, n_chunks, chunk)
     flat_weights = tf.cast(tf.reshape(weights, [-1]), tf.float64)
     last = n_chunks * chunk - 1

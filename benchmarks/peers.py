@@ -1,0 +1,316 @@
+"""Both packages against scikit-learn, scikit-learn-intelex and faiss, as a user meets them.
+
+    python benchmarks/peers.py [--repeats 3] [--sizes 100000,2,3 ...]
+
+Needs the ``bench`` extra (scikit-learn, scikit-learn-intelex, faiss-cpu). Data: float32
+``make_blobs(n, d, centers=k, random_state=0)``. Every measurement runs in a fresh process
+of its own, and every time is taken after the imports:
+
+- **first fit**: ``KMeans(n_clusters=k, random_state=0).fit(X)`` with the defaults
+  (k-means++, ``n_init="auto"``, ``max_iter=300``, ``tol=1e-4``): the first fit of the
+  process, compilation and all; then **warm fit**, the median of ``--repeats`` more. The
+  inertia of the first fit, and the process's peak memory above what it held before it
+  loaded X (so the data counts), against the target 1.5 x data + 256 MiB.
+- **Lloyd**: 10 iterations from the same given centres (``tol=0``), one warm-up, then the
+  median of ``--repeats``; faiss with ``max_points_per_centroid`` raised so that it uses
+  every row.
+- **k-means++**: the seeding alone (``kmeans_plusplus``), its first call and its warm
+  median; scikit-learn-intelex and faiss have no public k-means++ alone.
+
+``--cache DIR`` runs every TensorFlow process with XLA's persistent compilation cache in
+DIR (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``): run twice to see a warm cache.
+Writes its section of ``docs/BENCHMARKS.md`` and ``docs/peers.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from report import replace_section  # noqa: E402
+from run import in_subprocess, peak_rss_bytes, reset_peak_rss, rss_bytes  # noqa: E402
+
+SIZES = [(100_000, 2, 3), (1_000_000, 32, 64), (200_000, 128, 256)]
+PEERS = ["scikit-learn", "sklearn-intelex", "faiss"]
+OURS = ["tf2", "tf1"]
+ITERATIONS = 10
+TASKS = {
+    "first": ["scikit-learn", "sklearn-intelex", *OURS],
+    "lloyd": [*PEERS, *OURS],
+    "seed": ["scikit-learn", *OURS],
+}
+
+
+def load(impl: str):
+    """The implementation's ``KMeans`` and ``kmeans_plusplus`` (None where it has none)."""
+    if impl == "scikit-learn":
+        from sklearn.cluster import KMeans, kmeans_plusplus
+    elif impl == "sklearn-intelex":
+        from sklearnex.cluster import KMeans
+
+        kmeans_plusplus = None
+    elif impl == "tf2":
+        from tf2_eager import KMeans, kmeans_plusplus
+    elif impl == "tf1":
+        from tf1_graph import KMeans, kmeans_plusplus
+    else:
+        return None, None
+    return KMeans, kmeans_plusplus
+
+
+def inertia_of(X: np.ndarray, centers: np.ndarray) -> float:
+    """Squared distance to the nearest centre, summed in float64, a block at a time."""
+    total, centers = 0.0, centers.astype(np.float64)
+    for start in range(0, len(X), 65536):
+        block = X[start : start + 65536].astype(np.float64)
+        distances = (
+            (block**2).sum(axis=1)[:, None] - 2 * block @ centers.T + (centers**2).sum(axis=1)
+        )
+        total += float(np.maximum(distances.min(axis=1), 0).sum())
+    return total
+
+
+def timed(function, repeats: int) -> tuple[float, float]:
+    """(first call, median of ``repeats`` more), in seconds."""
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times[0], statistics.median(times[1:])
+
+
+def child(task: str, impl: str, path: str, k: int, repeats: int) -> dict:
+    """One task of one implementation on one data set, in this (fresh) process."""
+    before_imports = time.perf_counter()
+    if impl == "faiss":
+        import faiss
+    else:
+        KMeans, kmeans_plusplus = load(impl)
+    import_s = time.perf_counter() - before_imports
+    before = rss_bytes()
+    X = np.load(path)
+    init = X[np.random.RandomState(1).choice(len(X), k, replace=False)].copy()
+    reset_peak_rss()
+    row = {"task": task, "impl": impl, "import_s": import_s, "data_bytes": X.nbytes}
+    if task == "first":
+        models = []
+        row["first_s"], row["warm_s"] = timed(
+            lambda: models.append(KMeans(n_clusters=k, random_state=0).fit(X)), repeats
+        )
+        row["n_iter"] = int(models[0].n_iter_)
+        centers = models[0].cluster_centers_
+    elif task == "lloyd":
+        if impl == "faiss":
+
+            def run():
+                kmeans = faiss.Kmeans(X.shape[1], k, niter=ITERATIONS, seed=0,
+                                      max_points_per_centroid=len(X))  # fmt: skip
+                kmeans.train(X, init_centroids=init)
+                return kmeans.centroids
+
+        else:
+
+            def run():
+                model = KMeans(n_clusters=k, init=init, n_init=1, max_iter=ITERATIONS, tol=0.0)
+                return model.fit(X).cluster_centers_
+
+        run()  # warm-up
+        _, row["warm_s"] = timed(run, repeats)
+        centers = run()
+    else:
+        seeded = []
+        row["first_s"], row["warm_s"] = timed(
+            lambda: seeded.append(kmeans_plusplus(X, k, random_state=0)[0]), repeats
+        )
+        # The seeding's quality: its inertia, mean over 5 seeds.
+        seeds = [kmeans_plusplus(X, k, random_state=seed)[0] for seed in range(5)]
+        row["seed_inertia_mean"] = statistics.mean(inertia_of(X, c) for c in seeds)
+        centers = seeded[0]
+    row["peak_bytes"] = peak_rss_bytes() - before
+    row["inertia"] = inertia_of(X, np.asarray(centers))
+    return row
+
+
+def blobs_file(directory: Path, n: int, d: int, k: int) -> Path:
+    from sklearn.datasets import make_blobs
+
+    path = directory / f"blobs_{n}_{d}_{k}.npy"
+    if not path.exists():
+        X, _ = make_blobs(n_samples=n, n_features=d, centers=k, random_state=0)
+        np.save(path, X.astype(np.float32))
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", nargs="*", help="n,d,k triples (default: the three above)")
+    parser.add_argument("--cache", help="XLA's persistent compilation cache directory")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--child", nargs=4, metavar=("TASK", "IMPL", "PATH", "K"),
+                        help=argparse.SUPPRESS)  # fmt: skip
+    args = parser.parse_args()
+    if args.child:
+        task, impl, path, k = args.child
+        print(json.dumps(child(task, impl, path, int(k), args.repeats)))
+        return
+    if args.cache:
+        flag = f"--tf_xla_persistent_cache_directory={args.cache}"
+        os.environ["TF_XLA_FLAGS"] = f"{os.environ.get('TF_XLA_FLAGS', '')} {flag}".strip()
+    sizes = [tuple(map(int, size.split(","))) for size in args.sizes] if args.sizes else SIZES
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for n, d, k in sizes:
+            path = blobs_file(Path(directory), n, d, k)
+            for task, impls in TASKS.items():
+                for impl in impls:
+                    row = in_subprocess(
+                        ["--child", task, impl, str(path), str(k), "--repeats", str(args.repeats)],
+                        script=__file__,
+                    )
+                    row.update(n=n, d=d, k=k)
+                    rows.append(row)
+                    print(describe(row), flush=True)
+    cache_bytes = directory_bytes(args.cache) if args.cache else None
+    if cache_bytes is not None:
+        print(f"compilation cache: {cache_bytes / 2**20:.1f} MiB in {args.cache}")
+    if not args.no_write:
+        text = markdown(rows, args.repeats, cache_bytes, args.cache is not None)
+        replace_section(ROOT / "docs" / "BENCHMARKS.md", "benchmarks/peers.py", text)
+        plot(rows, ROOT / "docs" / "peers.png")
+        (ROOT / "docs" / "peers.json").write_text(json.dumps(rows, indent=1))
+
+
+def describe(row: dict) -> str:
+    first = f"first {row['first_s']:.3f} s, " if "first_s" in row else ""
+    return (f"{row['task']:>5} {row['impl']:>15} n={row['n']} d={row['d']} k={row['k']}: "
+            f"{first}warm {row['warm_s']:.3f} s, inertia {row['inertia']:.6g}, "
+            f"peak {row['peak_bytes'] / 2**20:.0f} MiB")  # fmt: skip
+
+
+def directory_bytes(path: str) -> int:
+    return sum(file.stat().st_size for file in Path(path).rglob("*") if file.is_file())
+
+
+def markdown(rows: list[dict], repeats: int, cache_bytes, cached: bool) -> str:
+    """Tables: first and warm default fits, 10 Lloyd iterations, k-means++ alone."""
+    by = {(row["task"], row["impl"], row["n"], row["d"], row["k"]): row for row in rows}
+    sizes = sorted({(row["n"], row["d"], row["k"]) for row in rows}, key=lambda s: s[0] * s[1])
+    command = "python benchmarks/peers.py" + (" --cache DIR" if cached else "")
+    lines = [
+        "## Against scikit-learn, scikit-learn-intelex and faiss",
+        "",
+        f"`{command} --repeats {repeats}` (`nox -s bench -- peers`): float32 blobs, "
+        "each measurement a fresh process, times after the imports. Ratios are to the "
+        "fastest peer of the same table in the same run (below 1 is faster).",
+    ]
+    if cached:
+        lines.append(
+            f"XLA's persistent compilation cache was on, and warm from an earlier run: "
+            f"{cache_bytes / 2**20:.1f} MiB on disk."
+        )
+    lines += [
+        "",
+        "### First default fit, and warm fits, `KMeans(n_clusters=k, random_state=0).fit(X)`",
+        "",
+        "| (n, d, k) | implementation | first fit | × fastest peer | warm fit | iterations "
+        "| inertia / scikit-learn's | peak (× target) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n, d, k in sizes:
+        peers = [by[key] for impl in ("scikit-learn", "sklearn-intelex")
+                 if (key := ("first", impl, n, d, k)) in by]  # fmt: skip
+        fastest = min(row["first_s"] for row in peers)
+        reference = by[("first", "scikit-learn", n, d, k)]["inertia"]
+        for impl in TASKS["first"]:
+            row = by.get(("first", impl, n, d, k))
+            if row is None:
+                continue
+            target = 1.5 * row["data_bytes"] + 256 * 2**20
+            lines.append(
+                f"| ({n:g}, {d}, {k}) | {impl} | {row['first_s']:.3f} s "
+                f"| {row['first_s'] / fastest:.2f} | {row['warm_s']:.3f} s | {row['n_iter']} "
+                f"| {row['inertia'] / reference:.4f} "
+                f"| {row['peak_bytes'] / 2**20:.0f} MiB ({row['peak_bytes'] / target:.2f}) |"
+            )
+    lines += [
+        "",
+        "### 10 Lloyd iterations from the same centres (warm)",
+        "",
+        "| (n, d, k) | implementation | time | × fastest peer | peak (× target) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for n, d, k in sizes:
+        fastest = min(by[("lloyd", impl, n, d, k)]["warm_s"] for impl in PEERS)
+        for impl in TASKS["lloyd"]:
+            row = by[("lloyd", impl, n, d, k)]
+            target = 1.5 * row["data_bytes"] + 256 * 2**20
+            lines.append(
+                f"| ({n:g}, {d}, {k}) | {impl} | {row['warm_s']:.3f} s "
+                f"| {row['warm_s'] / fastest:.2f} "
+                f"| {row['peak_bytes'] / 2**20:.0f} MiB ({row['peak_bytes'] / target:.2f}) |"
+            )
+    lines += [
+        "",
+        "### k-means++ alone, `kmeans_plusplus(X, k, random_state=0)`",
+        "",
+        "| (n, d, k) | implementation | first call | warm | inertia after seeding, "
+        "mean of 5 seeds / scikit-learn's |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for n, d, k in sizes:
+        reference = by[("seed", "scikit-learn", n, d, k)]["seed_inertia_mean"]
+        for impl in TASKS["seed"]:
+            row = by[("seed", impl, n, d, k)]
+            lines.append(
+                f"| ({n:g}, {d}, {k}) | {impl} | {row['first_s']:.3f} s | {row['warm_s']:.3f} s "
+                f"| {row['seed_inertia_mean'] / reference:.4f} |"
+            )
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted({(row["n"], row["d"], row["k"]) for row in rows}, key=lambda s: s[0] * s[1])
+    panels = [("first", "first_s", "first default fit, fresh process"),
+              ("first", "warm_s", "warm default fit"),
+              ("lloyd", "warm_s", "10 Lloyd iterations")]  # fmt: skip
+    impls = ["scikit-learn", "sklearn-intelex", "faiss", "tf2", "tf1"]
+    figure, axes = plt.subplots(1, len(panels), figsize=(15, 4.5))
+    width = 0.8 / len(impls)
+    for axis, (task, key, title) in zip(axes, panels, strict=True):
+        for position, impl in enumerate(impls):
+            values = [
+                next((row[key] for row in rows if (row["task"], row["impl"]) == (task, impl)
+                      and (row["n"], row["d"], row["k"]) == size), np.nan)
+                for size in sizes
+            ]  # fmt: skip
+            axis.bar(np.arange(len(sizes)) + position * width, values, width, label=impl)
+        axis.set_xticks(np.arange(len(sizes)) + 0.4 - width / 2)
+        axis.set_xticklabels([f"({n:g}, {d}, {k})" for n, d, k in sizes])
+        axis.set_yscale("log")
+        axis.set_ylabel("seconds")
+        axis.set_title(title)
+    axes[0].legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
