@@ -386,3 +386,56 @@ def test_not_fitted_is_scikit_learns_error_too_when_it_is_loaded(impl):
             impl.KMeans(2).predict(DOC_X)
         errors.append(type(info.value))
     assert errors[0] is errors[1] and issubclass(errors[0], NotFittedError)
+
+
+def programs_compiled(impl, shapes):
+    """Compiled programs the package built: TF2's new XLA functions; TF1's programs in
+    the graphs of ``shapes``, by name."""
+    if impl.__name__ == "tf2_eager":
+        return impl.kmeans._compiled.cache_info().misses
+    graphs = [impl.kmeans._Graph._cache.get((np.dtype(np.float64).str, shape)) for shape in shapes]
+    return sorted(
+        key[0]
+        for graph in graphs
+        if graph is not None
+        for key in graph.ops
+        if isinstance(key, tuple) and key[0] in ("k-means++", "lloyd", "labels_inertia")
+    )
+
+
+def test_restarts_and_nearby_batch_sizes_compile_nothing_new(impl, monkeypatch):
+    """Three restarts share one seeding and one Lloyd program; batches of 1030 to 1280
+    rows share one assignment program (``base._batch_rows``). Shapes no other test uses."""
+    if impl.__name__ == "tf1_graph":
+        monkeypatch.setattr(impl.kmeans._Graph, "MAX_GRAPHS", 100)  # no graph evicted
+    X = blobs(8, n_samples=1237, n_features=3)
+    shapes = [(1237, 3), (1280, 3)]
+    before = programs_compiled(impl, shapes)
+    model = impl.KMeans(4, n_init=3, random_state=0).fit(X)
+    after_fit = programs_compiled(impl, shapes)
+    extra = np.concatenate([X, X])
+    for rows in (1030, 1100, 1200, 1237, 1280):
+        model.predict(extra[:rows])
+        model.score(extra[:rows])
+    after_batches = programs_compiled(impl, shapes)
+    if impl.__name__ == "tf2_eager":
+        assert (after_fit - before, after_batches - after_fit) == (2, 1)
+    else:
+        assert before == []
+        assert after_fit == ["k-means++", "lloyd"]
+        assert after_batches == ["k-means++", "labels_inertia", "lloyd"]
+        for rows in (1030, 1100, 1200):
+            assert (np.dtype(np.float64).str, (rows, 3)) not in impl.kmeans._Graph._cache
+
+
+def test_a_padded_batch_gives_what_each_sample_alone_does(impl):
+    """Padding (``base._batch_rows``) changes no label, distance or score."""
+    X = blobs(9, n_samples=300)
+    model = impl.KMeans(4, random_state=0).fit(X)
+    batch = X[:37] * 1.1  # padded to 40 rows
+    one_by_one = np.concatenate([model.predict(row[np.newaxis]) for row in batch])
+    np.testing.assert_array_equal(model.predict(batch), one_by_one)
+    expected = np.sqrt(((batch[:, np.newaxis] - model.cluster_centers_) ** 2).sum(axis=2))
+    np.testing.assert_allclose(model.transform(batch), expected, rtol=1e-6)
+    nearest = expected.min(axis=1) ** 2
+    np.testing.assert_allclose(model.score(batch), -nearest.sum(), rtol=1e-6)

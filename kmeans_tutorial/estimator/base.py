@@ -36,7 +36,7 @@ from kmeans_tutorial.estimator._checks import (
     check_sample_weight,
 )
 from kmeans_tutorial.estimator._memory import return_freed_memory
-from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.estimator._sharing import aligned_empty, shareable
 from kmeans_tutorial.estimator.core import KMeansCore
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
@@ -90,6 +90,29 @@ def _mean_variance(X, X_offset: np.ndarray) -> float:
 def _shareable(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
     """Dense ``X`` aligned for TensorFlow to use in place (``_sharing``); sparse as it is."""
     return X if isinstance(X, SparseRows) else shareable(X)
+
+
+def _batch_rows(n_samples: int) -> int:
+    """Rows a batch given to ``predict``, ``transform`` or ``score`` is padded to.
+
+    Dense programs are compiled for one number of rows; padding to one of 8 sizes per
+    power of two (at most a quarter more rows) lets batches of nearby sizes share one.
+    """
+    if n_samples <= 16:
+        return 16
+    step = 1 << ((n_samples - 1).bit_length() - 3)
+    return -(-n_samples // step) * step
+
+
+def _padded(X: np.ndarray, weights: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` and ``weights`` aligned for TensorFlow, with rows of zeros of weight 0 after
+    them up to ``rows`` (they add nothing to the inertia; their labels are cut off)."""
+    if rows == len(X):
+        return shareable(X), shareable(weights)
+    padded_X, padded_weights = aligned_empty((rows, X.shape[1]), X.dtype), np.zeros(rows, X.dtype)
+    padded_X[: len(X)], padded_X[len(X) :] = X, 0
+    padded_weights[: len(X)] = weights
+    return padded_X, shareable(padded_weights)
 
 
 def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
@@ -364,7 +387,7 @@ class BaseKMeans:
         return X
 
     def _core_for(self, X, sample_weight=None):
-        """A core for new data, and the centres in its coordinates.
+        """A core for new data, the centres in its coordinates, and the number of samples.
 
         Dense data is taken around the centres' mean (the data's own mean would cost a
         pass over it), sparse data around 0.
@@ -372,13 +395,17 @@ class BaseKMeans:
         X = self._check_fitted_data(X)
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
-        offset = np.zeros_like(centers[0]) if isinstance(X, SparseRows) else centers.mean(axis=0)
-        core = self._make_core(_shareable(X), shareable(weights), offset)
-        return core, centers - offset
+        if isinstance(X, SparseRows):  # its programs take any number of rows
+            core = self._make_core(X, shareable(weights), np.zeros_like(centers[0]))
+            return core, centers, len(X)
+        offset = centers.mean(axis=0)
+        padded, weights = _padded(X, weights, _batch_rows(len(X)))
+        return self._make_core(padded, weights, offset), centers - offset, len(X)
 
     def _labels_inertia(self, X, sample_weight=None):
-        core, centers = self._core_for(X, sample_weight)
-        return core.labels_inertia(centers)
+        core, centers, n_samples = self._core_for(X, sample_weight)
+        labels, inertia = core.labels_inertia(centers)
+        return labels[:n_samples], inertia
 
     def predict(self, X, sample_weight=None):
         """Index of the nearest centre for each sample, shape (n_samples,)."""
@@ -390,8 +417,8 @@ class BaseKMeans:
 
     def transform(self, X):
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
-        core, centers = self._core_for(X)
-        return core.distances(centers)
+        core, centers, n_samples = self._core_for(X)
+        return core.distances(centers)[:n_samples]
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """``fit(X)``, then ``transform(X)``."""

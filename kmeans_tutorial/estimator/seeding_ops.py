@@ -59,31 +59,48 @@ def _squared_norms(X, offset, chunk):
     return norms.stack()
 
 
-def _distances(X, offset, x_squared, points, chunk):
-    """Squared distances of every row (centred) to ``points``: (n_chunks, chunk, m).
+def _trials(X, offset, x_squared, weights, closest, points, chunk):
+    """Each row's squared distance to its nearest centre if each of ``points`` were added.
 
-    ``x_squared`` are the rows' squared norms (``_squared_norms``), computed once, so each
-    call reads X once, for the matmul. Clamped at 0, as rounding can make
-    ``|x|² - 2 x·c + |c|²`` slightly negative.
+    One pass over X: per chunk, the rows' distances to ``points`` (one matmul; the rows'
+    squared norms ``x_squared`` are computed once, by ``_squared_norms``), their minimum
+    with ``closest`` (the distance to the nearest centre so far), and the chunk's weighted
+    sum of each column, so that no later pass is needed for the potentials.
+
+    Returns
+    -------
+    trials : (n_chunks, chunk, m), the distances with each point added; clamped at 0, as
+        rounding can make ``|x|² - 2 x·c + |c|²`` slightly negative.
+    masses : (n_chunks, m), their weighted sums per chunk.
     """
     n_chunks = n_chunks_of(X, chunk)
+    n_points = points.shape[0]
     p_squared = tf.reduce_sum(tf.square(points), axis=1)
 
-    def body(index, distances):
+    def body(index, trials, masses):
         _, x = chunk_rows(X, index, chunk)
         cross = tf.matmul(x - offset, points, transpose_b=True)
         squared = x_squared[index][:, tf.newaxis] - 2 * cross + p_squared[tf.newaxis, :]
-        return index + 1, distances.write(index, tf.maximum(squared, 0))
+        trial = tf.minimum(closest[index][:, tf.newaxis], tf.maximum(squared, 0))
+        mass = tf.reduce_sum(weights[index][:, tf.newaxis] * trial, axis=0)
+        return index + 1, trials.write(index, trial), masses.write(index, mass)
 
-    _, distances = tf.while_loop(
-        lambda index, _: index < n_chunks,
+    _, trials, masses = tf.while_loop(
+        lambda index, *_: index < n_chunks,
         body,
         [
             tf.constant(0),
-            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[chunk, points.shape[0]]),
+            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[chunk, n_points]),
+            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[n_points]),
         ],
     )
-    return distances.stack()
+    return trials.stack(), masses.stack()
+
+
+def _count_below(cumulative, targets):
+    """``searchsorted(cumulative, targets, side="left")`` along the last axis: how many sums
+    lie below each target (``cumulative`` (..., m), ``targets`` (...,))."""
+    return tf.reduce_sum(tf.cast(cumulative < targets[..., tf.newaxis], tf.int32), axis=-1)
 
 
 def _rows_of(flat, n_samples: int, chunk: int):
@@ -92,12 +109,32 @@ def _rows_of(flat, n_samples: int, chunk: int):
     return tf.minimum(index * chunk, n_samples - chunk) + position
 
 
+def _draw(uniforms, closest, weights, masses, n_samples: int, chunk: int):
+    """The rows that ``uniforms`` draw in proportion to weight x ``closest``.
+
+    The point ``u x potential`` on the cumulative weighted distances, found in two steps:
+    the chunk it falls in (from the per-chunk ``masses``), then the row within that chunk.
+    All sums in float64, as scikit-learn's ``stable_cumsum``.
+    """
+    n_chunks = masses.shape[0]
+    masses = tf.cast(masses, tf.float64)
+    targets = uniforms * tf.reduce_sum(masses)
+    chunk_index = tf.minimum(_count_below(tf.cumsum(masses), targets), n_chunks - 1)
+    before = tf.gather(tf.cumsum(masses, exclusive=True), chunk_index)
+    inside = tf.cumsum(
+        tf.cast(tf.gather(weights, chunk_index) * tf.gather(closest, chunk_index), tf.float64),
+        axis=1,
+    )
+    position = tf.minimum(_count_below(inside, targets - before), chunk - 1)
+    return _rows_of(chunk_index * chunk + position, n_samples, chunk)
+
+
 def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
     """The rows of ``n_clusters = len(uniforms) + 1`` centres chosen by greedy k-means++.
 
     ``first`` is the first centre's row; ``uniforms[c - 1]`` are the uniform numbers in
-    [0, 1) that draw centre ``c``'s candidates (searching the cumulative weighted distances,
-    in float64, as NumPy's ``searchsorted`` on scikit-learn's ``stable_cumsum``).
+    [0, 1) that draw centre ``c``'s candidates, as NumPy's ``searchsorted`` on the
+    cumulative weighted distances would (``_draw``).
 
     Returns
     -------
@@ -109,28 +146,24 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
     n_samples = X.shape[0]
     n_chunks = n_chunks_of(X, chunk)
     weights = _chunked_weights(sample_weight, n_chunks, chunk)
-    flat_weights = tf.cast(tf.reshape(weights, [-1]), tf.float64)
-    last = n_chunks * chunk - 1
+    x_squared = _squared_norms(X, offset, chunk)
 
     def centres_at(rows):
         return tf.gather(X, rows) - offset
 
-    x_squared = _squared_norms(X, offset, chunk)
-    closest = _distances(X, offset, x_squared, centres_at(first[tf.newaxis]), chunk)[:, :, 0]
-    potential = tf.reduce_sum(weights * closest)
+    no_centre = tf.fill([n_chunks, chunk], tf.constant(float("inf"), X.dtype))
+    trials, masses = _trials(
+        X, offset, x_squared, weights, no_centre, centres_at(first[tf.newaxis]), chunk
+    )
 
-    def body(center, chosen, closest, potential):
-        targets = uniforms[center - 1] * tf.cast(potential, tf.float64)
-        cumulative = tf.cumsum(flat_weights * tf.cast(tf.reshape(closest, [-1]), tf.float64))
-        # searchsorted(cumulative, targets, side="left"): how many sums lie below each target.
-        below = tf.cast(cumulative[tf.newaxis, :] < targets[:, tf.newaxis], tf.int32)
-        candidates = _rows_of(tf.minimum(tf.reduce_sum(below, axis=1), last), n_samples, chunk)
-        distances = _distances(X, offset, x_squared, centres_at(candidates), chunk)
-        trial = tf.minimum(closest[:, :, tf.newaxis], distances)
-        potentials = tf.einsum("ij,ijt->t", weights, trial)
-        best = first_argmin(potentials[tf.newaxis, :])[0]
+    def body(center, chosen, closest, masses):
+        candidates = _draw(uniforms[center - 1], closest, weights, masses, n_samples, chunk)
+        trials, masses = _trials(
+            X, offset, x_squared, weights, closest, centres_at(candidates), chunk
+        )
+        best = first_argmin(tf.reduce_sum(masses, axis=0)[tf.newaxis, :])[0]
         chosen = tf.tensor_scatter_nd_update(chosen, [[center]], candidates[best][tf.newaxis])
-        return center + 1, chosen, trial[:, :, best], potentials[best]
+        return center + 1, chosen, trials[:, :, best], masses[:, best]
 
     chosen = tf.tensor_scatter_nd_update(
         tf.zeros([n_clusters], tf.int32), [[0]], tf.cast(first, tf.int32)[tf.newaxis]
@@ -138,6 +171,6 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
     _, chosen, _, _ = tf.while_loop(
         lambda center, *_: center < n_clusters,
         body,
-        [tf.constant(1), chosen, closest, potential],
+        [tf.constant(1), chosen, trials[:, :, 0], masses[:, 0]],
     )
     return chosen
