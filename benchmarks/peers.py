@@ -72,8 +72,8 @@ def load(impl: str):
 def inertia_of(X: np.ndarray, centers: np.ndarray) -> float:
     """Squared distance to the nearest centre, summed in float64, a block at a time."""
     total, centers = 0.0, centers.astype(np.float64)
-    for start in range(0, len(X), 65536):
-        block = X[start : start + 65536].astype(np.float64)
+    for start in range(0, len(X), 8192):
+        block = X[start : start + 8192].astype(np.float64)
         distances = (
             (block**2).sum(axis=1)[:, None] - 2 * block @ centers.T + (centers**2).sum(axis=1)
         )
@@ -134,11 +134,11 @@ def child(task: str, impl: str, path: str, k: int, repeats: int) -> dict:
         row["first_s"], row["warm_s"] = timed(
             lambda: seeded.append(kmeans_plusplus(X, k, random_state=0)[0]), repeats
         )
-        # The seeding's quality: its inertia, mean over 5 seeds.
+        centers = seeded[0]
+    row["peak_bytes"] = peak_rss_bytes() - before  # before the measurements below
+    if task == "seed":  # the seeding's quality: its inertia, mean over 5 seeds
         seeds = [kmeans_plusplus(X, k, random_state=seed)[0] for seed in range(5)]
         row["seed_inertia_mean"] = statistics.mean(inertia_of(X, c) for c in seeds)
-        centers = seeded[0]
-    row["peak_bytes"] = peak_rss_bytes() - before
     row["inertia"] = inertia_of(X, np.asarray(centers))
     return row
 
@@ -225,8 +225,8 @@ def markdown(rows: list[dict], repeats: int, cache_bytes, cached: bool) -> str:
         "",
         "### First default fit, and warm fits, `KMeans(n_clusters=k, random_state=0).fit(X)`",
         "",
-        "| (n, d, k) | implementation | first fit | × fastest peer | warm fit | iterations "
-        "| inertia / scikit-learn's | peak (× target) |",
+        "| (n, d, k) | implementation | first fit | x fastest peer | warm fit | iterations "
+        "| inertia / scikit-learn's | peak (x target) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n, d, k in sizes:
@@ -249,7 +249,7 @@ def markdown(rows: list[dict], repeats: int, cache_bytes, cached: bool) -> str:
         "",
         "### 10 Lloyd iterations from the same centres (warm)",
         "",
-        "| (n, d, k) | implementation | time | × fastest peer | peak (× target) |",
+        "| (n, d, k) | implementation | time | x fastest peer | peak (x target) |",
         "| --- | --- | --- | --- | --- |",
     ]
     for n, d, k in sizes:

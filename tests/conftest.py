@@ -75,3 +75,15 @@ def evaluate(impl):
             return session.run(fetch)
 
     return call
+
+
+@pytest.fixture(params=["uncompiled", "compiled"])
+def form(request, monkeypatch):
+    """Runs a test with dense programs in each form (``lloyd_ops.compiles``): plain ops,
+    as small data runs, and XLA computations, as larger data runs. Both drivers key their
+    cached programs on the form, so neither reuses a program of the other form."""
+    from kmeans_tutorial.estimator import lloyd_ops
+
+    threshold = 2**62 if request.param == "uncompiled" else -1
+    monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", threshold)
+    return request.param

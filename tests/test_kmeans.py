@@ -134,7 +134,7 @@ def test_k_means_plus_plus_seeds_as_well_as_scikit_learn(impl, weighted):
     assert np.mean(ours) <= 1.02 * np.mean(theirs), (np.mean(ours), np.mean(theirs))
 
 
-def test_k_means_plus_plus_chooses_the_rows_the_algorithm_does(impl):
+def test_k_means_plus_plus_chooses_the_rows_the_algorithm_does(impl, form):
     """The compiled program against the algorithm in NumPy, in float64, from the same draws.
 
     Weighted, and with 64 features: chunks of 8192 rows, the last one overlapping.

@@ -43,6 +43,22 @@ INITS = ["random", "k-means++", "array"]
 @pytest.mark.parametrize("init", INITS)
 @pytest.mark.parametrize("data", DATA.values(), ids=DATA.keys())
 def test_fits_are_bit_identical(tf1, tf2, data, init, options):
+    """As the data chooses the form: plain ops for all of these (``lloyd_ops.compiles``)."""
+    assert_fits_are_bit_identical(tf1, tf2, data, init, options)
+
+
+@pytest.mark.parametrize("options", ["defaults", "weights"])
+@pytest.mark.parametrize("init", INITS)
+@pytest.mark.parametrize("data", [name for name in DATA if not name.startswith("sparse")])
+def test_compiled_fits_are_bit_identical(tf1, tf2, data, init, options, monkeypatch):
+    """The XLA form of the same programs, as larger data runs them (sparse has none)."""
+    from kmeans_tutorial.estimator import lloyd_ops
+
+    monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
+    assert_fits_are_bit_identical(tf1, tf2, DATA[data], init, OPTIONS[options])
+
+
+def assert_fits_are_bit_identical(tf1, tf2, data, init, options):
     options = dict(options)
     weights = options.pop("sample_weight", None)
     if weights == "random":
@@ -72,7 +88,7 @@ def test_fits_are_bit_identical(tf1, tf2, data, init, options):
 
 @pytest.mark.parametrize("random_state", [0, 1, 2, 3])
 @pytest.mark.parametrize("init", ["random", "k-means++"])
-def test_every_seed_gives_bit_identical_fits(tf1, tf2, init, random_state):
+def test_every_seed_gives_bit_identical_fits(tf1, tf2, init, random_state, form):
     data = DATA["blobs0-f64"]
     fitted = [
         package.KMeans(5, init=init, n_init=2, random_state=random_state).fit(data)
@@ -100,7 +116,7 @@ def test_fits_over_many_default_chunks_are_bit_identical(tf1, tf2, name):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_k_means_plus_plus_is_bit_identical(tf1, tf2, dtype):
+def test_k_means_plus_plus_is_bit_identical(tf1, tf2, dtype, form):
     """Weighted, with chunks of 8192 rows (64 features), the last one overlapping."""
     X, _ = datasets.make_blobs(n_samples=20_000, n_features=64, centers=9, random_state=8)
     X = X.astype(dtype)

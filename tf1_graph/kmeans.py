@@ -5,9 +5,9 @@ Twin: ``tf2_eager/kmeans.py``. The interface, validation and restarts are shared
 ``sparse_ops`` for CSR). This module is only the driver: it builds one private graph per
 data shape, with placeholders for the initial centres, ``max_iter`` and ``tol``; the whole
 loop is compiled by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2
-writes ``tf.function(jit_compile=True)``), and a ``Session`` runs it in one
-``session.run`` per restart. Sparse data has one graph per dtype, its placeholders of
-unknown size, run uncompiled.
+writes ``tf.function(jit_compile=True)``) unless the data is small (``lloyd_ops.compiles``),
+and a ``Session`` runs it in one ``session.run`` per restart. Sparse data has one graph
+per dtype, its placeholders of unknown size, run uncompiled.
 """
 
 from typing import ClassVar
@@ -75,7 +75,8 @@ class _GraphCore(KMeansCore):
     """Runs the shared Lloyd ops on one data set: a cached ``_Graph`` and the data it is fed.
 
     An op is cached in the graph under a key that holds everything it bakes in: the graph
-    holds one dtype and shape; the key adds the number of centres and the chunk size.
+    holds one dtype and shape; the key adds the number of centres, the chunk size and
+    whether it is compiled.
     Not thread-safe: one fit at a time per graph.
     """
 
@@ -94,6 +95,18 @@ class _GraphCore(KMeansCore):
 
     def _chunk(self, n_clusters: int) -> int:
         return lloyd_ops.chunk_size(self.n_samples, n_clusters)
+
+    def _program(self, function, inputs, n_clusters: int) -> list:
+        """``function(*inputs)`` as one XLA computation (``tf.xla.experimental.compile``,
+        TF1's way to ask for what TF2 writes ``tf.function(jit_compile=True)``), or as plain
+        graph ops for small data, as ``lloyd_ops.compiles`` chooses for both packages."""
+        if self._jit(n_clusters):
+            return tf.xla.experimental.compile(function, inputs)
+        outputs = function(*inputs)
+        return list(outputs) if isinstance(outputs, tuple) else [outputs]
+
+    def _jit(self, n_clusters: int) -> bool:
+        return lloyd_ops.compiles(self.n_samples, self.n_features, n_clusters)
 
     def _op(self, key, build):
         """The op for ``key``, built into the graph on first use."""
@@ -118,7 +131,8 @@ class _GraphCore(KMeansCore):
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
         chunk = seeding_ops.chunk_size(self.n_samples, self.n_features)
         first, uniforms, rows = self._op(
-            ("k-means++", n_clusters, chunk), lambda: self._kmeans_plus_plus(n_clusters, chunk)
+            ("k-means++", n_clusters, chunk, self._jit(n_clusters)),
+            lambda: self._kmeans_plus_plus(n_clusters, chunk),
         )
         first_row, draws = seeding.draws(self.feed[self.sample_weight], n_clusters, seed)
         return self.session.run(rows, {**self.feed, first: first_row, uniforms: draws})
@@ -130,9 +144,10 @@ class _GraphCore(KMeansCore):
         uniforms = tf.placeholder(
             tf.float64, [n_clusters - 1, seeding.n_trials(n_clusters)], name="uniforms"
         )
-        (rows,) = tf.xla.experimental.compile(
+        (rows,) = self._program(
             lambda *inputs: seeding_ops.kmeans_plus_plus(*inputs, chunk),
             [self.X, self.sample_weight, self.offset, first, uniforms],
+            n_clusters,
         )
         return first, uniforms, rows
 
@@ -141,12 +156,13 @@ class _GraphCore(KMeansCore):
         n_clusters = len(centers)
         placeholder = self._centers(n_clusters)
         chunk = self._chunk(n_clusters)
-        # The whole loop is one XLA computation, as TF2's tf.function(jit_compile=True).
+        # The whole loop is one program (one XLA computation, unless the data is small).
         run = self._op(
-            ("lloyd", n_clusters, chunk),
-            lambda: tf.xla.experimental.compile(
+            ("lloyd", n_clusters, chunk, self._jit(n_clusters)),
+            lambda: self._program(
                 lambda *inputs: lloyd_ops.lloyd(*inputs, chunk),
                 [self.X, self.sample_weight, placeholder, self.offset, self.max_iter, self.tol],
+                n_clusters,
             ),
         )
         feed = {**self.feed, placeholder: centers, self.max_iter: max_iter, self.tol: tol}
@@ -163,10 +179,11 @@ class _GraphCore(KMeansCore):
         )
         chunk = self._chunk(n_clusters)
         fetch = self._op(
-            ("step", n_clusters, chunk),
-            lambda: tf.xla.experimental.compile(
+            ("step", n_clusters, chunk, self._jit(n_clusters)),
+            lambda: self._program(
                 lambda *inputs: lloyd_ops.lloyd_step(*inputs, chunk, with_inertia=True),
                 [self.X, self.sample_weight, placeholder, self.offset, previous, self.tol],
+                n_clusters,
             ),
         )
         feed = {**self.feed, placeholder: centers, previous: previous_labels, self.tol: tol}
@@ -179,10 +196,11 @@ class _GraphCore(KMeansCore):
         placeholder = self._centers(n_clusters)
         chunk = self._chunk(n_clusters)
         fetch = self._op(
-            ("labels_inertia", n_clusters, chunk),
-            lambda: tf.xla.experimental.compile(
+            ("labels_inertia", n_clusters, chunk, self._jit(n_clusters)),
+            lambda: self._program(
                 lambda *inputs: lloyd_ops.assign_and_inertia(*inputs, chunk),
                 [self.X, self.sample_weight, placeholder, self.offset],
+                n_clusters,
             ),
         )
         labels, inertia = self.session.run(fetch, {**self.feed, placeholder: centers})

@@ -5,8 +5,8 @@ Twin: ``tf1_graph/kmeans.py``. The interface, validation and restarts are shared
 ``sparse_ops`` for CSR). This module is only the driver: where TF1 builds a graph with
 placeholders, compiles the loop with ``tf.xla.experimental.compile`` and runs it in a
 ``Session``, TF2 passes tensors to ``tf.function(jit_compile=True)``, traced once per
-dtype and shape; sparse data goes to plain ``tf.function``s with unknown shapes, as TF1's
-placeholders have.
+dtype and shape (both leave small data uncompiled: ``lloyd_ops.compiles``); sparse
+data goes to plain ``tf.function``s with unknown shapes, as TF1's placeholders have.
 """
 
 import functools
@@ -30,19 +30,21 @@ _PROGRAMS = {
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int):
-    """``lloyd_ops.<name>`` as one XLA computation, for one data shape and ``n_clusters``.
+def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int, jit: bool):
+    """``lloyd_ops.<name>`` (or ``seeding_ops``) as one program, for one data shape and
+    ``n_clusters``: one XLA computation if ``jit`` (``lloyd_ops.compiles``), else plain ops.
 
-    One ``tf.function(jit_compile=True)`` per shape, each traced once with static shapes,
-    as TF1's twin keeps one graph per shape: the ops choose their form from the static
-    ``n_clusters``, and a single ``tf.function`` called with many shapes would relax them
-    to unknown (or warn about retracing). The chunk size is an argument, a Python int,
-    so a new one is a new trace.
+    One ``tf.function`` per shape, each traced once with static shapes, as TF1's twin
+    keeps one graph per shape: the ops choose their form from the static ``n_clusters``,
+    and a single ``tf.function`` called with many shapes would relax them to unknown (or
+    warn about retracing). The chunk size is an argument, a Python int, so a new one is a
+    new trace. The ops write their loops as ``tf.while_loop`` already, so AutoGraph
+    (``autograph=False``) would only add to the first call's tracing time.
     """
-    return tf.function(_PROGRAMS[name], jit_compile=True)
+    return tf.function(_PROGRAMS[name], jit_compile=jit, autograph=False)
 
 
-_transform = tf.function(lloyd_ops.transform, reduce_retracing=True)
+_transform = tf.function(lloyd_ops.transform, reduce_retracing=True, autograph=False)
 
 
 def _sparse_signature(dtype: tf.DType, *rest: tuple) -> list[tf.TensorSpec]:
@@ -72,7 +74,8 @@ _SPARSE_PROGRAMS = {
 def _sparse_program(name: str, dtype: str):
     """``sparse_ops.<name>`` as a ``tf.function`` for one dtype, traced once."""
     function, rest = _SPARSE_PROGRAMS[name]
-    return tf.function(function, input_signature=_sparse_signature(tf.as_dtype(dtype), *rest))
+    signature = _sparse_signature(tf.as_dtype(dtype), *rest)
+    return tf.function(function, input_signature=signature, autograph=False)
 
 
 def _in_place(array: np.ndarray) -> tf.Tensor:
@@ -100,7 +103,9 @@ class _EagerCore(KMeansCore):
         self.offset = tf.constant(offset)
 
     def _program(self, name: str, n_clusters: int):
-        return _compiled(name, tuple(self.X.shape), self.X.dtype.name, n_clusters)
+        shape = tuple(self.X.shape)
+        jit = lloyd_ops.compiles(*shape, n_clusters)
+        return _compiled(name, shape, self.X.dtype.name, n_clusters, jit)
 
     def _chunk(self, n_clusters: int) -> int:
         return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)

@@ -2,8 +2,9 @@
 
 These functions only *build* ops from TF2's API, which works the same inside a TF1 graph
 (``tf1_graph.kmeans`` runs them in a ``Session``) and inside a ``tf.function``
-(``tf2_eager.kmeans``). The two packages therefore run the same op sequence, so their
-results agree bit for bit; the TF1/TF2 difference lives only in the drivers.
+(``tf2_eager.kmeans``), compiled by XLA or, for small data (``compiles``), not. The two
+packages therefore run the same op sequence, so their results agree bit for bit; the
+TF1/TF2 difference lives only in the drivers.
 
 Every function trusts its input (validated by ``kmeans_tutorial.estimator``). Shapes:
 ``X`` (n_samples, n_features), ``sample_weight`` (n_samples,), ``centers``
@@ -40,6 +41,19 @@ def chunk_size(n_samples: int, n_clusters: int) -> int:
     """
     rows = 1 << max(0, (CHUNK_BUDGET // n_clusters).bit_length() - 1)
     return min(n_samples, rows)
+
+
+# Up to this much work a pass (rows x (features + centres)), the programs run as plain
+# TensorFlow ops, uncompiled: XLA's compilation (about half a second a program) costs a
+# first fit more than the plain ops lose to the fused ones over a whole fit
+# (docs/BENCHMARKS.md, design choices: "compiled or not"). Both drivers ask ``compiles``,
+# so they make the same choice, and their results stay bit-identical either way.
+UNCOMPILED_WORK = 2**21
+
+
+def compiles(n_samples: int, n_features: int, n_clusters: int) -> bool:
+    """Whether the programs for this data shape and ``n_clusters`` are compiled by XLA."""
+    return n_samples * (n_features + n_clusters) > UNCOMPILED_WORK
 
 
 def n_chunks_of(X, chunk: int) -> int:
