@@ -83,9 +83,12 @@ def upgrade(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Time every implementation against scikit-learn; write docs/BENCHMARKS.md (~15 min)."""
-    _install_with_tests(session)
-    session.run("python", "benchmarks/run.py", *session.posargs, env=QUIET_TF)
+    """Time both packages against scikit-learn, scikit-learn-intelex and faiss, and their
+    design choices; write docs/BENCHMARKS.md (~40 min). Arguments: which of the scripts
+    (run, ablations, peers), all three by default."""
+    _install_with_tests(session, ".[bench]")
+    for script in session.posargs or ["run", "ablations", "peers"]:
+        session.run("python", f"benchmarks/{script}.py", env=QUIET_TF)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -173,6 +173,71 @@ def trim_child(variant: str) -> dict:
     return {"after_each": after, "peak": peak_rss_bytes() - before}
 
 
+def _compile_everything(modules):
+    modules["lloyd_ops"].UNCOMPILED_WORK = -1
+
+
+def _compile_nothing(modules):
+    modules["lloyd_ops"].UNCOMPILED_WORK = 2**62
+
+
+def _seeding_chunks_by_trials(modules):
+    lloyd_ops, seeding_ops = modules["lloyd_ops"], modules["seeding_ops"]
+    from kmeans_tutorial.estimator.seeding import n_trials
+
+    # As Lloyd's budget counts distances: chunk x trials, ignoring the centred copy's width.
+    seeding_ops.chunk_size = lambda n, d: lloyd_ops.chunk_size(n, n_trials(64))
+
+
+# name: (shipped, alternative, (n, d, k), task, how to put the alternative in place). Each
+# variant in a fresh process: its first call (compilation and all), then its warm median.
+FIRST_CALL_ABLATIONS = {
+    "compiled or not, small": (
+        "uncompiled (n (d + k) <= 2**21)",
+        "compiled by XLA",
+        (100_000, 2, 3),
+        "fit",
+        _compile_everything,
+    ),
+    "compiled or not, large": (
+        "compiled by XLA (n (d + k) > 2**21)",
+        "uncompiled",
+        (1_000_000, 2, 3),
+        "fit",
+        _compile_nothing,
+    ),
+    "seeding chunk": (
+        "2**19 / d rows (the chunk's centred copy)",
+        "2**19 / trials rows",
+        (1_000_000, 32, 64),
+        "k-means++",
+        _seeding_chunks_by_trials,
+    ),
+}
+
+
+def first_call_child(name: str, variant: str, repeats: int) -> dict:
+    """A default fit (or k-means++ alone) of TF2's ``KMeans``: first call, then warm."""
+    from kmeans_tutorial.estimator import lloyd_ops, seeding_ops
+
+    *_, (n, d, k), task, replace = FIRST_CALL_ABLATIONS[name]
+    if variant == "alternative":
+        replace({"lloyd_ops": lloyd_ops, "seeding_ops": seeding_ops})
+    import tf2_eager
+
+    X, _ = make_data(n, d, k)
+    if task == "fit":
+        call = lambda: tf2_eager.KMeans(k, random_state=0).fit(X)  # noqa: E731
+    else:
+        call = lambda: tf2_eager.kmeans_plusplus(X, k, random_state=0)  # noqa: E731
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return {"first": times[0], "warm": statistics.median(times[1:])}
+
+
 def in_subprocess(arguments: list[str]) -> dict:
     return run_in_subprocess(arguments, script=__file__)
 
@@ -189,6 +254,7 @@ def main() -> None:
             "feed": lambda: feed_child(args.repeats),
             "constant": constant_child,
             "trim": lambda: trim_child(rest[0]),
+            "first": lambda: first_call_child(rest[0], rest[1], args.repeats),
         }[kind]()
         print(json.dumps(result))
         return
@@ -222,6 +288,28 @@ def main() -> None:
         f"X as NumPy made it | {feed['shipped']:.4f} | {feed['alternative']:.4f} | "
         f"{feed['alternative'] / feed['shipped']:.1f} |"
     )
+    lines += [
+        "",
+        "First calls: a default `tf2_eager.KMeans(k, random_state=0).fit(X)` (or "
+        "`kmeans_plusplus` alone), its first call in a fresh process (compilation and all), "
+        f"then the median of {args.repeats} more.",
+        "",
+        "| choice | (n, d, k) | call | shipped | alternative | shipped first / warm s "
+        "| alternative first / warm s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, (shipped, alternative, sizes, task, _) in FIRST_CALL_ABLATIONS.items():
+        ours, theirs = (
+            in_subprocess(["--child", "first", name, variant, "--repeats", str(args.repeats)])
+            for variant in ("shipped", "alternative")
+        )
+        print(f"{name}: {ours} against {theirs}", flush=True)
+        lines.append(
+            f"| {name} | {sizes} | {task} | {shipped} | {alternative} "
+            f"| {ours['first']:.3f} / {ours['warm']:.3f} "
+            f"| {theirs['first']:.3f} / {theirs['warm']:.3f} |"
+        )
+    lines.append("")
     constant = in_subprocess(["--child", "constant"])
     print(f"constant: {constant}", flush=True)
     trims = {

@@ -3,7 +3,11 @@
 If TensorFlow changes one of these behaviours, the test that states it fails.
 """
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +16,6 @@ import tensorflow as tf
 from kmeans_tutorial import LESSON_DEFAULTS, LessonParams
 from kmeans_tutorial.results import compare_results
 from tf2_eager import naive_port
-
-from measure import peak_growth
 
 v1 = tf.compat.v1
 SEED = LESSON_DEFAULTS.seed
@@ -230,25 +232,52 @@ def test_tensor_equality_is_identity_in_a_graph_and_elementwise_in_tf2():
 FEEDS_COPY_ALIGNED_ARRAYS = tf.__version__.startswith("2.18.")
 
 
+SESSION_FEED_PROBE = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+sys.path.insert(0, "tests")
+from measure import fix_mmap_threshold, peak_growth
+from kmeans_tutorial.estimator._sharing import shareable
+
+fix_mmap_threshold()
+size = 2**24  # 64 MiB of float32: a copy shows in the resident memory
+graph = tf.Graph()
+with graph.as_default():
+    fed = tf.compat.v1.placeholder(tf.float32, [size])
+    total = tf.reduce_sum(fed)
+aligned = shareable(np.ones(size, np.float32))
+unaligned = np.ones(size + 1, np.float32)[1:]  # 4 bytes past an aligned start at best
+assert aligned.ctypes.data % 64 == 0 and unaligned.ctypes.data % 64 != 0
+with tf.compat.v1.Session(graph=graph) as session:
+    session.run(total, {fed: aligned})  # warm-up
+    print(json.dumps({
+        "aligned": peak_growth(lambda: session.run(total, {fed: aligned})),
+        "unaligned": peak_growth(lambda: session.run(total, {fed: unaligned})),
+    }))
+"""
+
+
 @pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="Linux only")
 def test_a_feed_shares_an_aligned_array_and_tf_constant_copies_every_array():
-    """TF1 feeds a 64-byte-aligned array as it is (not 2.18); ``tf.constant`` copies."""
+    """TF1 feeds a 64-byte-aligned array as it is (not 2.18); ``tf.constant`` copies.
+
+    The feeds are measured in a process of their own: in one that has run other tests, a
+    copy can land in memory that is already resident and not show.
+    """
     from kmeans_tutorial.estimator._sharing import shareable
 
-    size = 2**24  # 64 MiB of float32: a copy shows in the resident memory
-    graph = tf.Graph()
-    with graph.as_default():
-        fed = v1.placeholder(tf.float32, [size])
-        total = tf.reduce_sum(fed)
-    aligned = shareable(np.ones(size, np.float32))
-    unaligned = np.ones(size + 1, np.float32)[1:]  # 4 bytes past an aligned start at best
-    assert aligned.ctypes.data % 64 == 0 and unaligned.ctypes.data % 64 != 0
-    with v1.Session(graph=graph) as session:
-        session.run(total, {fed: aligned})  # warm-up
-        copied_aligned = peak_growth(lambda: session.run(total, {fed: aligned})) > 2**25
-        copied_unaligned = peak_growth(lambda: session.run(total, {fed: unaligned})) > 2**25
-    assert copied_unaligned
-    assert copied_aligned == FEEDS_COPY_ALIGNED_ARRAYS
+    done = subprocess.run(
+        [sys.executable, "-c", SESSION_FEED_PROBE],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    growth = json.loads(done.stdout.strip().splitlines()[-1])
+    assert growth["unaligned"] > 2**25, growth
+    assert (growth["aligned"] > 2**25) == FEEDS_COPY_ALIGNED_ARRAYS, growth
     array = shareable(np.zeros((1000, 4), np.float32))
     constant = tf.constant(array)
     array[0, 0] = 5.0
