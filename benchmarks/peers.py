@@ -194,6 +194,19 @@ def main() -> None:
         (ROOT / "docs" / "peers.json").write_text(json.dumps(rows, indent=1))
 
 
+def size_label(n: int, d: int, k: int) -> str:
+    """(1e6, 32, 64): the number of samples as the issue tables write it."""
+    exponent = len(str(n)) - 1
+    return f"({n / 10**exponent:g}e{exponent}, {d}, {k})"
+
+
+def ordered_sizes(rows: list[dict]) -> list[tuple]:
+    """The sizes in the rows, in ``SIZES`` order (others after, smallest first)."""
+    found = {(row["n"], row["d"], row["k"]) for row in rows}
+    known = [size for size in SIZES if size in found]
+    return known + sorted(found - set(known), key=lambda size: size[0] * size[1])
+
+
 def describe(row: dict) -> str:
     first = f"first {row['first_s']:.3f} s, " if "first_s" in row else ""
     return (f"{row['task']:>5} {row['impl']:>15} n={row['n']} d={row['d']} k={row['k']}: "
@@ -250,7 +263,8 @@ def cache_run(sizes, cache: str, repeats: int, no_write: bool) -> None:
     for n, d, k in sizes:
         for impl in OURS:
             lines.append(
-                f"| ({n:g}, {d}, {k}) | {impl} | {by[(impl, n, d, k, 'fills')]['first_s']:.3f} s "
+                f"| {size_label(n, d, k)} | {impl} "
+                f"| {by[(impl, n, d, k, 'fills')]['first_s']:.3f} s "
                 f"| {by[(impl, n, d, k, 'finds')]['first_s']:.3f} s "
                 f"| {seconds(uncached.get((impl, n, d, k)))} "
                 f"| {seconds(uncached.get(('scikit-learn', n, d, k)))} "
@@ -263,7 +277,7 @@ def cache_run(sizes, cache: str, repeats: int, no_write: bool) -> None:
 def markdown(rows: list[dict], repeats: int) -> str:
     """Tables: first and warm default fits, 10 Lloyd iterations, k-means++ alone."""
     by = {(row["task"], row["impl"], row["n"], row["d"], row["k"]): row for row in rows}
-    sizes = sorted({(row["n"], row["d"], row["k"]) for row in rows}, key=lambda s: s[0] * s[1])
+    sizes = ordered_sizes(rows)
     lines = [
         "## Against scikit-learn, scikit-learn-intelex and faiss",
         "",
@@ -291,7 +305,7 @@ def markdown(rows: list[dict], repeats: int) -> str:
                 continue
             target = 1.5 * row["data_bytes"] + 256 * 2**20
             lines.append(
-                f"| ({n:g}, {d}, {k}) | {impl} | {row['first_s']:.3f} s "
+                f"| {size_label(n, d, k)} | {impl} | {row['first_s']:.3f} s "
                 f"| {row['first_s'] / fastest:.2f} | {row['warm_s']:.3f} s | {row['n_iter']} "
                 f"| {row['inertia'] / reference:.4f} "
                 f"| {row['peak_bytes'] / 2**20:.0f} MiB ({row['peak_bytes'] / target:.2f}) |"
@@ -309,7 +323,7 @@ def markdown(rows: list[dict], repeats: int) -> str:
             row = by[("lloyd", impl, n, d, k)]
             target = 1.5 * row["data_bytes"] + 256 * 2**20
             lines.append(
-                f"| ({n:g}, {d}, {k}) | {impl} | {row['warm_s']:.3f} s "
+                f"| {size_label(n, d, k)} | {impl} | {row['warm_s']:.3f} s "
                 f"| {row['warm_s'] / fastest:.2f} "
                 f"| {row['peak_bytes'] / 2**20:.0f} MiB ({row['peak_bytes'] / target:.2f}) |"
             )
@@ -326,8 +340,8 @@ def markdown(rows: list[dict], repeats: int) -> str:
         for impl in TASKS["seed"]:
             row = by[("seed", impl, n, d, k)]
             lines.append(
-                f"| ({n:g}, {d}, {k}) | {impl} | {row['first_s']:.3f} s | {row['warm_s']:.3f} s "
-                f"| {row['seed_inertia_mean'] / reference:.4f} |"
+                f"| {size_label(n, d, k)} | {impl} | {row['first_s']:.3f} s "
+                f"| {row['warm_s']:.3f} s | {row['seed_inertia_mean'] / reference:.4f} |"
             )
     return "\n".join(lines)
 
@@ -338,7 +352,7 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = sorted({(row["n"], row["d"], row["k"]) for row in rows}, key=lambda s: s[0] * s[1])
+    sizes = ordered_sizes(rows)
     panels = [("first", "first_s", "first default fit, fresh process"),
               ("first", "warm_s", "warm default fit"),
               ("lloyd", "warm_s", "10 Lloyd iterations")]  # fmt: skip
@@ -354,7 +368,7 @@ def plot(rows: list[dict], path: Path) -> None:
             ]  # fmt: skip
             axis.bar(np.arange(len(sizes)) + position * width, values, width, label=impl)
         axis.set_xticks(np.arange(len(sizes)) + 0.4 - width / 2)
-        axis.set_xticklabels([f"({n:g}, {d}, {k})" for n, d, k in sizes])
+        axis.set_xticklabels([size_label(*size) for size in sizes])
         axis.set_yscale("log")
         axis.set_ylabel("seconds")
         axis.set_title(title)

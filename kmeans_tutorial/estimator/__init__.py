@@ -7,11 +7,12 @@ The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``result
 - ``core``: ``KMeansCore``, what ``base`` asks of each package's TensorFlow driver;
 - ``lloyd_ops`` and ``sparse_ops``: Lloyd's algorithm as TF ops, for dense and CSR data,
   written once and run by both drivers (so their fits agree bit for bit);
-- ``seeding``: greedy k-means++ where TensorFlow's op cannot go;
+- ``seeding_ops``: greedy k-means++ as TF ops, one program for dense data;
+- ``seeding``: k-means++'s random draws, and its NumPy-driven loop for sparse data;
 - ``_checks``, ``_sharing``, ``_memory``: input validation, handing arrays to TF without
   copies, and returning freed memory; private to the engine.
 
-Nothing here imports TensorFlow except the two ops modules, which only the drivers load.
+Nothing here imports TensorFlow except the ops modules, which only the drivers load.
 """
 
 from kmeans_tutorial.estimator._checks import NotFittedError

@@ -72,6 +72,19 @@ def chunk_rows(X, index, chunk: int):
     return start, tf.slice(X, [start, 0], [chunk, X.shape[1]])
 
 
+# A tensor as large as the data must not be made from constants alone (``tf.fill`` with a
+# static shape, ``tf.range(n)``): TensorFlow's graph optimizer folds such a tensor into a
+# constant, which XLA then compiles into the program, costing compile memory and the
+# compilation cache's disk (docs/BENCHMARKS.md, "XLA's persistent compilation cache").
+# So these are made from values known only at run time, or a chunk at a time.
+
+
+def fresh_rows(start, index, chunk: int):
+    """The rows of chunk ``index`` (starting at row ``start``) that no earlier chunk had:
+    all but the first rows of a last chunk shifted back (``chunk_rows``). Boolean (chunk,)."""
+    return start + tf.range(chunk) >= index * chunk  # XLA needs the range's size static
+
+
 def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
     """One pass over the samples in chunks of ``chunk`` rows, against fixed ``centers``.
 
@@ -87,13 +100,12 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
     """
     n_chunks = n_chunks_of(X, chunk)
     n_clusters = tf.shape(centers)[0]
-    rows = tf.range(chunk)
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
 
     def body(index, labels, sums, weights, total):
         start, x = chunk_rows(X, index, chunk)
         x -= offset
-        fresh = tf.cast(start + rows >= index * chunk, X.dtype)  # 0 on rows done before
+        fresh = tf.cast(fresh_rows(start, index, chunk), X.dtype)  # 0 on rows done before
         w = tf.slice(sample_weight, [start], [chunk]) * fresh
         chunk_labels = nearest_centers(x, centers, c_squared)
         labels = labels.write(index, chunk_labels)
@@ -153,12 +165,14 @@ def nearest_centers(x, centers, c_squared):
     if not _few(*centers.shape):
         return first_argmin(c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True))
     smallest = c_squared[0] - 2 * tf.reduce_sum(x * centers[0], axis=1)
-    labels = tf.zeros_like(smallest, dtype=tf.int32)
+    if centers.shape[0] == 1:
+        return tf.zeros_like(smallest, dtype=tf.int32)
+    labels = None  # from the first comparison: zeros would be a constant (see fresh_rows)
     for cluster in range(1, centers.shape[0]):
         partial = c_squared[cluster] - 2 * tf.reduce_sum(x * centers[cluster], axis=1)
         closer = partial < smallest  # strictly: a tie keeps the smaller index
         smallest = tf.where(closer, partial, smallest)
-        labels = tf.where(closer, cluster, labels)
+        labels = tf.cast(closer, tf.int32) if labels is None else tf.where(closer, cluster, labels)
     return labels
 
 
@@ -323,7 +337,8 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
         strict = tf.reduce_all(tf.equal(labels, previous_labels))  # both chunked alike
         return iteration + 1, new_centers, labels, tf.logical_or(strict, shift <= tol)
 
-    no_labels_yet = tf.fill([n_chunks_of(X, chunk), chunk], tf.constant(-1, tf.int32))
+    # -1, as max_iter >= 1: a value known at run time (see fresh_rows).
+    no_labels_yet = tf.fill([n_chunks_of(X, chunk), chunk], tf.minimum(max_iter, -1))
     n_iter, centers, _, _ = tf.while_loop(
         not_done, step, [tf.constant(0), centers, no_labels_yet, tf.constant(False)]
     )

@@ -21,7 +21,7 @@ Shapes: ``X`` (n, d), ``sample_weight`` (n,), ``offset`` (d,), ``first`` a scala
 import tensorflow as tf
 
 from kmeans_tutorial.estimator import lloyd_ops
-from kmeans_tutorial.estimator.lloyd_ops import chunk_rows, first_argmin, n_chunks_of
+from kmeans_tutorial.estimator.lloyd_ops import chunk_rows, first_argmin, fresh_rows, n_chunks_of
 
 
 def chunk_size(n_samples: int, n_features: int) -> int:
@@ -37,10 +37,22 @@ def _chunked_weights(sample_weight, n_chunks: int, chunk: int):
     The last chunk is shifted back to end at the last row (``chunk_rows``); the rows it
     shares with the chunk before count once.
     """
-    flat = tf.range(n_chunks * chunk)
-    rows = _rows_of(flat, sample_weight.shape[0], chunk)
-    fresh = tf.cast(rows >= flat // chunk * chunk, sample_weight.dtype)
-    return tf.reshape(tf.gather(sample_weight, rows) * fresh, [n_chunks, chunk])
+    n_samples = sample_weight.shape[0]
+
+    def body(index, chunks):
+        start = tf.minimum(index * chunk, n_samples - chunk)
+        fresh = tf.cast(fresh_rows(start, index, chunk), sample_weight.dtype)
+        return index + 1, chunks.write(index, tf.slice(sample_weight, [start], [chunk]) * fresh)
+
+    _, chunks = tf.while_loop(
+        lambda index, _: index < n_chunks,
+        body,
+        [
+            tf.constant(0),
+            tf.TensorArray(sample_weight.dtype, size=n_chunks, element_shape=[chunk]),
+        ],
+    )
+    return chunks.stack()
 
 
 def _squared_norms(X, offset, chunk):
@@ -151,7 +163,7 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
     def centres_at(rows):
         return tf.gather(X, rows) - offset
 
-    no_centre = tf.fill([n_chunks, chunk], tf.constant(float("inf"), X.dtype))
+    no_centre = tf.maximum(x_squared, float("inf"))  # inf, from run-time values (fresh_rows)
     trials, masses = _trials(
         X, offset, x_squared, weights, no_centre, centres_at(first[tf.newaxis]), chunk
     )
