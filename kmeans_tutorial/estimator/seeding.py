@@ -6,10 +6,11 @@ one from ``2 + ln k`` candidates drawn in proportion to weight x squared distanc
 nearest centre so far, keeping the candidate that lowers the weighted potential most.
 
 ``draws`` makes the random numbers, from the run's seed, in NumPy: the same for both
-packages and for dense and sparse data. Dense data is seeded by one compiled program
-(``seeding_ops``); sparse data, which has no XLA form, by ``greedy_kmeans_plus_plus`` here,
-a loop in NumPy with the distances computed by a core's TF ops, which both packages run
-alike. Either way the seeding is bit-identical between the packages.
+packages and for dense and sparse data. Dense data is seeded by one program
+(``seeding_ops``, compiled by XLA unless the data is small); sparse data, which has no
+XLA form, by ``greedy_kmeans_plus_plus`` here, a loop in NumPy with the distances
+computed by a core's TF ops, which both packages run alike. Either way the seeding is
+bit-identical between the packages.
 """
 
 from collections.abc import Callable

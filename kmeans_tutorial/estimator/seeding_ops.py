@@ -10,9 +10,9 @@ is lowest. Distances are ``|x|² - 2 x·cᵀ + |c|²``: one matmul per chunk of 
 The random numbers are NumPy's, drawn by the driver from the run's seed
 (``seeding.draws``) and passed in: the first row and, for each next centre, one uniform
 number per candidate. The sparse path (``seeding.greedy_kmeans_plus_plus``) uses the same
-draws. Everything else is one program, which both packages compile alike (TF2's
-``tf.function(jit_compile=True)``, TF1's ``tf.xla.experimental.compile``), so they choose
-the same rows bit for bit.
+draws. Everything else is one program, which both packages build alike (compiled by TF2's
+``tf.function(jit_compile=True)`` and TF1's ``tf.xla.experimental.compile``, or for small
+data plain ops: ``lloyd_ops.compiles``), so they choose the same rows bit for bit.
 
 Shapes: ``X`` (n, d), ``sample_weight`` (n,), ``offset`` (d,), ``first`` a scalar int32,
 ``uniforms`` (n_clusters - 1, n_trials) float64; static, as in ``lloyd_ops``.
