@@ -15,11 +15,11 @@ from typing import ClassVar
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.estimator import lloyd_ops, seeding, seeding_ops, sparse_ops
+from kmeans_tutorial.estimator import batch_ops, lloyd_ops, seeding, seeding_ops, sparse_ops
 from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
-from kmeans_tutorial.estimator.core import KMeansCore
+from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 
 
 class KMeans(BaseKMeans):
@@ -29,6 +29,61 @@ class KMeans(BaseKMeans):
         if isinstance(X, SparseRows):
             return _SparseGraphCore(X, sample_weight)
         return _GraphCore(X, sample_weight, offset)
+
+    def _batch_core(self) -> BatchCore:
+        return _GraphBatchCore()
+
+
+def _compiled_or_not(function, inputs, jit: bool) -> list:
+    """``function(*inputs)`` as one XLA computation (``tf.xla.experimental.compile``, TF1's
+    way to ask for what TF2 writes ``tf.function(jit_compile=True)``), or as plain graph
+    ops for small data, as ``lloyd_ops.compiles`` chooses for both packages."""
+    if jit:
+        return tf.xla.experimental.compile(function, inputs)
+    outputs = function(*inputs)
+    return list(outputs) if isinstance(outputs, tuple | list) else [outputs]
+
+
+class _GraphBatchCore(BatchCore):
+    """Runs ``batch_ops`` on one batch at a time: one graph and ``Session`` for all batch
+    programs, each built on first use for its batch shape, with placeholders to feed."""
+
+    graph = None
+    session = None
+    programs: ClassVar[dict] = {}
+
+    def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs):
+        key = (name, *x.shape, len(centers), x.dtype.str)
+        if key not in self.programs:
+            if _GraphBatchCore.graph is None:
+                _GraphBatchCore.graph = tf.Graph()
+                _GraphBatchCore.session = tf.Session(graph=_GraphBatchCore.graph)
+            with self.graph.as_default():
+                placeholders = [
+                    tf.placeholder(dtype, shape)
+                    for shape, dtype in batch_ops.signature(
+                        name, *x.shape, len(centers), tf.as_dtype(x.dtype)
+                    )
+                ]
+                jit = lloyd_ops.compiles(*x.shape, len(centers))
+                fetches = _compiled_or_not(batch_ops.PROGRAMS[name], placeholders, jit)
+            self.programs[key] = placeholders, fetches
+        placeholders, fetches = self.programs[key]
+        return self.session.run(fetches, dict(zip(placeholders, (x, *inputs), strict=True)))
+
+    def batch_stats(self, x, w, centers, offset, n_valid):
+        return self._run("batch_stats", x, centers, w, centers, offset, n_valid)
+
+    def batch_labels_inertia(self, x, w, centers, offset):
+        labels, inertia = self._run("labels_inertia", x, centers, w, centers, offset)
+        return labels, float(inertia)
+
+    def batch_distances(self, x, centers, offset):
+        return self._run("transform", x, centers, centers, offset)[0]
+
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
+        inputs = (w, centers, counts, offset, reassign, ratio, uniforms, n_valid)
+        return self._run("minibatch_step", x, centers, *inputs)
 
 
 class _Graph:
@@ -100,10 +155,7 @@ class _GraphCore(KMeansCore):
         """``function(*inputs)`` as one XLA computation (``tf.xla.experimental.compile``,
         TF1's way to ask for what TF2 writes ``tf.function(jit_compile=True)``), or as plain
         graph ops for small data, as ``lloyd_ops.compiles`` chooses for both packages."""
-        if self._jit(n_clusters):
-            return tf.xla.experimental.compile(function, inputs)
-        outputs = function(*inputs)
-        return list(outputs) if isinstance(outputs, tuple) else [outputs]
+        return _compiled_or_not(function, inputs, self._jit(n_clusters))
 
     def _jit(self, n_clusters: int) -> bool:
         return lloyd_ops.compiles(self.n_samples, self.n_features, n_clusters)

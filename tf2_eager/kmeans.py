@@ -14,11 +14,11 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import lloyd_ops, seeding, seeding_ops, sparse_ops
+from kmeans_tutorial.estimator import batch_ops, lloyd_ops, seeding, seeding_ops, sparse_ops
 from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
-from kmeans_tutorial.estimator.core import KMeansCore
+from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 from tf2_eager import tf1_random
 
 _PROGRAMS = {
@@ -83,6 +83,45 @@ def _in_place(array: np.ndarray) -> tf.Tensor:
     return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
+@functools.lru_cache(maxsize=32)
+def _batch_program(name: str, rows: int, n_features: int, n_clusters: int, dtype: str):
+    """``batch_ops.<name>`` as one program for one batch shape, traced once (its
+    ``input_signature`` is TF1's placeholders), compiled as ``lloyd_ops.compiles`` says."""
+    signature = [
+        tf.TensorSpec(shape, spec_dtype)
+        for shape, spec_dtype in batch_ops.signature(
+            name, rows, n_features, n_clusters, tf.as_dtype(dtype)
+        )
+    ]
+    jit = lloyd_ops.compiles(rows, n_features, n_clusters)
+    return tf.function(
+        batch_ops.PROGRAMS[name], input_signature=signature, jit_compile=jit, autograph=False
+    )
+
+
+class _EagerBatchCore(BatchCore):
+    """Runs ``batch_ops`` on one batch at a time, through ``tf.function``."""
+
+    def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs):
+        program = _batch_program(name, *x.shape, len(centers), x.dtype.name)
+        outputs = program(_in_place(x), *inputs)
+        return [value.numpy() for value in tf.nest.flatten(outputs)]
+
+    def batch_stats(self, x, w, centers, offset, n_valid):
+        return self._run("batch_stats", x, centers, _in_place(w), centers, offset, n_valid)
+
+    def batch_labels_inertia(self, x, w, centers, offset):
+        labels, inertia = self._run("labels_inertia", x, centers, _in_place(w), centers, offset)
+        return labels, float(inertia)
+
+    def batch_distances(self, x, centers, offset):
+        return self._run("transform", x, centers, centers, offset)[0]
+
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
+        inputs = (_in_place(w), centers, counts, offset, reassign, ratio, uniforms, n_valid)
+        return self._run("minibatch_step", x, centers, *inputs)
+
+
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
@@ -90,6 +129,9 @@ class KMeans(BaseKMeans):
         if isinstance(X, SparseRows):
             return _SparseEagerCore(X, sample_weight)
         return _EagerCore(X, sample_weight, offset)
+
+    def _batch_core(self) -> BatchCore:
+        return _EagerBatchCore()
 
 
 class _EagerCore(KMeansCore):

@@ -27,6 +27,7 @@ import warnings
 
 import numpy as np
 
+from kmeans_tutorial.estimator import streaming
 from kmeans_tutorial.estimator._checks import (
     SparseRows,
     check_data,
@@ -36,11 +37,15 @@ from kmeans_tutorial.estimator._checks import (
     check_sample_weight,
 )
 from kmeans_tutorial.estimator._memory import return_freed_memory
-from kmeans_tutorial.estimator._sharing import aligned_empty, shareable
-from kmeans_tutorial.estimator.core import KMeansCore
+from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
+from kmeans_tutorial.estimator.streaming import batch_rows, is_stream, padded
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 INITS = ("k-means++", "random")
+# Rows of a stream the initial centres are drawn from (``streaming``): at least this many,
+# and 3 per cluster; k-means++ on them is one program of a few milliseconds.
+STREAM_INIT_SIZE = 2**16
 _BLOCK_ROWS = 65536  # rows a NumPy temporary covers at once, so none is the size of X
 
 
@@ -90,29 +95,6 @@ def _mean_variance(X, X_offset: np.ndarray) -> float:
 def _shareable(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
     """Dense ``X`` aligned for TensorFlow to use in place (``_sharing``); sparse as it is."""
     return X if isinstance(X, SparseRows) else shareable(X)
-
-
-def _batch_rows(n_samples: int) -> int:
-    """Rows a batch given to ``predict``, ``transform`` or ``score`` is padded to.
-
-    Dense programs are compiled for one number of rows; padding to one of 8 sizes per
-    power of two (at most a quarter more rows) lets batches of nearby sizes share one.
-    """
-    if n_samples <= 16:
-        return 16
-    step = 1 << ((n_samples - 1).bit_length() - 3)
-    return -(-n_samples // step) * step
-
-
-def _padded(X: np.ndarray, weights: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` and ``weights`` aligned for TensorFlow, with rows of zeros of weight 0 after
-    them up to ``rows`` (they add nothing to the inertia; their labels are cut off)."""
-    if rows == len(X):
-        return shareable(X), shareable(weights)
-    padded_X, padded_weights = aligned_empty((rows, X.shape[1]), X.dtype), np.zeros(rows, X.dtype)
-    padded_X[: len(X)], padded_X[len(X) :] = X, 0
-    padded_weights[: len(X)] = weights
-    return padded_X, shareable(padded_weights)
 
 
 def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
@@ -301,8 +283,17 @@ class BaseKMeans:
             matrix or array is used as CSR, never made dense.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
+
+        ``X`` may also be a stream, read batch by batch and never held whole: a
+        ``tf.data.Dataset`` of float batches (batch, n_features) or of (x, sample_weight)
+        pairs, an ``np.memmap``, or any 2-D array-like that is not a NumPy array (an HDF5
+        dataset, say). Each Lloyd iteration is one pass over it; the initial centres are
+        drawn from its first ``STREAM_INIT_SIZE`` rows (a dataset) or from as many random
+        rows (an array-like).
         """
         check_feature_names(self, X, reset=True)
+        if is_stream(X):
+            return self._fit_stream(streaming.as_stream(X, sample_weight))
         X = check_data(X, estimator_name=type(self).__name__)
         n_samples, n_features = X.shape
         init, n_init = self._check_params(n_samples, n_features, X.dtype)
@@ -331,16 +322,64 @@ class BaseKMeans:
                 best = labels, inertia, centers, n_iter
         del core  # and with it the aligned copy of X, if one was made
         return_freed_memory()
-        labels, inertia, centers, n_iter = best
+        return self._set_fitted(*best, X_offset, n_features)
+
+    def _batch_core(self) -> BatchCore:
+        """The package's core for streamed fits, one batch at a time (``core.BatchCore``)."""
+        raise NotImplementedError
+
+    _progress: streaming.Progress | None = None  # set by the CLI: a progress bar per pass
+
+    def _init_from_sample(self, stream, random_state):
+        """The init sample of a stream (``streaming``), its offset, and a core on it."""
+        check_int("n_clusters", self.n_clusters, 1)
+        size = max(STREAM_INIT_SIZE, 3 * self.n_clusters)
+        sample, sample_weights = stream.init_sample(size, random_state)
+        n_samples = stream.n_samples if stream.n_samples is not None else len(sample)
+        init, n_init = self._check_params(n_samples, stream.n_features, stream.dtype)
+        offset = _column_mean(sample)
+        core = self._make_core(shareable(sample), shareable(sample_weights), offset)
+        return init, n_init, offset, core
+
+    def _fit_stream(self, stream):
+        """``fit`` on a stream: exact Lloyd, one pass an iteration (``streaming.lloyd``)."""
+        random_state = check_random_state(self.random_state)
+        init, n_init, offset, sample_core = self._init_from_sample(stream, random_state)
+        batch_core = self._batch_core()
+        stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
+        best = None
+        for run in range(n_init):
+            if isinstance(init, str):
+                seed = int(random_state.randint(np.iinfo(np.int32).max))
+                centers = sample_core.init_centroids(init, self.n_clusters, seed)
+            else:
+                centers = init - offset
+            if self.verbose:
+                print(f"run {run + 1} of {n_init}:")
+            labels, inertia, centers, n_iter = streaming.lloyd(
+                batch_core,
+                stream,
+                centers,
+                offset,
+                self.max_iter,
+                self.tol,
+                self.verbose,
+                self._progress,
+            )
+            if best is None or inertia < best[1]:
+                best = labels, inertia, centers, n_iter
+        return self._set_fitted(*best, offset, stream.n_features)
+
+    def _set_fitted(self, labels, inertia, centers, n_iter, offset, n_features):
         distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
                 f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        self.cluster_centers_ = centers + X_offset
+        self.cluster_centers_ = centers + offset
         self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
@@ -399,10 +438,27 @@ class BaseKMeans:
             core = self._make_core(X, shareable(weights), np.zeros_like(centers[0]))
             return core, centers, len(X)
         offset = centers.mean(axis=0)
-        padded, weights = _padded(X, weights, _batch_rows(len(X)))
-        return self._make_core(padded, weights, offset), centers - offset, len(X)
+        padded_X, weights = padded(X, weights, batch_rows(len(X)))
+        return self._make_core(padded_X, weights, offset), centers - offset, len(X)
+
+    def _stream_for(self, X, sample_weight=None):
+        """A stream of new data, checked against the fit, and the centres around their mean."""
+        check_is_fitted(self)
+        stream = streaming.as_stream(X, sample_weight)
+        if stream.n_features != self.n_features_in_:
+            raise InvalidParameterError(
+                f"X has {stream.n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        centers = self.cluster_centers_.astype(stream.dtype)
+        stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
+        offset = centers.mean(axis=0)
+        return stream, centers - offset, offset
 
     def _labels_inertia(self, X, sample_weight=None):
+        if is_stream(X):
+            stream, centers, offset = self._stream_for(X, sample_weight)
+            return streaming.assign(self._batch_core(), stream, centers, offset)
         core, centers, n_samples = self._core_for(X, sample_weight)
         labels, inertia = core.labels_inertia(centers)
         return labels[:n_samples], inertia
@@ -417,6 +473,9 @@ class BaseKMeans:
 
     def transform(self, X):
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
+        if is_stream(X):
+            stream, centers, offset = self._stream_for(X)
+            return streaming.distances(self._batch_core(), stream, centers, offset)
         core, centers, n_samples = self._core_for(X)
         return core.distances(centers)[:n_samples]
 

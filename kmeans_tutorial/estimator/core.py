@@ -41,3 +41,22 @@ class KMeansCore(Protocol):
 
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
+
+
+@runtime_checkable
+class BatchCore(Protocol):
+    """What a package runs for a streamed fit (``streaming``, ``minibatch``): one batch at
+    a time, any batch (``batch_ops``); the host adds the results up. Batches are padded
+    (``streaming.padded``) and aligned; centres are in ``x - offset`` coordinates."""
+
+    def batch_stats(self, x, w, centers, offset, n_valid: int) -> tuple:
+        """``batch_ops.batch_stats`` of the batch, as NumPy."""
+
+    def batch_labels_inertia(self, x, w, centers, offset) -> tuple[np.ndarray, float]:
+        """Nearest-centre labels of the batch's rows, and their weighted inertia."""
+
+    def batch_distances(self, x, centers, offset) -> np.ndarray:
+        """Euclidean distances of the batch's rows to ``centers``: (rows, n_clusters)."""
+
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
+        """``batch_ops.minibatch_step`` on the batch, as NumPy."""

@@ -1,0 +1,123 @@
+"""One batch of a streamed fit as TensorFlow ops, written once for both packages.
+
+Where ``lloyd_ops`` runs a whole Lloyd loop over data held by TensorFlow, a streamed fit
+(``streaming``) hands TensorFlow one batch at a time: rows of a memmap, or an element of
+a ``tf.data.Dataset``. The host adds up what each batch returns, so these ops see only
+the batch, the centres and the point distances are taken around. ``minibatch_step`` is
+one step of mini-batch k-means (``minibatch``); ``transform`` is ``lloyd_ops``'s.
+
+Shapes: ``x`` (rows, n_features), ``w`` (rows,), ``centers`` (n_clusters, n_features);
+the drivers give static shapes, padding a batch with rows of weight 0 past ``n_valid``.
+"""
+
+import tensorflow as tf
+
+from kmeans_tutorial.estimator.lloyd_ops import cluster_sums, nearest_centers, transform
+
+__all__ = ["batch_stats", "labels_inertia", "minibatch_step", "transform"]
+
+
+def _assign(x, w, centers, offset):
+    """Centred rows, their labels, and their squared distances to their own centre."""
+    x = x - offset
+    c_squared = tf.reduce_sum(tf.square(centers), axis=1)
+    labels = nearest_centers(x, centers, c_squared)
+    residual = x - tf.gather(centers, labels)
+    return x, labels, tf.reduce_sum(tf.square(residual), axis=1)
+
+
+def batch_stats(x, w, centers, offset, n_valid):
+    """What one batch adds to a Lloyd pass against fixed ``centers``.
+
+    Returns
+    -------
+    labels (rows,) int32; weighted per-cluster sums (k, d) and weights (k,); the batch's
+    inertia; the column sums and sums of squares of its centred valid rows (2, d), for the
+    data's variance; and the squared distances to their own centre of the batch's
+    ``min(k, rows)`` farthest valid rows, with their rows, for relocating empty clusters.
+    """
+    n_clusters = centers.shape[0]
+    x, labels, distances = _assign(x, w, centers, offset)
+    sums, weights = cluster_sums(x, w, labels, n_clusters)
+    inertia = tf.reduce_sum(w * distances)
+    valid = tf.range(tf.shape(x)[0]) < n_valid
+    valid_x = tf.where(valid[:, tf.newaxis], x, 0)
+    moments = tf.stack([tf.reduce_sum(valid_x, 0), tf.reduce_sum(tf.square(valid_x), 0)])
+    candidates = tf.where(valid, distances, -1)
+    far_distances, far_rows = tf.math.top_k(candidates, k=min(n_clusters, x.shape[0]))
+    return labels, sums, weights, inertia, moments, far_distances, far_rows
+
+
+def labels_inertia(x, w, centers, offset):
+    """Nearest-centre labels (rows,) int32 and the batch's weighted inertia."""
+    _, labels, distances = _assign(x, w, centers, offset)
+    return labels, tf.reduce_sum(w * distances)
+
+
+def minibatch_step(x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
+    """One step of mini-batch k-means (scikit-learn's ``_mini_batch_step``).
+
+    Each centre moves to the weighted mean of its old position, counted ``counts`` times,
+    and its new members: the learning rate of a centre is its members' weight over its
+    count. If ``reassign``, centres whose count is below ``ratio`` times the largest are
+    moved onto batch rows drawn without replacement (the rows with the smallest
+    ``uniforms``, which the host draws past 1 for padding rows; at most half the
+    ``n_valid`` rows, the centres of smallest count first), and their counts set to the
+    smallest count of the others.
+
+    Returns
+    -------
+    new centres (k, d), new counts (k,), the batch's inertia against the old centres, and
+    how many centres were reassigned.
+    """
+    n_clusters = centers.shape[0]
+    x, labels, distances = _assign(x, w, centers, offset)
+    inertia = tf.reduce_sum(w * distances)
+    sums, weights = cluster_sums(x, w, labels, n_clusters)
+    new_counts = counts + weights
+    moved = (centers * counts[:, tf.newaxis] + sums) / tf.where(new_counts > 0, new_counts, 1)[
+        :, tf.newaxis
+    ]
+    centers = tf.where((weights > 0)[:, tf.newaxis], moved, centers)
+
+    small = tf.logical_and(reassign, new_counts < ratio * tf.reduce_max(new_counts))
+    # At most half the batch's rows: the centres of smallest count, ties by index.
+    order = tf.argsort(new_counts, stable=True)
+    rank = tf.scatter_nd(order[:, tf.newaxis], tf.range(n_clusters), [n_clusters])
+    small = tf.logical_and(small, rank < n_valid // 2)
+    n_small = tf.reduce_sum(tf.cast(small, tf.int32))
+    targets = tf.cast(tf.where(small)[:, 0], tf.int32)
+    drawn = tf.argsort(uniforms, stable=True)[:n_small]
+    centers = tf.tensor_scatter_nd_update(centers, targets[:, tf.newaxis], tf.gather(x, drawn))
+    floor = tf.reduce_min(tf.where(small, new_counts.dtype.max, new_counts))
+    new_counts = tf.where(small, floor, new_counts)
+    return centers, new_counts, inertia, n_small
+
+
+def signature(name: str, rows: int, n_features: int, n_clusters: int, dtype) -> list:
+    """``(shape, dtype)`` of each input of program ``name``, for one batch shape: what TF1's
+    placeholders and TF2's ``input_signature`` are made from (``None``: the data's dtype)."""
+    x, w, centers, offset = (rows, n_features), (rows,), (n_clusters, n_features), (n_features,)
+    data = [(x, dtype), (w, dtype), (centers, dtype), (offset, dtype)]
+    return {
+        "batch_stats": [*data, ((), tf.int32)],
+        "labels_inertia": data,
+        "transform": [data[0], data[2], data[3]],
+        "minibatch_step": [
+            *data[:3],
+            ((n_clusters,), dtype),
+            data[3],
+            ((), tf.bool),
+            ((), dtype),
+            ((rows,), tf.float64),
+            ((), tf.int32),
+        ],
+    }[name]
+
+
+PROGRAMS = {
+    "batch_stats": batch_stats,
+    "labels_inertia": labels_inertia,
+    "transform": transform,
+    "minibatch_step": minibatch_step,
+}

@@ -1,0 +1,437 @@
+"""Fits on data that is never held whole: memmaps, other array-likes, ``tf.data`` datasets.
+
+A *stream* is read one batch at a time, every pass: an ``np.memmap`` (or any 2-D
+array-like that is not a NumPy array, such as an HDF5 dataset) in chunks of rows, a
+``tf.data.Dataset`` element by element. Each package's batch core (``core.BatchCore``)
+runs ``batch_ops`` on one batch; this module adds up what the batches return, on the host,
+in float64, in the same order in both packages, so their fits stay bit-identical.
+
+``lloyd`` is exact Lloyd: each iteration is one pass over the whole stream, and the
+centres move to the means of all their members, as ``lloyd_ops.lloyd`` moves them on an
+array (the sums are added batch by batch instead of chunk by chunk, so the two agree to
+rounding, not bit for bit). Initial centres are drawn from an *init sample*
+(``init_sample``): the first ``init_size`` rows of a dataset, which can only be read in
+order, or ``init_size`` rows drawn at random from an array-like, as scikit-learn's
+``MiniBatchKMeans`` draws its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from kmeans_tutorial.estimator._checks import _check_float_dtype, is_sparse
+from kmeans_tutorial.estimator._sharing import aligned_empty, shareable
+from kmeans_tutorial.validation import InvalidParameterError, all_finite
+
+# A chunk of an array-like holds at most this many numbers (16 MiB in float32), and its
+# distance matrix at most ``lloyd_ops.CHUNK_BUDGET``: the same cache-sized work as a chunk
+# of an in-memory fit, and a few MiB of memory whatever the file's size.
+CHUNK_NUMBERS = 2**22
+MIN_CHUNK_ROWS = 256
+
+
+def is_dataset(X) -> bool:
+    """Whether ``X`` is a ``tf.data.Dataset`` (told without importing TensorFlow)."""
+    return any(
+        cls.__module__.startswith("tensorflow") and cls.__name__.startswith("Dataset")
+        for cls in type(X).__mro__
+    )
+
+
+def is_stream(X) -> bool:
+    """Whether ``X`` is read in batches: a dataset, an ``np.memmap``, or a 2-D array-like
+    that is not in memory (not a NumPy array, tensor, dataframe, sparse matrix or list)."""
+    if is_dataset(X) or isinstance(X, np.memmap):
+        return True
+    if isinstance(X, np.ndarray | list | tuple) or is_sparse(X) or hasattr(X, "columns"):
+        return False
+    module = type(X).__module__
+    return (
+        not module.startswith(("tensorflow", "numpy", "pandas", "torch", "jax"))
+        and hasattr(X, "__getitem__")
+        and hasattr(X, "dtype")
+        and len(getattr(X, "shape", ())) == 2
+    )
+
+
+def batch_rows(n_samples: int) -> int:
+    """Rows a batch is padded to, so that batches of nearby sizes share one program.
+
+    Dense programs are compiled for one number of rows; padding to one of 8 sizes per
+    power of two (at most a quarter more rows) bounds how many there are.
+    """
+    if n_samples <= 16:
+        return 16
+    step = 1 << ((n_samples - 1).bit_length() - 3)
+    return -(-n_samples // step) * step
+
+
+def padded(x: np.ndarray, w: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``w`` aligned for TensorFlow, with rows of zeros of weight 0 after them up
+    to ``rows`` (they add nothing to sums or inertia; their labels are cut off)."""
+    if rows == len(x):
+        return shareable(x), shareable(w)
+    padded_x, padded_w = aligned_empty((rows, x.shape[1]), x.dtype), np.zeros(rows, x.dtype)
+    padded_x[: len(x)], padded_x[len(x) :] = x, 0
+    padded_w[: len(x)] = w
+    return padded_x, shareable(padded_w)
+
+
+def chunk_rows(n_features: int, n_clusters: int) -> int:
+    """Rows of an array-like read at once: a power of two within ``CHUNK_NUMBERS`` and
+    ``lloyd_ops.CHUNK_BUDGET``, at least ``MIN_CHUNK_ROWS``."""
+    from kmeans_tutorial.estimator.lloyd_ops import CHUNK_BUDGET
+
+    most = min(CHUNK_NUMBERS // n_features, CHUNK_BUDGET // n_clusters)
+    return max(MIN_CHUNK_ROWS, 1 << max(0, most.bit_length() - 1))
+
+
+def _check_batch(x, start: int, n_features: int | None, dtype, name: str) -> np.ndarray:
+    """One batch as a C-ordered float array; errors name the row in the whole stream."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise InvalidParameterError(
+            f"{name} must yield batches of shape (batch, n_features), got a batch of shape "
+            f"{x.shape} at row {start}; batch a dataset of rows with dataset.batch(n)."
+        )
+    if n_features is not None and x.shape[1] != n_features:
+        raise InvalidParameterError(
+            f"{name} has {x.shape[1]} features at row {start}, {n_features} before."
+        )
+    x = np.ascontiguousarray(x, dtype=dtype)
+    if not all_finite(x):
+        flat = int(np.flatnonzero(~np.isfinite(x.reshape(-1)))[0])
+        row, column = start + flat // x.shape[1], flat % x.shape[1]
+        value = x.reshape(-1)[flat]
+        kind = "NaN" if np.isnan(value) else "infinity"
+        raise InvalidParameterError(
+            f"Input {name} contains {kind}: {value} at row {row}, column {column}."
+        )
+    return x
+
+
+def _check_weights(w, start: int, rows: int, dtype) -> np.ndarray:
+    w = np.asarray(w, dtype=dtype).reshape(-1) if w is not None else np.ones(rows, dtype)
+    if w.shape != (rows,):
+        raise InvalidParameterError(
+            f"sample_weight must be one per row: {w.shape[0]} for {rows} rows at row {start}."
+        )
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise InvalidParameterError(
+            f"sample_weight must be finite and >= 0, got {w[bad[0]]} at row {start + bad[0]}."
+        )
+    return w
+
+
+class Stream:
+    """A re-iterable source of checked batches ``(x, w)``, the same ones every pass.
+
+    Attributes: ``n_features``, ``dtype``, ``n_samples`` (``None`` for a dataset until a
+    pass has counted them), ``name``.
+    """
+
+    n_features: int
+    dtype: np.dtype
+    n_samples: int | None
+    name = "X"
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        raise NotImplementedError
+
+    def init_sample(self, size: int, random_state) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``size`` rows and their weights for the initial centres (module docstring)."""
+        raise NotImplementedError
+
+
+class ArrayStream(Stream):
+    """An array-like read ``rows`` at a time; its weights are held whole (one number a row)."""
+
+    def __init__(self, X, sample_weight, name: str = "X"):
+        shape = tuple(X.shape)
+        if len(shape) != 2:
+            raise InvalidParameterError(
+                f"{name} must be 2-D, of shape (n_samples, n_features), got shape {shape}."
+            )
+        if shape[0] == 0 or shape[1] == 0:
+            raise InvalidParameterError(
+                f"Found array with {'0 sample(s)' if shape[0] == 0 else '0 feature(s)'} "
+                f"(shape={shape}) while a minimum of 1 is required."
+            )
+        self.X, self.name = X, name
+        self.n_samples, self.n_features = shape
+        self.dtype = _check_float_dtype(np.dtype(X.dtype), name)
+        self.weights = (
+            None
+            if sample_weight is None
+            else _check_weights(sample_weight, 0, shape[0], self.dtype)
+        )
+        if self.weights is not None and not self.weights.any():
+            raise InvalidParameterError("sample_weight must not be all zero.")
+        self.rows = MIN_CHUNK_ROWS
+
+    def __iter__(self):
+        for start in range(0, self.n_samples, self.rows):
+            stop = min(start + self.rows, self.n_samples)
+            x = _check_batch(self.X[start:stop], start, self.n_features, self.dtype, self.name)
+            w = (
+                np.ones(stop - start, self.dtype)
+                if self.weights is None
+                else self.weights[start:stop]
+            )
+            yield x, w
+
+    def init_sample(self, size, random_state):
+        size = min(size, self.n_samples)
+        rows = np.sort(random_state.choice(self.n_samples, size, replace=False))
+        x = _check_batch(self.X[rows], 0, self.n_features, self.dtype, self.name)
+        w = np.ones(size, self.dtype) if self.weights is None else self.weights[rows]
+        return x, w
+
+
+def _dataset_parts(spec) -> tuple:
+    """The element spec's (x, w-or-None) specs, or a clear error."""
+    import tensorflow as tf
+
+    def is_tensor(part):
+        return isinstance(part, tf.TensorSpec)
+
+    if is_tensor(spec):
+        x_spec, w_spec = spec, None
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(map(is_tensor, spec)):
+        x_spec, w_spec = spec
+    else:
+        raise InvalidParameterError(
+            f"a dataset's elements must be float batches of shape (batch, n_features), or "
+            f"(x, sample_weight) pairs of them, got elements {spec}."
+        )
+    if x_spec.shape.rank != 2:
+        raise InvalidParameterError(
+            f"a dataset's elements must be batches of shape (batch, n_features), got shape "
+            f"{x_spec.shape}; batch a dataset of rows with dataset.batch(n)."
+        )
+    if w_spec is not None and w_spec.shape.rank not in (None, 1):
+        raise InvalidParameterError(
+            f"a dataset's sample weights must have shape (batch,), got shape {w_spec.shape}."
+        )
+    return x_spec, w_spec
+
+
+def check_finite_dataset(dataset) -> None:
+    """Refuse a dataset TensorFlow knows is infinite (``dataset.repeat()``): a pass over it
+    would never end. One of unknown cardinality (a filter, a file reader) is read to its end."""
+    import tensorflow as tf
+
+    if int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise InvalidParameterError(
+            "the dataset is infinite (dataset.cardinality() is INFINITE_CARDINALITY): every "
+            "pass of a fit reads it to its end; drop its .repeat(), or take a finite part "
+            "with .take(n)."
+        )
+
+
+class DatasetStream(Stream):
+    """A ``tf.data.Dataset`` of batches or ``(x, sample_weight)`` pairs, iterated eagerly."""
+
+    def __init__(self, dataset, sample_weight=None, name: str = "X"):
+        if sample_weight is not None:
+            raise InvalidParameterError(
+                "sample_weight must be given inside a dataset, as (x, sample_weight) "
+                "elements, not as an argument."
+            )
+        check_finite_dataset(dataset)
+        x_spec, self.w_spec = _dataset_parts(dataset.element_spec)
+        self.dataset, self.name = dataset, name
+        self.dtype = _check_float_dtype(np.dtype(x_spec.dtype.as_numpy_dtype), name)
+        self.n_features = x_spec.shape[1]
+        self.n_samples = None
+        if self.n_features is None:  # known once the first batch is read
+            first = next(iter(self), None)
+            self.n_features = None if first is None else first[0].shape[1]
+        if self.n_features is None:
+            raise InvalidParameterError("the dataset is empty: it has no rows to fit.")
+        if self.n_features == 0:
+            raise InvalidParameterError("Found array with 0 feature(s): the dataset's batches.")
+
+    def __iter__(self):
+        start = 0
+        for element in self.dataset:
+            x, w = (element, None) if self.w_spec is None else element
+            x = _check_batch(x.numpy(), start, self.n_features, self.dtype, self.name)
+            w = _check_weights(None if w is None else w.numpy(), start, len(x), self.dtype)
+            start += len(x)
+            yield x, w
+        self.n_samples = start
+
+    def init_sample(self, size, random_state):
+        xs, ws, taken = [], [], 0
+        for x, w in self:
+            xs.append(x[: size - taken])
+            ws.append(w[: size - taken])
+            taken += len(xs[-1])
+            if taken >= size:
+                break
+        if not xs:
+            raise InvalidParameterError("the dataset is empty: it has no rows to fit.")
+        return np.concatenate(xs), np.concatenate(ws)
+
+
+def as_stream(X, sample_weight=None, name: str = "X") -> Stream:
+    """``X`` (a dataset or an array-like read in chunks) as a ``Stream``."""
+    if is_dataset(X):
+        return DatasetStream(X, sample_weight, name)
+    return ArrayStream(X, sample_weight, name)
+
+
+class Pass:
+    """What one pass over a stream adds up, in float64, batch by batch in stream order."""
+
+    def __init__(self, n_clusters: int, n_features: int):
+        self.sums = np.zeros((n_clusters, n_features))
+        self.weights = np.zeros(n_clusters)
+        self.moments = np.zeros((2, n_features))
+        self.inertia = 0.0
+        self.n_samples = 0
+        self.changed = 0
+        self.n_clusters = n_clusters
+        # The farthest rows from their own centre so far: distance, row, value, weight, label.
+        self.far = (np.empty(0), np.empty(0, np.int64), np.empty((0, n_features)))
+        self.far_weights, self.far_labels = np.empty(0), np.empty(0, np.int64)
+
+    def add_far(self, distances, rows, x_centred, w, labels) -> None:
+        """Keep the ``n_clusters`` farthest rows: larger distance first, earlier row on ties
+        (``tf.math.top_k``'s order, which the in-memory relocation uses)."""
+        distance = np.concatenate([self.far[0], distances])
+        row = np.concatenate([self.far[1], rows])
+        keep = np.lexsort((row, -distance))[: self.n_clusters]
+        values = np.concatenate([self.far[2], x_centred])
+        self.far = distance[keep], row[keep], values[keep]
+        self.far_weights = np.concatenate([self.far_weights, w])[keep]
+        self.far_labels = np.concatenate([self.far_labels, labels])[keep]
+
+    def relocated(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sums and weights with each empty cluster given one of the farthest rows, as
+        ``lloyd_ops._relocate_empty_clusters`` gives them: the row leaves its cluster."""
+        sums, weights = self.sums.copy(), self.weights.copy()
+        empty = np.flatnonzero(weights == 0)
+        for cluster, value, weight, label in zip(
+            empty, self.far[2], self.far_weights, self.far_labels, strict=False
+        ):
+            moved = value * weight
+            sums[label] -= moved
+            weights[label] -= weight
+            sums[cluster], weights[cluster] = moved, weight
+        return sums, weights
+
+    def mean_variance(self) -> float:
+        """The mean over the features of each feature's variance (``base._mean_variance``)."""
+        n = self.n_samples
+        return float(np.mean(self.moments[1] / n - (self.moments[0] / n) ** 2))
+
+
+Progress = Callable[[int, int, float, float], None]  # pass, rows done, seconds, inertia
+
+
+def one_pass(
+    core, stream: Stream, centers, offset, labels: list, progress: Progress | None, number: int
+) -> Pass:
+    """Assign every batch to ``centers`` and add it up; ``labels`` holds the previous
+    pass's labels per batch (empty on the first) and is replaced by this pass's."""
+    n_clusters, n_features = centers.shape
+    total = Pass(n_clusters, n_features)
+    started = time.perf_counter()
+    for index, (x, w) in enumerate(stream):
+        rows = len(x)
+        px, pw = padded(x, w, batch_rows(rows))
+        batch_labels, sums, weights, inertia, moments, far_d, far_rows = core.batch_stats(
+            px, pw, centers, offset, rows
+        )
+        batch_labels = batch_labels[:rows]
+        if index < len(labels):
+            total.changed += int(np.count_nonzero(labels[index] != batch_labels))
+            labels[index] = batch_labels
+        else:
+            total.changed += rows
+            labels.append(batch_labels)
+        total.sums += sums
+        total.weights += weights
+        total.inertia += float(inertia)
+        total.moments += moments
+        found = far_d >= 0
+        far_rows = far_rows[found]
+        total.add_far(
+            far_d[found].astype(np.float64),
+            far_rows + total.n_samples,
+            (x[far_rows] - offset).astype(np.float64),
+            w[far_rows].astype(np.float64),
+            batch_labels[far_rows].astype(np.int64),
+        )
+        total.n_samples += rows
+        if progress is not None:
+            progress(number, total.n_samples, time.perf_counter() - started, total.inertia)
+    return total
+
+
+def lloyd(
+    core, stream: Stream, centers, offset, max_iter: int, tol: float, verbose=0, progress=None
+):
+    """Exact Lloyd on a stream from ``centers`` (in ``X - offset`` coordinates).
+
+    scikit-learn's rules, as ``lloyd_ops.lloyd``: stop when the labels are those of the
+    previous pass, or the summed squared centre shift is at most ``tol`` times the data's
+    mean per-feature variance (known after the first pass), or after ``max_iter`` passes;
+    then assign once more, to the final centres.
+
+    Returns
+    -------
+    labels (n_samples,) int32, inertia, centers (k, d) of the stream's dtype, n_iter
+    """
+    labels: list = []
+    absolute_tol = None
+    for iteration in range(1, max_iter + 1):
+        started = time.perf_counter()
+        total = one_pass(core, stream, centers, offset, labels, progress, iteration)
+        if absolute_tol is None:
+            absolute_tol = total.mean_variance() * tol
+        sums, weights = total.relocated()
+        new_centers = (sums / weights[:, np.newaxis]).astype(centers.dtype)
+        shift = float(np.sum(np.square(new_centers.astype(np.float64) - centers)))
+        centers = new_centers
+        if verbose:
+            print(
+                f"  pass {iteration}: inertia {total.inertia:.6g}, shift {shift:.3g}, "
+                f"{time.perf_counter() - started:.3f} s"
+            )
+        if (iteration > 1 and total.changed == 0) or shift <= absolute_tol:
+            break
+    labels, inertia = assign(core, stream, centers, offset, progress, iteration + 1)
+    return labels, inertia, centers, iteration
+
+
+def assign(
+    core, stream: Stream, centers, offset, progress=None, number=0
+) -> tuple[np.ndarray, float]:
+    """Nearest-centre labels of every row of the stream, and their weighted inertia."""
+    parts, inertia, done, started = [], 0.0, 0, time.perf_counter()
+    for x, w in stream:
+        rows = len(x)
+        px, pw = padded(x, w, batch_rows(rows))
+        labels, batch_inertia = core.batch_labels_inertia(px, pw, centers, offset)
+        parts.append(labels[:rows])
+        inertia += float(batch_inertia)
+        done += rows
+        if progress is not None:
+            progress(number, done, time.perf_counter() - started, inertia)
+    return np.concatenate(parts).astype(np.int32, copy=False), inertia
+
+
+def distances(core, stream: Stream, centers, offset) -> np.ndarray:
+    """Euclidean distances of every row of the stream to ``centers``: (n_samples, k)."""
+    parts = []
+    for x, w in stream:
+        px, _ = padded(x, w, batch_rows(len(x)))
+        parts.append(core.batch_distances(px, centers, offset)[: len(x)])
+    return np.concatenate(parts)
