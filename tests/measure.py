@@ -33,3 +33,34 @@ def peak_growth(run) -> int:
     before = high_water_mark()
     run()
     return high_water_mark() - before
+
+
+def anonymous_bytes() -> int:
+    """The process's resident anonymous memory (heap, not file pages such as a memmap's)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("RssAnon:"))
+    return int(line.split()[1]) * 1024
+
+
+def peak_anonymous_growth(run, interval: float = 0.002) -> int:
+    """Bytes by which resident anonymous memory rises at most during ``run()``, sampled
+    every ``interval`` seconds by a thread (the kernel keeps no high-water mark of it)."""
+    import threading
+
+    fix_mmap_threshold()
+    before = anonymous_bytes()
+    peak, done = [before], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], anonymous_bytes())
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        run()
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak[0], anonymous_bytes()) - before

@@ -185,10 +185,11 @@ class ArrayStream(Stream):
             yield x, w
 
     def init_sample(self, size, random_state):
-        size = min(size, self.n_samples)
-        rows = np.sort(random_state.choice(self.n_samples, size, replace=False))
+        # Drawn with replacement, as scikit-learn's MiniBatchKMeans draws its init rows:
+        # without, NumPy would shuffle all n row numbers (8 bytes a row) to draw a few.
+        rows = np.unique(random_state.randint(0, self.n_samples, size))
         x = _check_batch(self.X[rows], 0, self.n_features, self.dtype, self.name)
-        w = np.ones(size, self.dtype) if self.weights is None else self.weights[rows]
+        w = np.ones(len(rows), self.dtype) if self.weights is None else self.weights[rows]
         return x, w
 
 
@@ -350,11 +351,20 @@ def one_pass(
             px, pw, centers, offset, rows
         )
         batch_labels = batch_labels[:rows]
-        if index < len(labels):
-            total.changed += int(np.count_nonzero(labels[index] != batch_labels))
-            labels[index] = batch_labels
+        if index == 0 and stream.n_samples is not None and len(labels) != 1:
+            # One array from now on: all -1 before the first pass, else the first pass's.
+            whole = np.concatenate(labels) if labels else np.full(stream.n_samples, -1, np.int32)
+            labels[:] = [whole]
+        if stream.n_samples is not None:
+            previous = labels[0][total.n_samples : total.n_samples + rows]
         else:
-            total.changed += rows
+            previous = labels[index] if index < len(labels) else None
+        total.changed += (
+            rows if previous is None else int(np.count_nonzero(previous != batch_labels))
+        )
+        if previous is not None:
+            previous[...] = batch_labels
+        else:
             labels.append(batch_labels)
         total.sums += sums
         total.weights += weights
@@ -407,6 +417,7 @@ def lloyd(
             )
         if (iteration > 1 and total.changed == 0) or shift <= absolute_tol:
             break
+    del labels  # this pass's labels are made afresh: never two copies at once
     labels, inertia = assign(core, stream, centers, offset, progress, iteration + 1)
     return labels, inertia, centers, iteration
 
@@ -414,18 +425,27 @@ def lloyd(
 def assign(
     core, stream: Stream, centers, offset, progress=None, number=0
 ) -> tuple[np.ndarray, float]:
-    """Nearest-centre labels of every row of the stream, and their weighted inertia."""
+    """Nearest-centre labels of every row of the stream, and their weighted inertia.
+
+    Written into one array when the number of rows is known, so labels are never held
+    twice (a list of parts, then their concatenation) at the end of a large fit.
+    """
+    known = stream.n_samples
+    out = np.empty(known, np.int32) if known is not None else None
     parts, inertia, done, started = [], 0.0, 0, time.perf_counter()
     for x, w in stream:
         rows = len(x)
         px, pw = padded(x, w, batch_rows(rows))
         labels, batch_inertia = core.batch_labels_inertia(px, pw, centers, offset)
-        parts.append(labels[:rows])
+        if out is None:
+            parts.append(labels[:rows])
+        else:
+            out[done : done + rows] = labels[:rows]
         inertia += float(batch_inertia)
         done += rows
         if progress is not None:
             progress(number, done, time.perf_counter() - started, inertia)
-    return np.concatenate(parts).astype(np.int32, copy=False), inertia
+    return (np.concatenate(parts) if out is None else out), inertia
 
 
 def distances(core, stream: Stream, centers, offset) -> np.ndarray:
