@@ -11,11 +11,12 @@ from tf1_graph.functions import (
     plot_clusters,
     update_centroids,
 )
-from tf1_graph.kmeans import KMeans, kmeans_plusplus
+from tf1_graph.kmeans import KMeans, MiniBatchKMeans, kmeans_plusplus
 from tf1_graph.runner import run_lesson
 
 __all__ = [
     "KMeans",
+    "MiniBatchKMeans",
     "assign_to_nearest",
     "choose_random_centroids",
     "create_samples",

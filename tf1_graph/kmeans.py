@@ -20,6 +20,7 @@ from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
+from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
 
 
 class KMeans(BaseKMeans):
@@ -32,6 +33,13 @@ class KMeans(BaseKMeans):
 
     def _batch_core(self) -> BatchCore:
         return _GraphBatchCore()
+
+
+class MiniBatchKMeans(BaseMiniBatchKMeans):
+    __doc__ = BaseMiniBatchKMeans.__doc__
+
+    _make_core = KMeans._make_core
+    _batch_core = KMeans._batch_core
 
 
 def _compiled_or_not(function, inputs, jit: bool) -> list:

@@ -11,11 +11,12 @@ from tf2_eager.functions import (
     plot_clusters,
     update_centroids,
 )
-from tf2_eager.kmeans import KMeans, kmeans_plusplus
+from tf2_eager.kmeans import KMeans, MiniBatchKMeans, kmeans_plusplus
 from tf2_eager.runner import run_lesson
 
 __all__ = [
     "KMeans",
+    "MiniBatchKMeans",
     "assign_to_nearest",
     "choose_random_centroids",
     "create_samples",

@@ -19,6 +19,7 @@ from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
+from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
 from tf2_eager import tf1_random
 
 _PROGRAMS = {
@@ -132,6 +133,13 @@ class KMeans(BaseKMeans):
 
     def _batch_core(self) -> BatchCore:
         return _EagerBatchCore()
+
+
+class MiniBatchKMeans(BaseMiniBatchKMeans):
+    __doc__ = BaseMiniBatchKMeans.__doc__
+
+    _make_core = KMeans._make_core
+    _batch_core = KMeans._batch_core
 
 
 class _EagerCore(KMeansCore):

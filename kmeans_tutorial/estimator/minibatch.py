@@ -1,0 +1,493 @@
+"""``MiniBatchKMeans``: scikit-learn's mini-batch k-means, shared by both packages.
+
+Semantics follow scikit-learn's ``MiniBatchKMeans``: each step draws ``batch_size`` rows
+(with probability in proportion to their weight, then counted with weight 1), assigns
+them, and moves each centre to the weighted mean of its old position, counted as many
+times as the centre's members so far, and its new members; every ``10 * n_clusters`` rows
+(or while a centre has no member), centres of count below ``reassignment_ratio`` times the
+largest move onto random rows of the batch. A fit stops after ``max_iter`` passes' worth of
+steps, when the summed squared centre shift is at most ``tol`` (relative to the data's
+variance), or when the smoothed batch inertia has not improved for ``max_no_improvement``
+steps.
+
+The random numbers come from NumPy's ``RandomState`` (the rows of each step, the rows a
+reassigned centre moves to), and one step is one program of ``batch_ops.minibatch_step``
+run by the package's batch core: both packages fit bit-identically. Where scikit-learn
+redraws rows through ``RandomState.choice`` (a cumulative sum over all ``n_samples``
+weights every step), the cumulative sum is made once per fit and the same draws are
+looked up in it (``_StepRows``).
+
+On a ``tf.data.Dataset`` the mini-batches are the dataset's own elements, in its order
+(shuffle and batch it as you like), and ``max_iter`` counts passes over it; the initial
+centres are drawn from its first ``init_size`` rows.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from kmeans_tutorial.estimator import streaming
+from kmeans_tutorial.estimator._checks import (
+    SparseRows,
+    check_data,
+    check_feature_names,
+    check_random_state,
+    check_sample_weight,
+)
+from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.estimator.base import BaseKMeans, _column_mean, _mean_variance
+from kmeans_tutorial.estimator.streaming import batch_rows, is_dataset, is_stream, padded
+from kmeans_tutorial.validation import InvalidParameterError, check_int
+
+
+class _Rows:
+    """Rows of the data by index, as a dense float array: an array, CSR or an array-like."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self) -> int:
+        return (
+            self.X.shape[0] if not isinstance(self.X, streaming.ArrayStream) else self.X.n_samples
+        )
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        if isinstance(self.X, SparseRows):
+            return self.X.rows(rows)
+        if isinstance(self.X, streaming.ArrayStream):
+            order = np.argsort(rows, kind="stable")  # an array-like reads best in order
+            values = np.empty((len(rows), self.X.n_features), self.X.dtype)
+            values[order] = streaming._check_batch(
+                self.X.X[rows[order]], 0, self.X.n_features, self.X.dtype, self.X.name
+            )
+            return values
+        return self.X[rows]
+
+
+class BaseMiniBatchKMeans(BaseKMeans):
+    """Mini-batch k-means with scikit-learn's interface; subclasses supply the TF cores.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+    init : {"k-means++", "random"} or array of shape (n_clusters, n_features)
+        As ``KMeans``'s, on ``init_size`` rows drawn at random.
+    max_iter : int, default=100
+        Passes over the data at most (``max_iter * n_samples // batch_size`` steps).
+    batch_size : int, default=1024
+        Rows a step.
+    verbose : int, default=0
+    compute_labels : bool, default=True
+        Whether to assign every row once the centres are fitted (``labels_``, ``inertia_``).
+    random_state : None, int or RandomState
+    tol : float, default=0.0
+        Stop when the summed squared centre shift of a step is at most ``tol`` times the
+        data's mean per-feature variance; 0 turns this test off.
+    max_no_improvement : int or None, default=10
+        Stop after this many steps without a new lowest smoothed batch inertia.
+    init_size : int, default=None
+        Rows the initial centres are drawn from (``3 * batch_size``, and at least
+        ``3 * n_clusters``); as many rows, drawn apart, judge the ``n_init`` candidates.
+    n_init : "auto" or int, default="auto"
+        Initialisations tried; the best on the judging rows is kept. "auto": 3 for
+        ``"random"``, 1 otherwise.
+    reassignment_ratio : float, default=0.01
+        Centres whose count is below this fraction of the largest are moved to random rows.
+
+    Attributes
+    ----------
+    cluster_centers_, labels_, inertia_, n_iter_, n_features_in_, feature_names_in_
+        As ``KMeans``'s; ``n_iter_`` counts passes' worth of steps.
+    n_steps_ : int
+        Mini-batch steps done.
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        max_iter=100,
+        batch_size=1024,
+        verbose=0,
+        compute_labels=True,
+        random_state=None,
+        tol=0.0,
+        max_no_improvement=10,
+        init_size=None,
+        n_init="auto",
+        reassignment_ratio=0.01,
+    ):
+        super().__init__(
+            n_clusters,
+            init=init,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.batch_size = batch_size
+        self.compute_labels = compute_labels
+        self.max_no_improvement = max_no_improvement
+        self.init_size = init_size
+        self.reassignment_ratio = reassignment_ratio
+
+    # -- parameters --
+
+    def _check_minibatch_params(self, n_samples: int, n_features: int, dtype):
+        init, n_init = self._check_params(n_samples, n_features, dtype)
+        if isinstance(self.n_init, str) and isinstance(init, str) and init == "random":
+            n_init = 3  # scikit-learn's "auto" for MiniBatchKMeans
+        check_int("batch_size", self.batch_size, 1)
+        if self.max_no_improvement is not None:
+            check_int("max_no_improvement", self.max_no_improvement, 0)
+        if not isinstance(self.compute_labels, bool | np.bool_):
+            raise InvalidParameterError(
+                f"compute_labels={self.compute_labels!r} should be True or False."
+            )
+        ratio = self.reassignment_ratio
+        if (
+            isinstance(ratio, bool)
+            or not isinstance(ratio, int | float)
+            or not 0 <= ratio < math.inf
+        ):
+            raise InvalidParameterError(
+                f"reassignment_ratio={ratio!r} should be a finite number >= 0."
+            )
+        batch_size = min(self.batch_size, n_samples)
+        init_size = self.init_size
+        if init_size is None:
+            init_size = 3 * batch_size
+            if init_size < self.n_clusters:
+                init_size = 3 * self.n_clusters
+        else:
+            check_int("init_size", init_size, 1)
+            if init_size < self.n_clusters:
+                warnings.warn(
+                    f"init_size={init_size} should be larger than n_clusters="
+                    f"{self.n_clusters}. Setting it to min(3*n_clusters, n_samples)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                init_size = 3 * self.n_clusters
+        return init, n_init, batch_size, min(init_size, n_samples)
+
+    # -- fitting --
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the centres on mini-batches of ``X``; returns self.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), an ``np.memmap``
+            or array-like read in chunks, or a ``tf.data.Dataset`` of batches (``KMeans``).
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        check_feature_names(self, X, reset=True)
+        if is_dataset(X):
+            return self._fit_dataset(streaming.as_stream(X, sample_weight))
+        if is_stream(X):
+            X = streaming.as_stream(X, sample_weight)
+            weights = X.weights if X.weights is not None else np.ones(X.n_samples, X.dtype)
+            n_samples, n_features, dtype = X.n_samples, X.n_features, X.dtype
+        else:
+            X = check_data(X, estimator_name=type(self).__name__)
+            (n_samples, n_features), dtype = X.shape, X.dtype
+            weights = check_sample_weight(sample_weight, n_samples, dtype)
+        init, n_init, batch_size, init_size = self._check_minibatch_params(
+            n_samples, n_features, dtype
+        )
+        random_state = check_random_state(self.random_state)
+        rows = _Rows(X)
+        validation = random_state.randint(0, n_samples, init_size)
+        X_valid, weights_valid = rows[validation], weights[validation]
+        offset = _column_mean(X_valid)
+        centers = self._best_init(
+            rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
+        )
+        tol = 0.0 if self.tol == 0 else self._variance(X, offset) * self.tol
+        draw = _StepRows(weights, random_state)
+        n_steps = (self.max_iter * n_samples) // batch_size
+        state = _State(self.n_clusters, dtype, n_samples, batch_size)
+        core = self._batch_core()
+        step = -1
+        for step in range(n_steps):
+            x = rows[draw(batch_size)]
+            centers, batch_inertia, shift = self._step(
+                core, state, x, np.ones(batch_size, dtype), centers, offset, random_state, tol
+            )
+            if state.converged(step, n_steps, shift, batch_inertia, tol, self):
+                break
+        self.n_steps_ = step + 1
+        self.n_iter_ = math.ceil(self.n_steps_ * batch_size / n_samples)
+        self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
+        self.cluster_centers_ = centers + offset
+        self.n_features_in_ = n_features
+        if self.compute_labels:
+            self.labels_, self.inertia_ = self._assign_all(X, weights)
+        else:
+            self.inertia_ = float(state.smoothed_inertia() * weights.sum(dtype=np.float64))
+        return self
+
+    def _variance(self, X, offset) -> float:
+        if isinstance(X, streaming.ArrayStream):
+            total = streaming.Pass(1, X.n_features)
+            for x, _ in X:
+                centred = (x - offset).astype(np.float64)
+                total.moments += [centred.sum(axis=0), np.square(centred).sum(axis=0)]
+                total.n_samples += len(x)
+            return total.mean_variance()
+        return _mean_variance(X, offset if not isinstance(X, SparseRows) else 0 * offset)
+
+    def _best_init(
+        self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
+    ):
+        """Initial centres (centred): the best of ``n_init`` on the judging rows."""
+        if not isinstance(init, str):
+            return init - offset
+        best, best_inertia = None, None
+        judge = self._make_core(shareable(X_valid), shareable(weights_valid), offset)
+        for run in range(n_init):
+            if init_size < len(rows):
+                chosen = random_state.randint(0, len(rows), init_size)
+                sample, sample_weights = rows[chosen], weights[chosen]
+            else:
+                sample, sample_weights = rows[np.arange(len(rows))], weights
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+            core = self._make_core(shareable(sample), shareable(sample_weights), offset)
+            centers = core.init_centroids(init, self.n_clusters, seed)
+            _, inertia = judge.labels_inertia(centers)
+            if self.verbose:
+                print(f"Init {run + 1}/{n_init} with method {init}: inertia {inertia:.6g}")
+            if best_inertia is None or inertia < best_inertia:
+                best, best_inertia = centers, inertia
+        return best
+
+    def _step(self, core, state, x, w, centers, offset, random_state, tol):
+        """One mini-batch step on batch ``x``: (new centres, batch inertia, squared shift)."""
+        reassign = state.random_reassign(len(x)) and self.reassignment_ratio > 0
+        n_valid = len(x)
+        px, pw = padded(x, w, batch_rows(n_valid))
+        uniforms = np.full(len(px), 2.0)  # rows of padding are never drawn
+        if reassign:
+            uniforms[:n_valid] = random_state.random_sample(n_valid)
+        new_centers, counts, inertia, n_moved = core.minibatch_step(
+            px,
+            pw,
+            centers,
+            state.counts,
+            offset,
+            reassign,
+            self.reassignment_ratio,
+            uniforms,
+            n_valid,
+        )
+        if self.verbose and n_moved:
+            print(f"[MiniBatchKMeans] Reassigning {n_moved} cluster centers.")
+        state.counts = counts
+        shift = (
+            float(np.sum(np.square(new_centers - centers, dtype=np.float64))) if tol > 0 else 0.0
+        )
+        return new_centers, float(inertia), shift
+
+    def _assign_all(self, X, weights):
+        """Labels and inertia of every row against the fitted centres."""
+        if isinstance(X, SparseRows):
+            return self._labels_inertia_fitted(X, weights)
+        stream = X if isinstance(X, streaming.ArrayStream) else streaming.ArrayStream(X, weights)
+        centers = self.cluster_centers_.astype(stream.dtype)
+        stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
+        offset = centers.mean(axis=0)
+        return streaming.assign(self._batch_core(), stream, centers - offset, offset)
+
+    def _labels_inertia_fitted(self, X, weights):
+        core = self._make_core(X, shareable(weights), np.zeros(X.shape[1], X.dtype))
+        labels, inertia = core.labels_inertia(self.cluster_centers_.astype(X.dtype))
+        return labels, float(inertia)
+
+    def _fit_dataset(self, stream):
+        """``fit`` on a dataset: its elements are the mini-batches, ``max_iter`` passes."""
+        random_state = check_random_state(self.random_state)
+        n_features, dtype = stream.n_features, stream.dtype
+        check_int("n_clusters", self.n_clusters, 1)
+        sample, sample_weights = stream.init_sample(
+            max(
+                3 * self.batch_size if isinstance(self.batch_size, int) else 0,
+                3 * self.n_clusters,
+                self.init_size or 0,
+            ),
+            random_state,
+        )
+        init, n_init, _, init_size = self._check_minibatch_params(len(sample), n_features, dtype)
+        rows = _Rows(sample)
+        validation = random_state.randint(0, len(sample), init_size)
+        offset = _column_mean(sample)
+        centers = self._best_init(
+            rows,
+            sample_weights,
+            sample[validation],
+            sample_weights[validation],
+            offset,
+            init,
+            n_init,
+            init_size,
+            random_state,
+        )
+        tol = 0.0 if self.tol == 0 else _mean_variance(sample, offset) * self.tol
+        core = self._batch_core()
+        n_rows = len(sample) if stream.n_samples is None else stream.n_samples
+        state = _State(self.n_clusters, dtype, n_rows, self.batch_size)
+        step, done = -1, False
+        for _ in range(self.max_iter):
+            for x, w in stream:
+                step += 1
+                state.n_samples = stream.n_samples or max(state.n_samples, (step + 1) * len(x))
+                centers, batch_inertia, shift = self._step(
+                    core, state, x, w, centers, offset, random_state, tol
+                )
+                if state.converged(step, None, shift, batch_inertia, tol, self):
+                    done = True
+                    break
+            if done:
+                break
+        self.n_steps_ = step + 1
+        self.n_iter_ = math.ceil(self.n_steps_ * self.batch_size / state.n_samples)
+        self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
+        self.cluster_centers_ = centers + offset
+        self.n_features_in_ = n_features
+        if self.compute_labels:
+            centered = self.cluster_centers_.astype(dtype)
+            middle = centered.mean(axis=0)
+            self.labels_, self.inertia_ = streaming.assign(core, stream, centered - middle, middle)
+        else:
+            self.inertia_ = float(state.smoothed_inertia() * state.n_samples)
+        return self
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One mini-batch step on ``X`` (the first call also draws the initial centres)."""
+        fitted = hasattr(self, "cluster_centers_")
+        check_feature_names(self, X, reset=not fitted)
+        X = check_data(X, estimator_name=type(self).__name__)
+        if fitted and X.shape[1] != self.n_features_in_:
+            raise InvalidParameterError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        if not hasattr(self, "_random_state"):
+            self._random_state = check_random_state(self.random_state)
+        random_state = self._random_state
+        rows = _Rows(X)
+        if not fitted:
+            init, _, _, init_size = self._check_minibatch_params(*X.shape, X.dtype)
+            offset = np.zeros(X.shape[1], X.dtype)
+            centers = self._best_init(
+                rows,
+                weights,
+                rows[np.arange(len(rows))],
+                weights,
+                offset,
+                init,
+                1,
+                init_size,
+                random_state,
+            )
+            self.n_steps_ = 0
+            self._counts = np.zeros(self.n_clusters, X.dtype)
+            self._n_since_last_reassign = 0
+            self.n_features_in_ = X.shape[1]
+        else:
+            centers = self.cluster_centers_.astype(X.dtype)
+        state = _State(self.n_clusters, X.dtype, X.shape[0], X.shape[0])
+        state.counts = self._counts.astype(X.dtype)
+        state.n_since_last_reassign = self._n_since_last_reassign
+        offset = np.zeros(X.shape[1], X.dtype)
+        dense = X if not isinstance(X, SparseRows) else rows[np.arange(X.shape[0])]
+        centers, _, _ = self._step(
+            self._batch_core(), state, dense, weights, centers, offset, random_state, 0.0
+        )
+        self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
+        self.cluster_centers_ = centers
+        self.n_steps_ += 1
+        if self.compute_labels:
+            self.labels_, self.inertia_ = self._labels_inertia(X, weights)
+        return self
+
+
+class _StepRows:
+    """The rows of each step: drawn as ``RandomState.choice(n, size, p=weights)`` draws them
+    (uniforms looked up in the weights' cumulative sum), the sum made once."""
+
+    def __init__(self, weights: np.ndarray, random_state):
+        self.cdf = np.cumsum(weights / weights.sum(dtype=np.float64))
+        self.cdf /= self.cdf[-1]
+        self.random_state = random_state
+
+    def __call__(self, size: int) -> np.ndarray:
+        return self.cdf.searchsorted(self.random_state.random_sample(size), side="right")
+
+
+class _State:
+    """Counts, and scikit-learn's early-stopping state (``_mini_batch_convergence``)."""
+
+    def __init__(self, n_clusters: int, dtype, n_samples: int, batch_size: int):
+        self.counts = np.zeros(n_clusters, dtype)
+        self.n_since_last_reassign = 0
+        self.n_samples, self.batch_size, self.n_clusters = n_samples, batch_size, n_clusters
+        self.ewa_inertia = self.ewa_inertia_min = None
+        self.no_improvement = 0
+        self.first_inertia = 0.0
+
+    def smoothed_inertia(self) -> float:
+        """The smoothed mean batch inertia (the first batch's, after a single step)."""
+        return self.first_inertia if self.ewa_inertia is None else self.ewa_inertia
+
+    def random_reassign(self, rows: int) -> bool:
+        """Whether this step may reassign: every ``10 * n_clusters`` rows, or while a
+        centre has no member."""
+        self.n_since_last_reassign += rows
+        if (self.counts == 0).any() or self.n_since_last_reassign >= 10 * self.n_clusters:
+            self.n_since_last_reassign = 0
+            return True
+        return False
+
+    def converged(self, step, n_steps, shift, batch_inertia, tol, estimator) -> bool:
+        """scikit-learn's tests: a small shift, or no better smoothed inertia for a while."""
+        batch_inertia /= self.batch_size
+        step += 1
+        of = f"/{n_steps}" if n_steps else ""
+        if step == 1:  # the first step's inertia is that of the initial centres
+            self.first_inertia = batch_inertia
+            if estimator.verbose:
+                print(f"Minibatch step {step}{of}: mean batch inertia: {batch_inertia}")
+            return False
+        if self.ewa_inertia is None:
+            self.ewa_inertia = batch_inertia
+        else:
+            alpha = min(self.batch_size * 2.0 / (self.n_samples + 1), 1)
+            self.ewa_inertia = self.ewa_inertia * (1 - alpha) + batch_inertia * alpha
+        if estimator.verbose:
+            print(
+                f"Minibatch step {step}{of}: mean batch inertia: {batch_inertia}, "
+                f"ewa inertia: {self.ewa_inertia}"
+            )
+        if tol > 0 and shift <= tol:
+            if estimator.verbose:
+                print(f"Converged (small centers change) at step {step}{of}")
+            return True
+        if self.ewa_inertia_min is None or self.ewa_inertia < self.ewa_inertia_min:
+            self.no_improvement = 0
+            self.ewa_inertia_min = self.ewa_inertia
+        else:
+            self.no_improvement += 1
+        limit = estimator.max_no_improvement
+        if limit is not None and self.no_improvement >= limit:
+            if estimator.verbose:
+                print(f"Converged (lack of improvement in inertia) at step {step}{of}")
+            return True
+        return False
