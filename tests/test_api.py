@@ -107,29 +107,38 @@ def core_classes(module):
     ]
 
 
-@pytest.mark.parametrize("package", ["tf1_graph", "tf2_eager"])
-def test_every_driver_core_implements_the_declared_interface(package):
-    """Each core subclasses ``KMeansCore`` and keeps its methods' parameters."""
-    from kmeans_tutorial.estimator.core import KMeansCore
-
-    module = importlib.import_module(f"{package}.kmeans")
-    cores = core_classes(module)
-    assert len(cores) == 2, cores  # one for dense data, one for sparse
-    declared = {
-        name: list(inspect.signature(member).parameters)
-        for name, member in vars(KMeansCore).items()
-        if inspect.isfunction(member) and not name.startswith("_")
-    }
-    assert set(declared) == {
+PROTOCOL_METHODS = {
+    "KMeansCore": {
         "init_centroids",
         "plus_plus_rows",
         "lloyd",
         "step",
         "labels_inertia",
         "distances",
+    },
+    "BatchCore": {"batch_stats", "batch_labels_inertia", "batch_distances", "minibatch_step"},
+}
+
+
+@pytest.mark.parametrize("package", ["tf1_graph", "tf2_eager"])
+@pytest.mark.parametrize(("protocol", "n_cores"), [("KMeansCore", 2), ("BatchCore", 1)])
+def test_every_driver_core_implements_the_declared_interface(package, protocol, n_cores):
+    """Each core subclasses its protocol and keeps its methods' parameters: two
+    ``KMeansCore`` (dense and sparse data), one ``BatchCore`` (streamed fits)."""
+    from kmeans_tutorial.estimator import core as core_module
+
+    declared_by = getattr(core_module, protocol)
+    module = importlib.import_module(f"{package}.kmeans")
+    cores = [core for core in core_classes(module) if issubclass(core, declared_by)]
+    assert len(cores) == n_cores, cores
+    assert len(core_classes(module)) == 3
+    declared = {
+        name: list(inspect.signature(member).parameters)
+        for name, member in vars(declared_by).items()
+        if inspect.isfunction(member) and not name.startswith("_")
     }
+    assert set(declared) == PROTOCOL_METHODS[protocol]
     for core in cores:
-        assert issubclass(core, KMeansCore)
         for name, parameters in declared.items():
-            assert getattr(core, name) is not getattr(KMeansCore, name), (core, name)
+            assert getattr(core, name) is not getattr(declared_by, name), (core, name)
             assert list(inspect.signature(getattr(core, name)).parameters) == parameters
