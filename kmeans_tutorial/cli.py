@@ -2,6 +2,7 @@
 
     kmeans-tutorial run --impl tf1 --iterations 5
     kmeans-tutorial compare --seed 1 --plot compare.png
+    kmeans-tutorial fit data.npy --n-clusters 8   (your own data: ``fit_command``)
 
 TensorFlow is imported only once the arguments are parsed, so ``--help`` is instant.
 Bad parameters end with one line on stderr and exit status 2, before any work where they
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from kmeans_tutorial import fit_command
 from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams, check_params
 from kmeans_tutorial.validation import InvalidParameterError
 
@@ -119,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         "it diverges",
     )
     _add_lesson_flags(compare)
+    fit_command.add_parser(commands)
     return parser
 
 
@@ -217,19 +220,27 @@ def _progress(args: argparse.Namespace, params: LessonParams) -> int:
     return 0
 
 
+def _quieted(args: argparse.Namespace, function, *arguments, terminal: bool = False) -> int:
+    """``function(*arguments)``, TensorFlow's log messages hidden unless ``--verbose``;
+    ``terminal``: it is also given a stream to the real stderr."""
+    if args.verbose:
+        return function(*arguments, *([sys.stderr] if terminal else []))
+    from kmeans_tutorial.quiet import tensorflow_quieted
+
+    with tensorflow_quieted(expected=(InvalidParameterError,)) as stderr:
+        return function(*arguments, *([stderr] if terminal else []))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kmeans-tutorial`` and ``python -m kmeans_tutorial``."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "fit":
+            return _quieted(args, fit_command.run, args, terminal=True)
         params = _params_from(args)
         _check_request(args, params)
-        if args.verbose:
-            return _execute(args, params)
-        from kmeans_tutorial.quiet import tensorflow_quieted
-
-        with tensorflow_quieted(expected=(InvalidParameterError,)):
-            return _execute(args, params)
+        return _quieted(args, _execute, args, params)
     except InvalidParameterError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
 

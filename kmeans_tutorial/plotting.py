@@ -154,3 +154,28 @@ def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Pa
     finally:
         plt.close(figure)
     return path
+
+
+def save_fit_plot(samples, labels, centers, path: str | Path, max_points: int = 100_000) -> Path:
+    """The samples of a 2-feature fit coloured by cluster, with the centres, into a PNG.
+
+    At most ``max_points`` samples are drawn (evenly spaced rows): a plot of millions of
+    points shows no more and takes minutes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    step = max(1, -(-len(labels) // max_points))
+    points = np.asarray(samples[::step])
+    figure = plt.figure(figsize=(6, 6))
+    try:
+        plt.scatter(points[:, 0], points[:, 1], c=labels[::step], s=2, cmap="tab10")
+        plt.plot(centers[:, 0], centers[:, 1], "kx", markersize=14, mew=3)
+        plt.title(f"{len(centers)} clusters, {len(labels)} samples")
+        path = Path(path)
+        figure.savefig(path, dpi=80, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return path

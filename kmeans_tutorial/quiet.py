@@ -9,6 +9,7 @@ inside fails, so a real error is never hidden.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -19,11 +20,13 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def tensorflow_quieted(
     expected: tuple[type[BaseException], ...] = (),
-) -> Iterator[None]:
+) -> Iterator[io.TextIOBase]:
     """Run the body with fd 2 captured and TF's Python logger at ERROR.
 
     If the body raises, what was captured is written to stderr first, unless the exception
-    is one of ``expected`` (errors the caller reports itself, such as bad input).
+    is one of ``expected`` (errors the caller reports itself, such as bad input). The body
+    is given a stream to the real stderr, for what it means the user to see (a progress
+    bar).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -31,8 +34,9 @@ def tensorflow_quieted(
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
+        terminal = os.fdopen(os.dup(saved_fd), "w")
         try:
-            yield
+            yield terminal
         except expected:
             raise
         except BaseException:
@@ -42,6 +46,7 @@ def tensorflow_quieted(
             sys.stderr.write(captured.read().decode(errors="replace"))
             raise
         finally:
+            terminal.close()
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)

@@ -25,6 +25,7 @@ centres are drawn from its first ``init_size`` rows.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -215,12 +216,20 @@ class BaseMiniBatchKMeans(BaseKMeans):
         n_steps = (self.max_iter * n_samples) // batch_size
         state = _State(self.n_clusters, dtype, n_samples, batch_size)
         core = self._batch_core()
-        step = -1
+        step, started = -1, time.perf_counter()
         for step in range(n_steps):
             x = rows[draw(batch_size)]
             centers, batch_inertia, shift = self._step(
                 core, state, x, np.ones(batch_size, dtype), centers, offset, random_state, tol
             )
+            if self._progress is not None:  # a pass: n_samples rows' worth of steps
+                rows_done = (step + 1) * batch_size
+                self._progress(
+                    rows_done // n_samples + 1,
+                    rows_done % n_samples,
+                    time.perf_counter() - started,
+                    state.smoothed_inertia() * n_samples,
+                )
             if state.converged(step, n_steps, shift, batch_inertia, tol, self):
                 break
         self.n_steps_ = step + 1

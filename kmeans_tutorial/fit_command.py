@@ -1,0 +1,175 @@
+"""``kmeans-tutorial fit DATA --n-clusters K``: k-means on the user's own data.
+
+A ``.npy`` file is opened as a memmap and streamed (``estimator.streaming``): it is never
+loaded whole, whatever its size. A ``.csv`` file (numbers, commas, an optional header
+line) is read into memory. The centres and labels go to ``.npy`` files; a fit of
+2-feature data is also drawn. Long fits show a progress bar a pass on stderr.
+
+Every problem with the request (a path, the file's shape or values, a parameter) ends
+with one line and exit status 2, before the fit where it can be known before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from kmeans_tutorial.validation import InvalidParameterError
+
+IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
+
+
+def add_parser(commands) -> None:
+    """The ``fit`` subcommand and its flags."""
+    fit = commands.add_parser(
+        "fit",
+        help="cluster your own data (.npy streamed from disk, or .csv) and save the result",
+    )
+    fit.add_argument("data", metavar="DATA", help="a .npy file (n_samples, n_features) or a .csv")
+    fit.add_argument("--n-clusters", type=int, required=True, metavar="K")
+    fit.add_argument("--impl", choices=sorted(IMPLEMENTATIONS), default="tf2")
+    fit.add_argument(
+        "--mini-batch", action="store_true", help="MiniBatchKMeans instead of KMeans (Lloyd)"
+    )
+    fit.add_argument("--batch-size", type=int, default=1024, help="with --mini-batch")
+    fit.add_argument("--max-iter", type=int, default=None, metavar="N", help="passes at most")
+    fit.add_argument("--seed", type=int, default=0, help="random_state (default: %(default)s)")
+    output = fit.add_argument_group("output")
+    output.add_argument("--centers", default="centers.npy", metavar="NPY")
+    output.add_argument("--labels", default="labels.npy", metavar="NPY")
+    output.add_argument("--plot", default="fit.png", metavar="PNG", help="for 2-feature data")
+    output.add_argument("--no-plot", action="store_true")
+    output.add_argument("--no-progress", action="store_true", help="no progress bar")
+    output.add_argument(
+        "--verbose", action="store_true", help="let TensorFlow's own log messages through"
+    )
+
+
+def _writable(flag: str, path: str) -> None:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidParameterError(f"{flag}={path!r} is a directory; give a file name.")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InvalidParameterError(f"{flag}={path!r}: the folder {str(folder)!r} is not writable.")
+
+
+def load(path: str):
+    """The data at ``path``: a read-only memmap of a ``.npy``, an array of a ``.csv``."""
+    import numpy as np
+
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidParameterError(f"DATA={path!r}: no such file.")
+    if file.suffix not in (".npy", ".csv"):
+        raise InvalidParameterError(f"DATA={path!r}: give a .npy or a .csv file.")
+    try:
+        data = np.load(file, mmap_mode="r") if file.suffix == ".npy" else _load_csv(file)
+    except (ValueError, OSError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InvalidParameterError(f"DATA={path!r} cannot be read: {first}") from None
+    if data.ndim != 2:
+        raise InvalidParameterError(
+            f"DATA={path!r} has shape {data.shape}; it must be 2-D, (n_samples, n_features)."
+        )
+    if data.dtype.kind not in "fiub":
+        raise InvalidParameterError(f"DATA={path!r} holds {data.dtype}, not numbers.")
+    return data
+
+
+def _load_csv(file: Path):
+    import numpy as np
+
+    with open(file) as stream:
+        first = stream.readline()
+    try:
+        float(first.split(",")[0])
+        header = 0
+    except ValueError:  # a header line of names
+        header = 1
+    return np.loadtxt(file, delimiter=",", ndmin=2, skiprows=header, dtype=np.float64)
+
+
+class ProgressBar:
+    """One line on stderr per pass: rows done, the pass's time, the inertia so far.
+
+    Drawn only once a pass has run for ``after`` seconds, so short fits print nothing.
+    """
+
+    AFTER = 1.0
+
+    def __init__(self, n_samples: int | None, stream=None, after: float | None = None):
+        self.n_samples, self.stream = n_samples, stream if stream is not None else sys.stderr
+        self.after = self.AFTER if after is None else after
+        self.shown_pass, self.last = None, 0.0
+
+    def __call__(self, number: int, rows: int, seconds: float, inertia: float) -> None:
+        if seconds < self.after:
+            return
+        now = time.monotonic()
+        finished = self.n_samples is not None and rows >= self.n_samples
+        if now - self.last < 0.2 and not finished:
+            return
+        self.last = now
+        if self.shown_pass is not None and self.shown_pass != number:
+            self.stream.write("\n")
+        self.shown_pass = number
+        total = f"/{self.n_samples:,}" if self.n_samples else ""
+        width = 30
+        done = int(width * rows / self.n_samples) if self.n_samples else 0
+        bar = "#" * done + "." * (width - done) if self.n_samples else ""
+        self.stream.write(
+            f"\rpass {number} [{bar}] {rows:,}{total} rows {seconds:.1f} s inertia {inertia:.6g}"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown_pass is not None:
+            self.stream.write("\n")
+
+
+def run(args: argparse.Namespace, terminal=None) -> int:
+    """Check the request, fit, write the results; the progress bar goes to ``terminal``."""
+    import numpy as np
+
+    for flag, path in (("--centers", args.centers), ("--labels", args.labels)):
+        _writable(flag, path)
+    data = load(args.data)
+    if not args.no_plot and data.shape[1] == 2:
+        _writable("--plot", args.plot)
+    package = importlib.import_module(IMPLEMENTATIONS[args.impl])
+    params = {"n_clusters": args.n_clusters, "random_state": args.seed}
+    if args.max_iter is not None:
+        params["max_iter"] = args.max_iter
+    if args.mini_batch:
+        estimator = package.MiniBatchKMeans(batch_size=args.batch_size, **params)
+    else:
+        estimator = package.KMeans(**params)
+    bar = None if args.no_progress else ProgressBar(len(data), terminal)
+    estimator._progress = bar
+    started = time.perf_counter()
+    try:
+        estimator.fit(data)
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - started
+    np.save(args.centers, estimator.cluster_centers_)
+    np.save(args.labels, estimator.labels_)
+    kind = "MiniBatchKMeans" if args.mini_batch else "KMeans"
+    shape = f"{data.shape[0]:,} samples, {data.shape[1]} features"
+    print(
+        f"{kind} ({IMPLEMENTATIONS[args.impl]}): {shape}, {args.n_clusters} clusters in "
+        f"{seconds:.2f} s; n_iter {estimator.n_iter_}, inertia {estimator.inertia_:.6g}"
+    )
+    print(f"centres saved to {args.centers}, labels to {args.labels}")
+    if not args.no_plot and data.shape[1] == 2:
+        from kmeans_tutorial.plotting import save_fit_plot
+
+        path = save_fit_plot(data, estimator.labels_, estimator.cluster_centers_, args.plot)
+        print(f"plot saved to {path}")
+    return 0
