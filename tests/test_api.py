@@ -116,7 +116,13 @@ PROTOCOL_METHODS = {
         "labels_inertia",
         "distances",
     },
-    "BatchCore": {"batch_stats", "batch_labels_inertia", "batch_distances", "minibatch_step"},
+    "BatchCore": {
+        "batch_stats",
+        "batch_labels_inertia",
+        "batch_distances",
+        "minibatch_step",
+        "sum_over_processes",
+    },
 }
 
 

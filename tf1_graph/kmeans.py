@@ -21,6 +21,7 @@ from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
+from kmeans_tutorial.estimator.streaming import LocalBatchCore
 
 
 class KMeans(BaseKMeans):
@@ -52,7 +53,7 @@ def _compiled_or_not(function, inputs, jit: bool) -> list:
     return list(outputs) if isinstance(outputs, tuple | list) else [outputs]
 
 
-class _GraphBatchCore(BatchCore):
+class _GraphBatchCore(LocalBatchCore):
     """Runs ``batch_ops`` on one batch at a time: one graph and ``Session`` for all batch
     programs, each built on first use for its batch shape, with placeholders to feed."""
 
@@ -77,21 +78,8 @@ class _GraphBatchCore(BatchCore):
                 fetches = _compiled_or_not(batch_ops.PROGRAMS[name], placeholders, jit)
             self.programs[key] = placeholders, fetches
         placeholders, fetches = self.programs[key]
-        return self.session.run(fetches, dict(zip(placeholders, (x, *inputs), strict=True)))
-
-    def batch_stats(self, x, w, centers, offset, n_valid):
-        return self._run("batch_stats", x, centers, w, centers, offset, n_valid)
-
-    def batch_labels_inertia(self, x, w, centers, offset):
-        labels, inertia = self._run("labels_inertia", x, centers, w, centers, offset)
-        return labels, float(inertia)
-
-    def batch_distances(self, x, centers, offset):
-        return self._run("transform", x, centers, centers, offset)[0]
-
-    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
-        inputs = (w, centers, counts, offset, reassign, ratio, uniforms, n_valid)
-        return self._run("minibatch_step", x, centers, *inputs)
+        outputs = self.session.run(fetches, dict(zip(placeholders, (x, *inputs), strict=True)))
+        return tf.nest.flatten(outputs)
 
 
 class _Graph:

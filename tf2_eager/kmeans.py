@@ -20,6 +20,7 @@ from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
+from kmeans_tutorial.estimator.streaming import LocalBatchCore
 from tf2_eager import tf1_random
 
 _PROGRAMS = {
@@ -100,27 +101,13 @@ def _batch_program(name: str, rows: int, n_features: int, n_clusters: int, dtype
     )
 
 
-class _EagerBatchCore(BatchCore):
+class _EagerBatchCore(LocalBatchCore):
     """Runs ``batch_ops`` on one batch at a time, through ``tf.function``."""
 
     def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs):
         program = _batch_program(name, *x.shape, len(centers), x.dtype.name)
-        outputs = program(_in_place(x), *inputs)
+        outputs = program(_in_place(x), *inputs)  # the rest are small: converted
         return [value.numpy() for value in tf.nest.flatten(outputs)]
-
-    def batch_stats(self, x, w, centers, offset, n_valid):
-        return self._run("batch_stats", x, centers, _in_place(w), centers, offset, n_valid)
-
-    def batch_labels_inertia(self, x, w, centers, offset):
-        labels, inertia = self._run("labels_inertia", x, centers, _in_place(w), centers, offset)
-        return labels, float(inertia)
-
-    def batch_distances(self, x, centers, offset):
-        return self._run("transform", x, centers, centers, offset)[0]
-
-    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
-        inputs = (_in_place(w), centers, counts, offset, reassign, ratio, uniforms, n_valid)
-        return self._run("minibatch_step", x, centers, *inputs)
 
 
 class KMeans(BaseKMeans):

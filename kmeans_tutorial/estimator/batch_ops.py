@@ -34,7 +34,8 @@ def batch_stats(x, w, centers, offset, n_valid):
     labels (rows,) int32; weighted per-cluster sums (k, d) and weights (k,); the batch's
     inertia; the column sums and sums of squares of its centred valid rows (2, d), for the
     data's variance; and the squared distances to their own centre of the batch's
-    ``min(k, rows)`` farthest valid rows, with their rows, for relocating empty clusters.
+    ``min(k, rows)`` farthest valid rows, with their rows' numbers in the batch, centred
+    values, weights and labels, for relocating empty clusters (the host needs no rows).
     """
     n_clusters = centers.shape[0]
     x, labels, distances = _assign(x, w, centers, offset)
@@ -44,8 +45,10 @@ def batch_stats(x, w, centers, offset, n_valid):
     valid_x = tf.where(valid[:, tf.newaxis], x, 0)
     moments = tf.stack([tf.reduce_sum(valid_x, 0), tf.reduce_sum(tf.square(valid_x), 0)])
     candidates = tf.where(valid, distances, -1)
-    far_distances, far_rows = tf.math.top_k(candidates, k=min(n_clusters, x.shape[0]))
-    return labels, sums, weights, inertia, moments, far_distances, far_rows
+    n_far = n_clusters if x.shape[0] is None else min(n_clusters, x.shape[0])
+    far_distances, far_rows = tf.math.top_k(candidates, k=tf.minimum(n_far, tf.shape(x)[0]))
+    far = (far_distances, far_rows, tf.gather(x, far_rows), tf.gather(w, far_rows))
+    return labels, sums, weights, inertia, moments, (*far, tf.gather(labels, far_rows))
 
 
 def labels_inertia(x, w, centers, offset):

@@ -46,11 +46,14 @@ class KMeansCore(Protocol):
 @runtime_checkable
 class BatchCore(Protocol):
     """What a package runs for a streamed fit (``streaming``, ``minibatch``): one batch at
-    a time, any batch (``batch_ops``); the host adds the results up. Batches are padded
-    (``streaming.padded``) and aligned; centres are in ``x - offset`` coordinates."""
+    a time, any batch (``batch_ops``); the host adds the results up. A core pads a batch
+    (``streaming.padded``) to a size its programs are made for; centres are in
+    ``x - offset`` coordinates. Under ``tf.distribute`` a core splits each batch over the
+    replicas and returns what they add up, all-reduced."""
 
-    def batch_stats(self, x, w, centers, offset, n_valid: int) -> tuple:
-        """``batch_ops.batch_stats`` of the batch, as NumPy."""
+    def batch_stats(self, x, w, centers, offset) -> tuple:
+        """``batch_ops.batch_stats`` of the batch, as NumPy: (labels, sums, weights,
+        inertia, moments, far, rows), ``far`` a tuple of arrays, ``rows`` the batch's."""
 
     def batch_labels_inertia(self, x, w, centers, offset) -> tuple[np.ndarray, float]:
         """Nearest-centre labels of the batch's rows, and their weighted inertia."""
@@ -58,5 +61,8 @@ class BatchCore(Protocol):
     def batch_distances(self, x, centers, offset) -> np.ndarray:
         """Euclidean distances of the batch's rows to ``centers``: (rows, n_clusters)."""
 
-    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
-        """``batch_ops.minibatch_step`` on the batch, as NumPy."""
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
+        """``batch_ops.minibatch_step`` on the batch, as NumPy (``uniforms``: one a row)."""
+
+    def sum_over_processes(self, value: int) -> int:
+        """``value`` summed over the processes of a distributed fit (one process: itself)."""

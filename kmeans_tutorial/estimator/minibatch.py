@@ -40,7 +40,7 @@ from kmeans_tutorial.estimator._checks import (
 )
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans, _column_mean, _mean_variance
-from kmeans_tutorial.estimator.streaming import batch_rows, is_dataset, is_stream, padded
+from kmeans_tutorial.estimator.streaming import is_dataset, is_stream
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 
@@ -280,21 +280,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
     def _step(self, core, state, x, w, centers, offset, random_state, tol):
         """One mini-batch step on batch ``x``: (new centres, batch inertia, squared shift)."""
         reassign = state.random_reassign(len(x)) and self.reassignment_ratio > 0
-        n_valid = len(x)
-        px, pw = padded(x, w, batch_rows(n_valid))
-        uniforms = np.full(len(px), 2.0)  # rows of padding are never drawn
-        if reassign:
-            uniforms[:n_valid] = random_state.random_sample(n_valid)
+        uniforms = random_state.random_sample(len(x)) if reassign else np.full(len(x), 2.0)
         new_centers, counts, inertia, n_moved = core.minibatch_step(
-            px,
-            pw,
-            centers,
-            state.counts,
-            offset,
-            reassign,
-            self.reassignment_ratio,
-            uniforms,
-            n_valid,
+            x, w, centers, state.counts, offset, reassign, self.reassignment_ratio, uniforms
         )
         if self.verbose and n_moved:
             print(f"[MiniBatchKMeans] Reassigning {n_moved} cluster centers.")

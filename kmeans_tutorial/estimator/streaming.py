@@ -24,6 +24,7 @@ import numpy as np
 
 from kmeans_tutorial.estimator._checks import _check_float_dtype, is_sparse
 from kmeans_tutorial.estimator._sharing import aligned_empty, shareable
+from kmeans_tutorial.estimator.core import BatchCore
 from kmeans_tutorial.validation import InvalidParameterError, all_finite
 
 # A chunk of an array-like holds at most this many numbers (16 MiB in float32), and its
@@ -78,6 +79,46 @@ def padded(x: np.ndarray, w: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndar
     padded_x[: len(x)], padded_x[len(x) :] = x, 0
     padded_w[: len(x)] = w
     return padded_x, shareable(padded_w)
+
+
+class LocalBatchCore(BatchCore):
+    """A batch core of one process: each batch padded to a size its programs are made for
+    (``batch_rows``), run by the package's ``_run``, and its rows' results cut back."""
+
+    def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs) -> list:
+        """Program ``batch_ops.<name>`` for ``x``'s shape and ``len(centers)`` on
+        ``(x, *inputs)``: a list of NumPy arrays."""
+        raise NotImplementedError
+
+    def batch_stats(self, x, w, centers, offset):
+        rows = len(x)
+        x, w = padded(x, w, batch_rows(rows))
+        labels, sums, weights, inertia, moments, *far = self._run(
+            "batch_stats", x, centers, w, centers, offset, rows
+        )
+        return labels[:rows], sums, weights, inertia, moments, tuple(far), rows
+
+    def batch_labels_inertia(self, x, w, centers, offset):
+        rows = len(x)
+        x, w = padded(x, w, batch_rows(rows))
+        labels, inertia = self._run("labels_inertia", x, centers, w, centers, offset)
+        return labels[:rows], float(inertia)
+
+    def batch_distances(self, x, centers, offset):
+        rows = len(x)
+        x, _ = padded(x, np.zeros(rows, x.dtype), batch_rows(rows))
+        return self._run("transform", x, centers, centers, offset)[0][:rows]
+
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
+        rows = len(x)
+        x, w = padded(x, w, batch_rows(rows))
+        drawn = np.full(len(x), 2.0)  # rows of padding are never drawn
+        drawn[:rows] = uniforms
+        inputs = (w, centers, counts, offset, reassign, ratio, drawn, rows)
+        return self._run("minibatch_step", x, centers, *inputs)
+
+    def sum_over_processes(self, value: int) -> int:
+        return value
 
 
 def chunk_rows(n_features: int, n_clusters: int) -> int:
@@ -339,49 +380,54 @@ Progress = Callable[[int, int, float, float], None]  # pass, rows done, seconds,
 def one_pass(
     core, stream: Stream, centers, offset, labels: list, progress: Progress | None, number: int
 ) -> Pass:
-    """Assign every batch to ``centers`` and add it up; ``labels`` holds the previous
-    pass's labels per batch (empty on the first) and is replaced by this pass's."""
+    """Assign every batch to ``centers`` and add it up.
+
+    ``labels`` holds the previous pass's labels (empty on the first) and is given this
+    pass's: one array for all rows when their number is known (a list of one array per
+    batch would cost the same again in small arrays), else one array per batch. Under
+    ``tf.distribute`` the core all-reduces what the batches add up, and the labels are
+    those of the rows this process read.
+    """
     n_clusters, n_features = centers.shape
     total = Pass(n_clusters, n_features)
-    started = time.perf_counter()
+    started, local = time.perf_counter(), 0
     for index, (x, w) in enumerate(stream):
-        rows = len(x)
-        px, pw = padded(x, w, batch_rows(rows))
-        batch_labels, sums, weights, inertia, moments, far_d, far_rows = core.batch_stats(
-            px, pw, centers, offset, rows
+        batch_labels, sums, weights, inertia, moments, far, rows = core.batch_stats(
+            x, w, centers, offset
         )
-        batch_labels = batch_labels[:rows]
         if index == 0 and stream.n_samples is not None and len(labels) != 1:
             # One array from now on: all -1 before the first pass, else the first pass's.
             whole = np.concatenate(labels) if labels else np.full(stream.n_samples, -1, np.int32)
             labels[:] = [whole]
+        n_local = len(batch_labels)
         if stream.n_samples is not None:
-            previous = labels[0][total.n_samples : total.n_samples + rows]
+            previous = labels[0][local : local + n_local]
         else:
             previous = labels[index] if index < len(labels) else None
-        total.changed += (
-            rows if previous is None else int(np.count_nonzero(previous != batch_labels))
-        )
-        if previous is not None:
-            previous[...] = batch_labels
-        else:
+        if previous is None:
+            total.changed += n_local
             labels.append(batch_labels)
+        else:
+            total.changed += int(np.count_nonzero(previous != batch_labels))
+            previous[...] = batch_labels
         total.sums += sums
         total.weights += weights
         total.inertia += float(inertia)
         total.moments += moments
-        found = far_d >= 0
-        far_rows = far_rows[found]
+        far_distances, far_rows, far_values, far_weights, far_labels = far
+        found = far_distances >= 0
         total.add_far(
-            far_d[found].astype(np.float64),
-            far_rows + total.n_samples,
-            (x[far_rows] - offset).astype(np.float64),
-            w[far_rows].astype(np.float64),
-            batch_labels[far_rows].astype(np.int64),
+            far_distances[found].astype(np.float64),
+            far_rows[found].astype(np.int64) + total.n_samples,
+            far_values[found].astype(np.float64),
+            far_weights[found].astype(np.float64),
+            far_labels[found].astype(np.int64),
         )
-        total.n_samples += rows
+        total.n_samples += int(rows)
+        local += n_local
         if progress is not None:
-            progress(number, total.n_samples, time.perf_counter() - started, total.inertia)
+            progress(number, local, time.perf_counter() - started, total.inertia)
+    total.changed = core.sum_over_processes(total.changed)
     return total
 
 
@@ -434,13 +480,12 @@ def assign(
     out = np.empty(known, np.int32) if known is not None else None
     parts, inertia, done, started = [], 0.0, 0, time.perf_counter()
     for x, w in stream:
-        rows = len(x)
-        px, pw = padded(x, w, batch_rows(rows))
-        labels, batch_inertia = core.batch_labels_inertia(px, pw, centers, offset)
+        labels, batch_inertia = core.batch_labels_inertia(x, w, centers, offset)
+        rows = len(labels)
         if out is None:
-            parts.append(labels[:rows])
+            parts.append(labels)
         else:
-            out[done : done + rows] = labels[:rows]
+            out[done : done + rows] = labels
         inertia += float(batch_inertia)
         done += rows
         if progress is not None:
@@ -450,8 +495,4 @@ def assign(
 
 def distances(core, stream: Stream, centers, offset) -> np.ndarray:
     """Euclidean distances of every row of the stream to ``centers``: (n_samples, k)."""
-    parts = []
-    for x, w in stream:
-        px, _ = padded(x, w, batch_rows(len(x)))
-        parts.append(core.batch_distances(px, centers, offset)[: len(x)])
-    return np.concatenate(parts)
+    return np.concatenate([core.batch_distances(x, centers, offset) for x, _ in stream])
