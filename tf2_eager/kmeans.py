@@ -21,7 +21,7 @@ from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.estimator.streaming import LocalBatchCore
-from tf2_eager import tf1_random
+from tf2_eager import distributed, tf1_random
 
 _PROGRAMS = {
     "lloyd": lloyd_ops.lloyd,
@@ -113,6 +113,16 @@ class _EagerBatchCore(LocalBatchCore):
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
+    def _distribution(self, X, sample_weight):
+        """Under ``with strategy.scope():``, a fit over the strategy's replicas
+        (``distributed``)."""
+        strategy = distributed.strategy_in_scope()
+        if strategy is None:
+            return None
+        distributed.check_dataset(X, self)
+        stream = distributed.DistributedStream(X, strategy, sample_weight)
+        return stream, distributed.DistributedBatchCore(strategy)
+
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
             return _SparseEagerCore(X, sample_weight)
@@ -127,6 +137,7 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
+    _distribution = KMeans._distribution
 
 
 class _EagerCore(KMeansCore):

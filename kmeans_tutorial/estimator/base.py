@@ -292,6 +292,9 @@ class BaseKMeans:
         rows (an array-like).
         """
         check_feature_names(self, X, reset=True)
+        distributed = self._distribution(X, sample_weight)
+        if distributed is not None:
+            return self._fit_stream(*distributed)
         if is_stream(X):
             return self._fit_stream(streaming.as_stream(X, sample_weight))
         X = check_data(X, estimator_name=type(self).__name__)
@@ -330,6 +333,11 @@ class BaseKMeans:
 
     _progress: streaming.Progress | None = None  # set by the CLI: a progress bar per pass
 
+    def _distribution(self, X, sample_weight) -> tuple | None:
+        """``(stream, batch core)`` when this fit is to be spread over several devices or
+        processes (each package says when: ``distributed``), else ``None``."""
+        return None
+
     def _init_from_sample(self, stream, random_state):
         """The init sample of a stream (``streaming``), its offset, and a core on it."""
         check_int("n_clusters", self.n_clusters, 1)
@@ -341,11 +349,11 @@ class BaseKMeans:
         core = self._make_core(shareable(sample), shareable(sample_weights), offset)
         return init, n_init, offset, core
 
-    def _fit_stream(self, stream):
+    def _fit_stream(self, stream, batch_core: BatchCore | None = None):
         """``fit`` on a stream: exact Lloyd, one pass an iteration (``streaming.lloyd``)."""
         random_state = check_random_state(self.random_state)
         init, n_init, offset, sample_core = self._init_from_sample(stream, random_state)
-        batch_core = self._batch_core()
+        batch_core = batch_core or self._batch_core()
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
         best = None
         for run in range(n_init):

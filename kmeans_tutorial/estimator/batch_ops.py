@@ -73,10 +73,25 @@ def minibatch_step(x, w, centers, counts, offset, reassign, ratio, uniforms, n_v
     new centres (k, d), new counts (k,), the batch's inertia against the old centres, and
     how many centres were reassigned.
     """
-    n_clusters = centers.shape[0]
+    x, sums, weights, inertia = minibatch_sums(x, w, centers, offset)
+    return minibatch_update(
+        x, centers, counts, sums, weights, inertia, reassign, ratio, uniforms, n_valid
+    )
+
+
+def minibatch_sums(x, w, centers, offset):
+    """A step's assignment: the centred rows, per-cluster sums and weights, the inertia
+    (what replicas add up under ``tf.distribute``)."""
     x, labels, distances = _assign(x, w, centers, offset)
-    inertia = tf.reduce_sum(w * distances)
-    sums, weights = cluster_sums(x, w, labels, n_clusters)
+    sums, weights = cluster_sums(x, w, labels, centers.shape[0])
+    return x, sums, weights, tf.reduce_sum(w * distances)
+
+
+def minibatch_update(
+    x, centers, counts, sums, weights, inertia, reassign, ratio, uniforms, n_valid
+):
+    """A step's move of the centres from the batch's sums (``minibatch_step``)."""
+    n_clusters = centers.shape[0]
     new_counts = counts + weights
     moved = (centers * counts[:, tf.newaxis] + sums) / tf.where(new_counts > 0, new_counts, 1)[
         :, tf.newaxis

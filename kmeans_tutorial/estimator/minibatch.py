@@ -190,6 +190,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         sample_weight : array-like of shape (n_samples,), optional
         """
         check_feature_names(self, X, reset=True)
+        distributed = self._distribution(X, sample_weight)
+        if distributed is not None:
+            return self._fit_dataset(*distributed)
         if is_dataset(X):
             return self._fit_dataset(streaming.as_stream(X, sample_weight))
         if is_stream(X):
@@ -279,11 +282,19 @@ class BaseMiniBatchKMeans(BaseKMeans):
 
     def _step(self, core, state, x, w, centers, offset, random_state, tol):
         """One mini-batch step on batch ``x``: (new centres, batch inertia, squared shift)."""
-        reassign = state.random_reassign(len(x)) and self.reassignment_ratio > 0
-        uniforms = random_state.random_sample(len(x)) if reassign else np.full(len(x), 2.0)
+        on_host = isinstance(x, np.ndarray)
+        rows = len(x) if on_host else self.batch_size  # a distributed batch: its size
+        reassign = state.random_reassign(rows) and self.reassignment_ratio > 0
+        if not on_host:  # the rows are on the replicas: a seed for their draws
+            uniforms = random_state.randint(2**31, size=2)
+        elif reassign:
+            uniforms = random_state.random_sample(rows)
+        else:
+            uniforms = np.full(rows, 2.0)
         new_centers, counts, inertia, n_moved = core.minibatch_step(
             x, w, centers, state.counts, offset, reassign, self.reassignment_ratio, uniforms
         )
+        state.last_rows = rows if on_host else core.rows
         if self.verbose and n_moved:
             print(f"[MiniBatchKMeans] Reassigning {n_moved} cluster centers.")
         state.counts = counts
@@ -307,7 +318,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         labels, inertia = core.labels_inertia(self.cluster_centers_.astype(X.dtype))
         return labels, float(inertia)
 
-    def _fit_dataset(self, stream):
+    def _fit_dataset(self, stream, core=None):
         """``fit`` on a dataset: its elements are the mini-batches, ``max_iter`` passes."""
         random_state = check_random_state(self.random_state)
         n_features, dtype = stream.n_features, stream.dtype
@@ -336,17 +347,20 @@ class BaseMiniBatchKMeans(BaseKMeans):
             random_state,
         )
         tol = 0.0 if self.tol == 0 else _mean_variance(sample, offset) * self.tol
-        core = self._batch_core()
+        core = core or self._batch_core()
         n_rows = len(sample) if stream.n_samples is None else stream.n_samples
         state = _State(self.n_clusters, dtype, n_rows, self.batch_size)
         step, done = -1, False
         for _ in range(self.max_iter):
             for x, w in stream:
                 step += 1
-                state.n_samples = stream.n_samples or max(state.n_samples, (step + 1) * len(x))
                 centers, batch_inertia, shift = self._step(
                     core, state, x, w, centers, offset, random_state, tol
                 )
+                # The first pass counts the rows as it goes (scikit-learn's smoothing
+                # weight needs them); a dataset says how many only at its end.
+                rows_so_far = (step + 1) * state.last_rows
+                state.n_samples = stream.n_samples or max(state.n_samples, rows_so_far)
                 if state.converged(step, None, shift, batch_inertia, tol, self):
                     done = True
                     break
@@ -438,6 +452,7 @@ class _State:
         self.n_samples, self.batch_size, self.n_clusters = n_samples, batch_size, n_clusters
         self.ewa_inertia = self.ewa_inertia_min = None
         self.no_improvement = 0
+        self.last_rows = batch_size
         self.first_inertia = 0.0
 
     def smoothed_inertia(self) -> float:

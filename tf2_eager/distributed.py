@@ -1,0 +1,187 @@
+"""Fits spread over ``tf.distribute`` replicas: TF2's way to use many devices or machines.
+
+Twin: ``tf1_graph/distributed.py`` (TF1's own runtime: ``train.Server`` and a graph with
+``tf.device`` per worker). Under ``with strategy.scope():``, ``KMeans(...).fit(dataset)``
+and ``MiniBatchKMeans(...).fit(dataset)`` hand the dataset to
+``strategy.experimental_distribute_dataset``, which splits every element (the *global*
+batch) over the replicas (``MirroredStrategy``: the local devices;
+``MultiWorkerMirroredStrategy``: the processes of a ``TF_CONFIG`` cluster, each reading its
+shard). Each replica runs the same ``batch_ops`` on its part; what a Lloyd pass or a
+mini-batch step adds up (per-cluster sums and weights, inertia, the variance's moments,
+rows counted) is all-reduced with ``strategy.reduce(SUM)``, and the candidates for empty
+clusters are all-gathered, so every process moves the centres alike and ends with the same
+model. ``labels_`` holds the labels of the rows this process read, in its order.
+
+The initial centres are drawn from the first rows of the whole dataset, which every
+process reads alike (``streaming.DatasetStream.init_sample``). A mini-batch step draws the
+rows a reassigned centre moves to with ``tf.random.stateless_uniform`` from a seed of the
+fit's ``RandomState``, the same on every process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from kmeans_tutorial.estimator import batch_ops, streaming
+from kmeans_tutorial.estimator.core import BatchCore
+from kmeans_tutorial.validation import InvalidParameterError
+
+SUM = tf.distribute.ReduceOp.SUM
+
+
+def strategy_in_scope() -> tf.distribute.Strategy | None:
+    """The strategy whose ``scope()`` the caller is in, or ``None`` outside every scope."""
+    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
+
+
+class DistributedStream(streaming.Stream):
+    """A dataset of batches (or of ``(x, sample_weight)`` pairs) split over the replicas.
+
+    Iterating gives each global batch as per-replica values; the batches are not checked
+    on the host (they never reach it): a batch with a non-finite value is reported by the
+    core (``_check_finite``).
+    """
+
+    def __init__(self, dataset, strategy, sample_weight=None):
+        self.whole = streaming.DatasetStream(dataset, sample_weight)  # checks the spec
+        self.n_features, self.dtype, self.name = self.whole.n_features, self.whole.dtype, "X"
+        self.n_samples = None
+        dtype = tf.as_dtype(self.dtype)
+
+        def pairs(*element):
+            x = tf.cast(element[0], dtype)
+            w = tf.cast(element[1], dtype) if len(element) == 2 else tf.ones_like(x[:, 0])
+            return x, w
+
+        self.distributed = strategy.experimental_distribute_dataset(dataset.map(pairs))
+
+    def __iter__(self):
+        yield from self.distributed
+
+    def init_sample(self, size, random_state):
+        return self.whole.init_sample(size, random_state)
+
+
+def _local_rows(strategy, per_replica) -> np.ndarray:
+    """This process's replicas' values, joined in replica order (its rows' order)."""
+    parts = [value.numpy() for value in strategy.experimental_local_results(per_replica)]
+    return np.concatenate(parts)
+
+
+class DistributedBatchCore(BatchCore):
+    """Runs ``batch_ops`` on every replica's part of a global batch and all-reduces.
+
+    The programs are ``tf.function``s with unknown batch sizes (a replica's part of the
+    last batch may be smaller, or empty), uncompiled, traced once per dtype and centres.
+    """
+
+    def __init__(self, strategy: tf.distribute.Strategy):
+        self.strategy = strategy
+        self._stats = tf.function(self._stats_of, autograph=False)
+        self._labels = tf.function(self._labels_of, autograph=False)
+        self._step = tf.function(self._step_of, autograph=False)
+        self._sum = tf.function(self._sum_of, autograph=False)
+
+    def _reduce(self, value):
+        return self.strategy.reduce(SUM, value, axis=None)
+
+    def _stats_of(self, x, w, centers, offset):
+        def replica(x, w):
+            rows = tf.shape(x)[0]
+            labels, sums, weights, inertia, moments, far = batch_ops.batch_stats(
+                x, w, centers, offset, rows
+            )
+            bad = tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(x)), tf.int32))
+            return labels, sums, weights, inertia, moments, far, rows, bad
+
+        labels, sums, weights, inertia, moments, far, rows, bad = self.strategy.run(
+            replica, args=(x, w)
+        )
+        reduced = [self._reduce(value) for value in (sums, weights, inertia, moments, rows, bad)]
+        gathered = tuple(self.strategy.gather(part, axis=0) for part in far)
+        return labels, *reduced, gathered
+
+    def _check_finite(self, bad) -> None:
+        if int(bad):
+            raise InvalidParameterError(
+                f"Input X contains NaN or infinity: {int(bad)} value(s) in a batch."
+            )
+
+    def batch_stats(self, x, w, centers, offset):
+        labels, sums, weights, inertia, moments, rows, bad, far = self._stats(
+            x, w, tf.constant(centers), tf.constant(offset)
+        )
+        self._check_finite(bad)
+        far = tuple(part.numpy() for part in far)
+        # Gathered rows are numbered within their replica's part: ties between replicas
+        # (equal distances) go to the part that comes first in the gather.
+        return (
+            _local_rows(self.strategy, labels),
+            sums.numpy(),
+            weights.numpy(),
+            inertia.numpy(),
+            moments.numpy(),
+            far,
+            int(rows),
+        )
+
+    def _labels_of(self, x, w, centers, offset):
+        def replica(x, w):
+            return batch_ops.labels_inertia(x, w, centers, offset)
+
+        labels, inertia = self.strategy.run(replica, args=(x, w))
+        return labels, self._reduce(inertia)
+
+    def batch_labels_inertia(self, x, w, centers, offset):
+        labels, inertia = self._labels(x, w, tf.constant(centers), tf.constant(offset))
+        return _local_rows(self.strategy, labels), float(inertia)
+
+    def batch_distances(self, x, centers, offset):
+        raise NotImplementedError("transform runs outside the strategy, on one process")
+
+    def _step_of(self, x, w, centers, counts, offset, reassign, ratio, seed):
+        def replica(x, w):
+            x, sums, weights, inertia = batch_ops.minibatch_sums(x, w, centers, offset)
+            return x, sums, weights, inertia, tf.shape(x)[0]
+
+        x, sums, weights, inertia, rows = self.strategy.run(replica, args=(x, w))
+        sums, weights, inertia, rows = map(self._reduce, (sums, weights, inertia, rows))
+        batch = self.strategy.gather(x, axis=0)
+        uniforms = tf.random.stateless_uniform([rows], seed, dtype=tf.float64)
+        return batch_ops.minibatch_update(
+            batch, centers, counts, sums, weights, inertia, reassign, ratio, uniforms, rows
+        ), rows
+
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
+        """``uniforms`` is a seed here (the host cannot know a global batch's rows)."""
+        (centers, counts, inertia, n_small), rows = self._step(
+            x,
+            w,
+            tf.constant(centers),
+            tf.constant(counts),
+            tf.constant(offset),
+            tf.constant(reassign),
+            tf.constant(ratio, centers.dtype),
+            tf.constant(uniforms, tf.int64),
+        )
+        self.rows = int(rows)
+        return centers.numpy(), counts.numpy(), inertia.numpy(), n_small.numpy()
+
+    def _sum_of(self, value):
+        local = len(self.strategy.extended.worker_devices)
+        per_replica = self.strategy.run(lambda: value / local)
+        return self._reduce(per_replica)
+
+    def sum_over_processes(self, value: int) -> int:
+        return round(float(self._sum(tf.constant(float(value), tf.float64))))
+
+
+def check_dataset(X, estimator) -> None:  # noqa: N803 (scikit-learn's name)
+    """Under a strategy, ``fit`` takes a dataset: arrays have no replicas to split over."""
+    if not streaming.is_dataset(X):
+        raise InvalidParameterError(
+            f"Under a tf.distribute strategy, {type(estimator).__name__}.fit takes a "
+            f"tf.data.Dataset of batches, got {type(X).__name__}: make one with "
+            f"tf.data.Dataset.from_tensor_slices(X).batch(n)."
+        )
