@@ -13,7 +13,7 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "parity"]
+nox.options.sessions = ["lint", "tests", "parity", "distributed"]
 
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 PYTHON = "3.11"  # the one Python the project supports and CI has
@@ -41,7 +41,8 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, impl: str) -> None:
     """Run the shared behavioural tests against one implementation."""
     _install_with_tests(session)
-    session.run("pytest", "-m", "not parity", f"--impl={impl}", *session.posargs, env=QUIET_TF)
+    marks = "not parity and not distributed"
+    session.run("pytest", "-m", marks, f"--impl={impl}", *session.posargs, env=QUIET_TF)
 
 
 @nox.session(python=PYTHON)
@@ -56,9 +57,19 @@ def parity(session: nox.Session) -> None:
     "release", TENSORFLOW_RELEASES, ids=[r.rsplit(".", 1)[0] for r in TENSORFLOW_RELEASES]
 )
 def tensorflow(session: nox.Session, release: str) -> None:
-    """Run every test, shared and parity, on one pinned TensorFlow release."""
+    """Run every test, shared and parity, on one pinned TensorFlow release (the clusters of
+    processes run once, in the ``distributed`` session)."""
     _install_with_tests(session, f"tensorflow=={release}")
-    session.run("pytest", *session.posargs, env=QUIET_TF)
+    session.run("pytest", "-m", "not distributed", *session.posargs, env=QUIET_TF)
+
+
+@nox.session(python=PYTHON)
+def distributed(session: nox.Session) -> None:
+    """Fit over clusters of real processes on loopback: MirroredStrategy, MultiWorker-
+    MirroredStrategy and TF1's train.Server, against one process."""
+    _install_with_tests(session)
+    env = {**QUIET_TF, "KMEANS_DISTRIBUTED_REQUIRED": "1"}
+    session.run("pytest", "-m", "distributed", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON, default=False)

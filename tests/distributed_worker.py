@@ -1,0 +1,73 @@
+"""One process of a distributed fit, for ``test_distributed.py``; saves what it fitted.
+
+    python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch]
+
+MODE: ``single`` (one process, no strategy), ``mirrored`` (``MirroredStrategy`` over two
+logical CPUs of this process), ``multi-worker`` (``MultiWorkerMirroredStrategy``, the
+cluster from ``TF_CONFIG``), ``tf1-single`` and ``tf1-cluster`` (``tf1_graph`` without and
+with the ``TF_CONFIG`` cluster). Every mode reads the same batches of the ``.npy`` file
+with ``npy_batches``; the fit starts from its first rows (``init``).
+"""
+
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+BATCH = 700
+N_CLUSTERS = 6
+
+
+def npy_batches(path: str) -> tf.data.Dataset:
+    """The rows of a float32 ``.npy`` file as a dataset of batches, read by TensorFlow
+    (``FixedLengthRecordDataset``): no process holds the file; sharded by batch."""
+    header = np.load(path, mmap_mode="r")
+    n_features = header.shape[1]
+    rows = tf.data.FixedLengthRecordDataset(
+        path, record_bytes=4 * n_features, header_bytes=header.offset
+    )
+    batches = rows.batch(BATCH).map(lambda raw: tf.io.decode_raw(raw, tf.float32))
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return batches.with_options(options)
+
+
+def main() -> None:
+    mode, data, out = sys.argv[1:4]
+    mini_batch = "--mini-batch" in sys.argv
+    if mode == "mirrored":
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    init = np.load(data, mmap_mode="r")[:N_CLUSTERS].copy()
+    params = {"random_state": 0} if mini_batch else {"init": init, "n_init": 1}
+    if mode.startswith("tf1"):
+        import tf1_graph as package
+    else:
+        import tf2_eager as package
+    cls = package.MiniBatchKMeans if mini_batch else package.KMeans
+    estimator = cls(N_CLUSTERS, **params)
+    if mode == "single" or mode == "tf1-single":
+        estimator.fit(npy_batches(data))
+    elif mode == "tf1-cluster":
+        estimator.fit(lambda: npy_batches(data))
+    else:
+        strategy = (
+            tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+            if mode == "mirrored"
+            else tf.distribute.MultiWorkerMirroredStrategy()
+        )
+        with strategy.scope():
+            estimator.fit(npy_batches(data))
+    np.savez(
+        out,
+        centers=estimator.cluster_centers_,
+        labels=getattr(estimator, "labels_", np.empty(0)),
+        inertia=estimator.inertia_,
+        n_iter=estimator.n_iter_,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Distributed fits in real processes: ``MirroredStrategy`` over two logical CPUs,
+``MultiWorkerMirroredStrategy`` over two worker processes, TF1's ``train.Server`` cluster.
+
+Run by the nox session ``distributed`` (``pytest -m distributed``). Every cluster runs in
+a network namespace whose only interface is loopback (``distributed_cluster.py``), on free
+ports of 127.0.0.1; every process ends by itself, and one that hangs is killed after a
+bounded time (``TIMEOUT``), failing the test.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.distributed
+
+HERE = Path(__file__).parent
+TIMEOUT = 240  # seconds a cluster may take, start-up included; it takes about 20
+BATCH, N_WORKERS = 700, 2
+
+
+def _netns_available() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rn", "ip", "link", "set", "lo", "up"], capture_output=True, timeout=30
+    )
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def netns():
+    """A loopback-only network namespace can be made here (else these tests cannot keep
+    TensorFlow's servers off the machine's other interfaces)."""
+    if not _netns_available():
+        message = "cannot make a loopback-only network namespace (unshare -rn)"
+        if os.environ.get("KMEANS_DISTRIBUTED_REQUIRED"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n_samples=5003, n_features=4, centers=6, random_state=3)
+    path = tmp_path_factory.mktemp("data") / "X.npy"
+    np.save(path, X.astype(np.float32))
+    return path
+
+
+def _env():
+    import tf1_graph
+
+    packages = str(Path(tf1_graph.__file__).parents[1])
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": packages}
+
+
+def run_single(mode: str, data: Path, out: Path, *flags: str) -> dict:
+    """One process (no cluster): its fit, or a failed test with its output."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / "distributed_worker.py"), mode, str(data), str(out), *flags],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return dict(np.load(out))
+
+
+def run_cluster(mode: str, data: Path, folder: Path, *flags: str) -> list[dict]:
+    """``N_WORKERS`` processes of a cluster on loopback; each one's fit."""
+    command = [
+        "unshare", "-rn", sys.executable, str(HERE / "distributed_cluster.py"),
+        str(N_WORKERS), str(TIMEOUT), mode, str(data), str(folder), *flags,
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, env=_env(), capture_output=True, text=True,
+                              timeout=TIMEOUT + 30)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the {mode} cluster did not end in {TIMEOUT + 30} s")
+    logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
+    assert done.returncode == 0, done.stderr[-2000:] + logs
+    return [dict(np.load(folder / f"worker{index}.npz")) for index in range(N_WORKERS)]
+
+
+@pytest.fixture(scope="module")
+def single(data, tmp_path_factory):
+    return run_single("single", data, tmp_path_factory.mktemp("single") / "fit.npz")
+
+
+def assert_close_centres(actual, desired):
+    """Within 1e-5 relative to the centres' scale."""
+    np.testing.assert_allclose(actual, desired, rtol=1e-5, atol=1e-5 * np.abs(desired).max())
+
+
+def shard_labels(labels: np.ndarray, index: int) -> np.ndarray:
+    """The labels of the rows worker ``index`` reads: its part of every global batch
+    (``experimental_distribute_dataset`` splits each batch over the workers, in order)."""
+    batches = np.split(labels, np.arange(BATCH, len(labels), BATCH))
+    return np.concatenate([np.array_split(batch, N_WORKERS)[index] for batch in batches])
+
+
+def test_mirrored_over_two_logical_cpus_equals_one_process(data, single, tmp_path):
+    mirrored = run_single("mirrored", data, tmp_path / "fit.npz")
+    assert_close_centres(mirrored["centers"], single["centers"])
+    np.testing.assert_array_equal(mirrored["labels"], single["labels"])
+    assert mirrored["n_iter"] == single["n_iter"] > 2
+
+
+def test_multi_worker_over_two_processes_equals_one_process(netns, data, single, tmp_path):
+    workers = run_cluster("multi-worker", data, tmp_path)
+    for worker in workers[1:]:  # every worker ends with the same model
+        np.testing.assert_array_equal(worker["centers"], workers[0]["centers"])
+        assert worker["inertia"] == workers[0]["inertia"]
+    assert_close_centres(workers[0]["centers"], single["centers"])
+    np.testing.assert_allclose(workers[0]["inertia"], single["inertia"], rtol=1e-5)
+    for index, worker in enumerate(workers):  # each labels the batches it read
+        np.testing.assert_array_equal(worker["labels"], shard_labels(single["labels"], index))
+
+
+def test_mini_batch_over_two_processes(netns, data, tmp_path):
+    """The global batches split over the workers: the same model on both, as good a fit."""
+    alone = run_single("single", data, tmp_path / "alone.npz", "--mini-batch")
+    folder = tmp_path / "cluster"
+    folder.mkdir()
+    workers = run_cluster("multi-worker", data, folder, "--mini-batch")
+    np.testing.assert_array_equal(workers[0]["centers"], workers[1]["centers"])
+    assert workers[0]["inertia"] <= 1.02 * alone["inertia"]
