@@ -75,6 +75,7 @@ def run_single(mode: str, data: Path, out: Path, *flags: str) -> dict:
 
 def run_cluster(mode: str, data: Path, folder: Path, *flags: str) -> list[dict]:
     """``N_WORKERS`` processes of a cluster on loopback; each one's fit."""
+    folder.mkdir(exist_ok=True)
     command = [
         "unshare", "-rn", sys.executable, str(HERE / "distributed_cluster.py"),
         str(N_WORKERS), str(TIMEOUT), mode, str(data), str(folder), *flags,
@@ -127,8 +128,18 @@ def test_multi_worker_over_two_processes_equals_one_process(netns, data, single,
 def test_mini_batch_over_two_processes(netns, data, tmp_path):
     """The global batches split over the workers: the same model on both, as good a fit."""
     alone = run_single("single", data, tmp_path / "alone.npz", "--mini-batch")
-    folder = tmp_path / "cluster"
-    folder.mkdir()
-    workers = run_cluster("multi-worker", data, folder, "--mini-batch")
+    workers = run_cluster("multi-worker", data, tmp_path / "cluster", "--mini-batch")
     np.testing.assert_array_equal(workers[0]["centers"], workers[1]["centers"])
     assert workers[0]["inertia"] <= 1.02 * alone["inertia"]
+
+
+def test_tf1_cluster_equals_tf2_multi_worker(netns, data, tmp_path):
+    """TF1's train.Server cluster (in-graph replication, tf.device per task) and TF2's
+    MultiWorkerMirroredStrategy: the same model, the same labels on each task."""
+    tf1 = run_cluster("tf1-cluster", data, tmp_path / "tf1")
+    tf2 = run_cluster("multi-worker", data, tmp_path / "tf2")
+    for tf1_worker, tf2_worker in zip(tf1, tf2, strict=True):
+        np.testing.assert_array_equal(tf1_worker["centers"], tf2_worker["centers"])
+        np.testing.assert_array_equal(tf1_worker["labels"], tf2_worker["labels"])
+        assert tf1_worker["inertia"] == tf2_worker["inertia"]
+        assert tf1_worker["n_iter"] == tf2_worker["n_iter"]

@@ -22,10 +22,19 @@ from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.estimator.streaming import LocalBatchCore
+from tf1_graph import distributed
 
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
+
+    def fit(self, X, y=None, sample_weight=None):
+        """``BaseKMeans.fit``; with a cluster in ``TF_CONFIG``, a fit on it of the
+        ``input_fn`` given as ``X`` (``distributed``)."""
+        cluster = distributed.cluster_from_tf_config()
+        if cluster is None:
+            return super().fit(X, y, sample_weight)
+        return distributed.fit_on_cluster(self, cluster, X, sample_weight)
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -41,6 +50,13 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
+
+    def fit(self, X, y=None, sample_weight=None):
+        """``BaseMiniBatchKMeans.fit``; refused with a cluster in ``TF_CONFIG``."""
+        cluster = distributed.cluster_from_tf_config()
+        if cluster is None:
+            return super().fit(X, y, sample_weight)
+        return distributed.fit_on_cluster(self, cluster, X, sample_weight)
 
 
 def _compiled_or_not(function, inputs, jit: bool) -> list:

@@ -47,14 +47,8 @@ class DistributedStream(streaming.Stream):
         self.whole = streaming.DatasetStream(dataset, sample_weight)  # checks the spec
         self.n_features, self.dtype, self.name = self.whole.n_features, self.whole.dtype, "X"
         self.n_samples = None
-        dtype = tf.as_dtype(self.dtype)
-
-        def pairs(*element):
-            x = tf.cast(element[0], dtype)
-            w = tf.cast(element[1], dtype) if len(element) == 2 else tf.ones_like(x[:, 0])
-            return x, w
-
-        self.distributed = strategy.experimental_distribute_dataset(dataset.map(pairs))
+        pairs = batch_ops.as_pairs(dataset, tf.as_dtype(self.dtype))
+        self.distributed = strategy.experimental_distribute_dataset(pairs)
 
     def __iter__(self):
         yield from self.distributed

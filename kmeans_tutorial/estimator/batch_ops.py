@@ -139,3 +139,25 @@ PROGRAMS = {
     "transform": transform,
     "minibatch_step": minibatch_step,
 }
+
+
+def as_pairs(dataset, dtype):
+    """A dataset of batches, or of ``(x, sample_weight)`` pairs, as pairs of ``dtype``
+    (weights of 1 where it has none): what a distributed fit's replicas read."""
+
+    def pairs(*element):
+        x = tf.cast(element[0], dtype)
+        w = tf.cast(element[1], dtype) if len(element) == 2 else tf.ones_like(x[:, 0])
+        return x, w
+
+    return dataset.map(pairs)
+
+
+def replica_part(x, w, index: int, count: int):
+    """Replica ``index`` of ``count``'s consecutive part of a global batch, as
+    ``tf.distribute`` splits one: as evenly as can be, the first parts a row longer."""
+    rows = tf.shape(x)[0]
+    base, extra = rows // count, rows % count
+    start = index * base + tf.minimum(index, extra)
+    size = base + tf.cast(index < extra, tf.int32)
+    return x[start : start + size], w[start : start + size]

@@ -392,9 +392,10 @@ def one_pass(
     total = Pass(n_clusters, n_features)
     started, local = time.perf_counter(), 0
     for index, (x, w) in enumerate(stream):
-        batch_labels, sums, weights, inertia, moments, far, rows = core.batch_stats(
-            x, w, centers, offset
-        )
+        result = core.batch_stats(x, w, centers, offset)
+        if result is None:  # the core read the end of the data (its workers read it)
+            break
+        batch_labels, sums, weights, inertia, moments, far, rows = result
         if index == 0 and stream.n_samples is not None and len(labels) != 1:
             # One array from now on: all -1 before the first pass, else the first pass's.
             whole = np.concatenate(labels) if labels else np.full(stream.n_samples, -1, np.int32)
@@ -480,7 +481,10 @@ def assign(
     out = np.empty(known, np.int32) if known is not None else None
     parts, inertia, done, started = [], 0.0, 0, time.perf_counter()
     for x, w in stream:
-        labels, batch_inertia = core.batch_labels_inertia(x, w, centers, offset)
+        result = core.batch_labels_inertia(x, w, centers, offset)
+        if result is None:
+            break
+        labels, batch_inertia = result
         rows = len(labels)
         if out is None:
             parts.append(labels)

@@ -1,0 +1,277 @@
+"""Fits on a cluster with TF1's own distributed runtime: ``train.Server`` and ``tf.device``.
+
+Twin: ``tf2_eager/distributed.py`` (TF2's ``tf.distribute`` strategies). The cluster comes
+from ``TF_CONFIG``, as TF1's estimators read it: ``{"cluster": {"worker": [...]}, "task":
+{"type": "worker", "index": i}}`` (a ``"chief"`` job too, if there is one). Every task runs
+a ``tf.compat.v1.train.Server``. The chief (the ``chief`` task, else worker 0) builds one
+graph in which each task's share of a pass is placed with ``tf.device("/job:worker/task:i")``:
+each task reads the input with its own iterator (``input_fn()``, called in its graph, as an
+estimator calls it) and keeps its consecutive part of every global batch, as
+``tf.distribute`` splits one; the chief adds the parts' sums and runs the whole graph
+through a ``Session`` on its ``grpc://`` target. It is in-graph replication: the other
+tasks only serve, then wait for the chief to hand them the fitted model through a queue
+on their own device (``FIFOQueue`` with a ``shared_name``).
+
+``fit`` takes an ``input_fn`` (a function returning a ``tf.data.Dataset`` of batches, or of
+``(x, sample_weight)`` pairs) on a cluster, since a dataset made outside a graph cannot be
+placed on another task. ``labels_`` holds the labels of the rows the task's own device
+read, as under ``MultiWorkerMirroredStrategy``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from kmeans_tutorial.estimator import batch_ops, streaming
+from kmeans_tutorial.estimator.core import BatchCore
+from kmeans_tutorial.validation import InvalidParameterError
+
+WAIT_SECONDS = 600  # how long a task waits for the chief's model before it gives up
+_SERVERS: dict = {}  # one server a process: a port is bound once
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """The cluster and this process's task in it, from ``TF_CONFIG``."""
+
+    spec: dict
+    task_type: str
+    task_index: int
+
+    @property
+    def devices(self) -> list[str]:
+        """Every task that reads data and computes: the chief first, then the workers."""
+        jobs = [job for job in ("chief", "worker") if job in self.spec]
+        return [f"/job:{job}/task:{i}" for job in jobs for i in range(len(self.spec[job]))]
+
+    @property
+    def is_chief(self) -> bool:
+        return self.device == self.devices[0]
+
+    @property
+    def device(self) -> str:
+        return f"/job:{self.task_type}/task:{self.task_index}"
+
+
+def cluster_from_tf_config(environ=os.environ) -> Cluster | None:
+    """The cluster ``TF_CONFIG`` describes, or ``None`` when it names one task or none."""
+    raw = environ.get("TF_CONFIG", "")
+    if not raw.strip():
+        return None
+    try:
+        config = json.loads(raw)
+        spec = {job: list(tasks) for job, tasks in config.get("cluster", {}).items()}
+        task_type = config.get("task", {}).get("type")
+        task_index = int(config.get("task", {}).get("index", 0))
+    except (ValueError, TypeError, AttributeError) as error:
+        raise InvalidParameterError(f"TF_CONFIG is not a cluster and task: {error}") from None
+    if sum(len(tasks) for tasks in spec.values()) <= 1:
+        return None
+    if task_type not in spec or not 0 <= task_index < len(spec[task_type]):
+        raise InvalidParameterError(
+            f"TF_CONFIG's task {task_type!r}:{task_index} is not in its cluster {spec}."
+        )
+    if set(spec) - {"chief", "worker"}:
+        raise InvalidParameterError(
+            f"TF_CONFIG's cluster may have jobs 'chief' and 'worker' only, got {sorted(spec)}."
+        )
+    return Cluster(spec, task_type, task_index)
+
+
+def server_for(cluster: Cluster) -> tf.train.Server:
+    """This process's ``train.Server`` for its task, started once."""
+    key = (json.dumps(cluster.spec, sort_keys=True), cluster.device)
+    if key not in _SERVERS:
+        _SERVERS[key] = tf.train.Server(
+            tf.train.ClusterSpec(cluster.spec),
+            job_name=cluster.task_type,
+            task_index=cluster.task_index,
+        )
+    return _SERVERS[key]
+
+
+def _model_queue(device: str):
+    """The queue through which the chief hands a task the fitted model, on its device."""
+    with tf.device(device):
+        name = "kmeans_model_" + device.replace("/", "_").replace(":", "_")
+        return tf.FIFOQueue(
+            1, [tf.float64, tf.float64, tf.int32, tf.int32, tf.int32], shared_name=name
+        )
+
+
+class ClusterStream(streaming.Stream):
+    """A pass over the cluster's input: the core's iterators read it, on every task."""
+
+    def __init__(self, input_fn, core: ClusterBatchCore):
+        self.whole = streaming.DatasetStream(input_fn())  # checks the spec; the init rows
+        self.n_features, self.dtype, self.name = self.whole.n_features, self.whole.dtype, "X"
+        self.n_samples, self.core = None, core
+        core.bind(input_fn, self.n_features, self.dtype)
+
+    def __iter__(self):
+        self.core.new_pass()
+        while True:  # ended by the core: OutOfRangeError on the tasks' iterators
+            yield None, None
+
+    def init_sample(self, size, random_state):
+        return self.whole.init_sample(size, random_state)
+
+
+class ClusterBatchCore(BatchCore):
+    """The chief's graph: each task's part of a global batch placed on it, the parts'
+    sums added on the chief, run through a ``Session`` on the chief's server."""
+
+    def __init__(self, cluster: Cluster, server: tf.train.Server):
+        self.cluster, self.server = cluster, server
+        self.graph = tf.Graph()
+        self.session = tf.Session(server.target, graph=self.graph)
+        self.programs: dict = {}
+        self.parts: list = []  # per task, the labels of the last assignment pass
+
+    def bind(self, input_fn, n_features: int, dtype) -> None:
+        self.input_fn, self.n_features, self.dtype = input_fn, n_features, tf.as_dtype(dtype)
+
+    def new_pass(self) -> None:
+        self.initialize = True
+
+    def _program(self, kind: str, n_clusters: int):
+        key = (kind, n_clusters)
+        if key in self.programs:
+            return self.programs[key]
+        devices = self.cluster.devices
+        with self.graph.as_default():
+            centers = tf.placeholder(self.dtype, [n_clusters, self.n_features], name="centers")
+            offset = tf.placeholder(self.dtype, [self.n_features], name="offset")
+            initializers, outputs = [], []
+            for index, device in enumerate(devices):
+                with tf.device(device):
+                    pairs = batch_ops.as_pairs(self.input_fn(), self.dtype)
+                    iterator = tf.data.make_initializable_iterator(pairs)
+                    x, w = batch_ops.replica_part(*iterator.get_next(), index, len(devices))
+                    if kind == "stats":
+                        rows = tf.shape(x)[0]
+                        outputs.append((*batch_ops.batch_stats(x, w, centers, offset, rows), rows))
+                    else:
+                        outputs.append(batch_ops.labels_inertia(x, w, centers, offset))
+                initializers.append(iterator.initializer)
+            with tf.device(self.cluster.device):  # the chief adds the tasks' parts up
+                if kind == "stats":
+                    labels = [part[0] for part in outputs]
+                    added = [tf.add_n([part[i] for part in outputs]) for i in (1, 2, 3, 4, 6)]
+                    far = tuple(
+                        tf.concat([part[5][i] for part in outputs], axis=0) for i in range(5)
+                    )
+                    fetch = (labels, *added, far)
+                else:
+                    fetch = ([part[0] for part in outputs], tf.add_n([p[1] for p in outputs]))
+            self.programs[key] = centers, offset, tf.group(initializers), fetch
+        return self.programs[key]
+
+    def _run(self, kind: str, centers, offset):
+        placeholder, offset_placeholder, initializer, fetch = self._program(kind, len(centers))
+        if self.initialize:
+            self.session.run(initializer)
+            self.initialize = False
+        try:
+            return self.session.run(fetch, {placeholder: centers, offset_placeholder: offset})
+        except tf.errors.OutOfRangeError:
+            return None
+
+    def batch_stats(self, x, w, centers, offset):
+        result = self._run("stats", centers, offset)
+        if result is None:
+            return None
+        labels, sums, weights, inertia, moments, rows, far = result
+        return np.concatenate(labels), sums, weights, inertia, moments, far, int(rows)
+
+    def batch_labels_inertia(self, x, w, centers, offset):
+        if self.initialize:
+            self.parts = [[] for _ in self.cluster.devices]
+        result = self._run("assign", centers, offset)
+        if result is None:
+            return None
+        labels, inertia = result
+        for part, task_labels in zip(self.parts, labels, strict=True):
+            part.append(task_labels)
+        return np.concatenate(labels), float(inertia)
+
+    def batch_distances(self, x, centers, offset):
+        raise NotImplementedError("transform runs on one process, outside the cluster")
+
+    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
+        raise NotImplementedError("MiniBatchKMeans on a TF1 cluster: see fit_on_cluster")
+
+    def sum_over_processes(self, value: int) -> int:
+        return value  # the chief sees every task's rows
+
+    def task_labels(self, index: int) -> np.ndarray:
+        """The labels of the rows task ``index`` read in the last assignment pass."""
+        return np.concatenate(self.parts[index]).astype(np.int32)
+
+    def publish(self, estimator) -> None:
+        """Hand every other task the fitted model, through the queue on its device."""
+        with self.graph.as_default():
+            enqueues = []
+            for index, device in enumerate(self.cluster.devices[1:], start=1):
+                values = (
+                    estimator.cluster_centers_.astype(np.float64),
+                    np.float64(estimator.inertia_),
+                    np.int32(estimator.n_iter_),
+                    self.task_labels(index),
+                    np.int32(estimator.cluster_centers_.dtype == np.float32),
+                )
+                enqueues.append(_model_queue(device).enqueue(values))
+        self.session.run(enqueues)
+
+
+def fit_on_cluster(estimator, cluster: Cluster, input_fn, sample_weight=None):
+    """``estimator.fit`` on the ``TF_CONFIG`` cluster: the chief fits, the others serve
+    and then take the model the chief hands them."""
+    if type(estimator).__name__ != "KMeans":
+        raise InvalidParameterError(
+            f"{type(estimator).__name__} does not fit on a TF1 cluster; fit it with "
+            f"tf2_eager under MultiWorkerMirroredStrategy, or unset TF_CONFIG."
+        )
+    if not callable(input_fn) or streaming.is_dataset(input_fn):
+        raise InvalidParameterError(
+            f"On a TF1 cluster (TF_CONFIG), fit takes an input_fn: a function returning a "
+            f"tf.data.Dataset of batches, which each task calls in its own graph; got "
+            f"{type(input_fn).__name__}."
+        )
+    if sample_weight is not None:
+        raise InvalidParameterError(
+            "sample_weight must be given inside the dataset, as (x, sample_weight) elements."
+        )
+    server = server_for(cluster)
+    if not cluster.is_chief:
+        return _take_model(estimator, cluster, server)
+    core = ClusterBatchCore(cluster, server)
+    estimator._fit_stream(ClusterStream(input_fn, core), core)
+    core.publish(estimator)
+    estimator.labels_ = core.task_labels(0)
+    return estimator
+
+
+def _take_model(estimator, cluster: Cluster, server):
+    """Wait (``WAIT_SECONDS`` at most) for the model the chief puts on this task's queue."""
+    graph = tf.Graph()
+    with graph.as_default():
+        values = _model_queue(cluster.device).dequeue()
+    options = tf.RunOptions(timeout_in_ms=WAIT_SECONDS * 1000)
+    with tf.Session(server.target, graph=graph) as session:
+        try:
+            centers, inertia, n_iter, labels, single = session.run(values, options=options)
+        except tf.errors.DeadlineExceededError:
+            raise RuntimeError(
+                f"the chief {cluster.devices[0]} sent no model in {WAIT_SECONDS} s"
+            ) from None
+    estimator.cluster_centers_ = centers.astype(np.float32 if single else np.float64)
+    estimator.inertia_, estimator.n_iter_ = float(inertia), int(n_iter)
+    estimator.labels_ = labels
+    estimator.n_features_in_ = centers.shape[1]
+    return estimator
