@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, impl: str) -> None:
     """Run the shared behavioural tests against one implementation."""
     _install_with_tests(session)
-    marks = "not parity and not distributed"
+    marks = "not parity and not distributed and not large"
     session.run("pytest", "-m", marks, f"--impl={impl}", *session.posargs, env=QUIET_TF)
 
 
@@ -60,16 +60,17 @@ def tensorflow(session: nox.Session, release: str) -> None:
     """Run every test, shared and parity, on one pinned TensorFlow release (the clusters of
     processes run once, in the ``distributed`` session)."""
     _install_with_tests(session, f"tensorflow=={release}")
-    session.run("pytest", "-m", "not distributed", *session.posargs, env=QUIET_TF)
+    marks = "not distributed and not large"
+    session.run("pytest", "-m", marks, *session.posargs, env=QUIET_TF)
 
 
 @nox.session(python=PYTHON)
 def distributed(session: nox.Session) -> None:
-    """Fit over clusters of real processes on loopback: MirroredStrategy, MultiWorker-
-    MirroredStrategy and TF1's train.Server, against one process."""
+    """Fit over clusters of real processes on loopback (MirroredStrategy, MultiWorker-
+    MirroredStrategy, TF1's train.Server) against one process, and a 2.4 GiB memmap."""
     _install_with_tests(session)
     env = {**QUIET_TF, "KMEANS_DISTRIBUTED_REQUIRED": "1"}
-    session.run("pytest", "-m", "distributed", *session.posargs, env=env)
+    session.run("pytest", "-m", "distributed or large", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON, default=False)

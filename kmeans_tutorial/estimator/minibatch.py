@@ -197,12 +197,16 @@ class BaseMiniBatchKMeans(BaseKMeans):
             return self._fit_dataset(streaming.as_stream(X, sample_weight))
         if is_stream(X):
             X = streaming.as_stream(X, sample_weight)
-            weights = X.weights if X.weights is not None else np.ones(X.n_samples, X.dtype)
+            weights = X.weights if X.weights is not None else _Ones(X.n_samples, X.dtype)
             n_samples, n_features, dtype = X.n_samples, X.n_features, X.dtype
         else:
             X = check_data(X, estimator_name=type(self).__name__)
             (n_samples, n_features), dtype = X.shape, X.dtype
-            weights = check_sample_weight(sample_weight, n_samples, dtype)
+            weights = (
+                _Ones(n_samples, dtype)
+                if sample_weight is None
+                else check_sample_weight(sample_weight, n_samples, dtype)
+            )
         init, n_init, batch_size, init_size = self._check_minibatch_params(
             n_samples, n_features, dtype
         )
@@ -269,7 +273,8 @@ class BaseMiniBatchKMeans(BaseKMeans):
                 chosen = random_state.randint(0, len(rows), init_size)
                 sample, sample_weights = rows[chosen], weights[chosen]
             else:
-                sample, sample_weights = rows[np.arange(len(rows))], weights
+                every = np.arange(len(rows))
+                sample, sample_weights = rows[every], weights[every]
             seed = int(random_state.randint(np.iinfo(np.int32).max))
             core = self._make_core(shareable(sample), shareable(sample_weights), offset)
             centers = core.init_centroids(init, self.n_clusters, seed)
@@ -305,7 +310,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
 
     def _assign_all(self, X, weights):
         """Labels and inertia of every row against the fitted centres."""
+        weights = None if isinstance(weights, _Ones) else weights
         if isinstance(X, SparseRows):
+            weights = check_sample_weight(weights, X.shape[0], X.dtype)
             return self._labels_inertia_fitted(X, weights)
         stream = X if isinstance(X, streaming.ArrayStream) else streaming.ArrayStream(X, weights)
         centers = self.cluster_centers_.astype(stream.dtype)
@@ -430,17 +437,38 @@ class BaseMiniBatchKMeans(BaseKMeans):
         return self
 
 
+class _Ones:
+    """The weights of an unweighted array-like: 1 a row, never held (a memmap of 20 million
+    rows would need 80 MB for them, and their cumulative sum 160 MB more)."""
+
+    def __init__(self, n_samples: int, dtype):
+        self.n_samples, self.dtype = n_samples, dtype
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return np.ones(len(rows), self.dtype)
+
+    def sum(self, dtype=None) -> float:
+        return float(self.n_samples)
+
+
 class _StepRows:
     """The rows of each step: drawn as ``RandomState.choice(n, size, p=weights)`` draws them
-    (uniforms looked up in the weights' cumulative sum), the sum made once."""
+    (uniforms looked up in the weights' cumulative sum), the sum made once. Unweighted
+    rows are looked up without one: uniform ``u`` draws row ``floor(u * n)``."""
 
-    def __init__(self, weights: np.ndarray, random_state):
+    def __init__(self, weights, random_state):
+        self.random_state = random_state
+        if isinstance(weights, _Ones):
+            self.cdf, self.n_samples = None, weights.n_samples
+            return
         self.cdf = np.cumsum(weights / weights.sum(dtype=np.float64))
         self.cdf /= self.cdf[-1]
-        self.random_state = random_state
 
     def __call__(self, size: int) -> np.ndarray:
-        return self.cdf.searchsorted(self.random_state.random_sample(size), side="right")
+        uniforms = self.random_state.random_sample(size)
+        if self.cdf is None:
+            return np.minimum((uniforms * self.n_samples).astype(np.int64), self.n_samples - 1)
+        return self.cdf.searchsorted(uniforms, side="right")
 
 
 class _State:
