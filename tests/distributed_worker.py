@@ -1,6 +1,7 @@
 """One process of a distributed fit, for ``test_distributed.py``; saves what it fitted.
 
-    python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch]
+    python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch] [--batch=N] [--clusters=K]
+                                               [--max_iter=N]
 
 MODE: ``single`` (one process, no strategy), ``mirrored`` (``MirroredStrategy`` over two
 logical CPUs of this process), ``multi-worker`` (``MultiWorkerMirroredStrategy``, the
@@ -10,6 +11,7 @@ with ``npy_batches``; the fit starts from its first rows (``init``).
 """
 
 import sys
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +20,7 @@ BATCH = 700
 N_CLUSTERS = 6
 
 
-def npy_batches(path: str) -> tf.data.Dataset:
+def npy_batches(path: str, batch: int = BATCH) -> tf.data.Dataset:
     """The rows of a float32 ``.npy`` file as a dataset of batches, read by TensorFlow
     (``FixedLengthRecordDataset``): no process holds the file; sharded by batch."""
     header = np.load(path, mmap_mode="r")
@@ -26,7 +28,7 @@ def npy_batches(path: str) -> tf.data.Dataset:
     rows = tf.data.FixedLengthRecordDataset(
         path, record_bytes=4 * n_features, header_bytes=header.offset
     )
-    batches = rows.batch(BATCH).map(lambda raw: tf.io.decode_raw(raw, tf.float32))
+    batches = rows.batch(batch).map(lambda raw: tf.io.decode_raw(raw, tf.float32))
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return batches.with_options(options)
@@ -35,23 +37,28 @@ def npy_batches(path: str) -> tf.data.Dataset:
 def main() -> None:
     mode, data, out = sys.argv[1:4]
     mini_batch = "--mini-batch" in sys.argv
+    flags = dict(arg[2:].split("=") for arg in sys.argv[4:] if "=" in arg)
+    batch, n_clusters = int(flags.get("batch", BATCH)), int(flags.get("clusters", N_CLUSTERS))
     if mode == "mirrored":
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
-    init = np.load(data, mmap_mode="r")[:N_CLUSTERS].copy()
+    init = np.load(data, mmap_mode="r")[:n_clusters].copy()
     params = {"random_state": 0} if mini_batch else {"init": init, "n_init": 1}
+    if "max_iter" in flags:  # every iteration run (timings): no early stop
+        params.update(max_iter=int(flags["max_iter"]), tol=0.0)
     if mode.startswith("tf1"):
         import tf1_graph as package
     else:
         import tf2_eager as package
     cls = package.MiniBatchKMeans if mini_batch else package.KMeans
-    estimator = cls(N_CLUSTERS, **params)
+    estimator = cls(n_clusters, **params)
+    started = time.perf_counter()
     if mode == "single" or mode == "tf1-single":
-        estimator.fit(npy_batches(data))
+        estimator.fit(npy_batches(data, batch))
     elif mode == "tf1-cluster":
-        estimator.fit(lambda: npy_batches(data))
+        estimator.fit(lambda: npy_batches(data, batch))
     else:
         strategy = (
             tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -59,13 +66,15 @@ def main() -> None:
             else tf.distribute.MultiWorkerMirroredStrategy()
         )
         with strategy.scope():
-            estimator.fit(npy_batches(data))
+            estimator.fit(npy_batches(data, batch))
+    seconds = time.perf_counter() - started
     np.savez(
         out,
         centers=estimator.cluster_centers_,
         labels=getattr(estimator, "labels_", np.empty(0)),
         inertia=estimator.inertia_,
         n_iter=estimator.n_iter_,
+        seconds=seconds,
     )
 
 

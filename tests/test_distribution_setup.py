@@ -1,0 +1,95 @@
+"""How each package is told to distribute a fit, checked in one process (no servers).
+
+TF1 reads the cluster from ``TF_CONFIG`` whenever it names more than one task, as TF1's
+estimators did, and takes an ``input_fn``; TF2 distributes only under a strategy's
+``scope()``, and takes a dataset. The clusters themselves run in ``test_distributed.py``.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kmeans_tutorial.validation import InvalidParameterError
+from tf1_graph import distributed as tf1_distributed
+
+TWO_WORKERS = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}
+
+
+def tf_config(task_type="worker", index=0, cluster=TWO_WORKERS) -> dict:
+    return {"TF_CONFIG": json.dumps({**cluster, "task": {"type": task_type, "index": index}})}
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n_samples=3000, n_features=3, centers=4, random_state=1)
+    return X.astype(np.float32)
+
+
+def test_tf_config_names_the_cluster_and_the_task():
+    cluster = tf1_distributed.cluster_from_tf_config(tf_config(index=1))
+    assert cluster.devices == ["/job:worker/task:0", "/job:worker/task:1"]
+    assert cluster.device == "/job:worker/task:1" and not cluster.is_chief
+    with_chief = {"cluster": {"chief": ["127.0.0.1:3"], **TWO_WORKERS["cluster"]}}
+    chief = tf1_distributed.cluster_from_tf_config(tf_config("chief", 0, with_chief))
+    assert chief.is_chief and chief.devices[0] == "/job:chief/task:0"
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{}, {"TF_CONFIG": ""}, tf_config(cluster={"cluster": {"worker": ["127.0.0.1:1"]}})],
+    ids=["unset", "empty", "one-task"],
+)
+def test_no_cluster_is_one_process(environ):
+    assert tf1_distributed.cluster_from_tf_config(environ) is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TF_CONFIG": "{not json"}, "TF_CONFIG is not a cluster and task"),
+        (tf_config(index=5), "task 'worker':5 is not in its cluster"),
+        (tf_config("ps", 0, {"cluster": {"ps": ["a:1"], "worker": ["b:2"]}}), "chief' and 'worker"),
+    ],
+    ids=["not-json", "no-such-task", "ps-job"],
+)
+def test_a_bad_tf_config_gets_a_clear_error(environ, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        tf1_distributed.cluster_from_tf_config(environ)
+
+
+def test_tf1_on_a_cluster_takes_an_input_fn(tf1, blobs, monkeypatch):
+    """A dataset made outside a graph cannot be placed on another task: TF1 asks for the
+    function that makes it, as its estimators did. Refused before any server starts."""
+    monkeypatch.setenv("TF_CONFIG", tf_config()["TF_CONFIG"])
+    dataset = tf.data.Dataset.from_tensor_slices(blobs).batch(100)
+    with pytest.raises(InvalidParameterError, match="fit takes an input_fn"):
+        tf1.KMeans(4).fit(dataset)
+    with pytest.raises(InvalidParameterError, match="MiniBatchKMeans does not fit on a TF1"):
+        tf1.MiniBatchKMeans(4).fit(lambda: dataset)
+
+
+def test_tf2_distributes_only_under_a_strategy(tf2, blobs, monkeypatch):
+    """TF_CONFIG alone changes nothing in TF2: the fit is local, bit for bit."""
+    dataset = tf.data.Dataset.from_tensor_slices(blobs).batch(500)
+    alone = tf2.KMeans(4, random_state=0).fit(dataset)
+    monkeypatch.setenv("TF_CONFIG", tf_config()["TF_CONFIG"])
+    np.testing.assert_array_equal(tf2.KMeans(4, random_state=0).fit(dataset).labels_, alone.labels_)
+
+
+def test_under_a_strategy_fit_takes_a_dataset_and_all_reduces(tf2, blobs):
+    """One replica, through every all-reduce and all-gather: the local fit's centres."""
+    dataset = tf.data.Dataset.from_tensor_slices(blobs).batch(500)
+    init = blobs[:4].copy()
+    alone = tf2.KMeans(4, init=init, n_init=1).fit(dataset)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        with pytest.raises(InvalidParameterError, match=r"takes a tf\.data\.Dataset of batches"):
+            tf2.KMeans(4).fit(blobs)
+        spread = tf2.KMeans(4, init=init, n_init=1).fit(dataset)
+    scale = np.abs(alone.cluster_centers_).max()
+    np.testing.assert_allclose(spread.cluster_centers_, alone.cluster_centers_, atol=1e-5 * scale)
+    np.testing.assert_array_equal(spread.labels_, alone.labels_)
