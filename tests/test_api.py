@@ -118,6 +118,7 @@ PROTOCOL_METHODS = {
     },
     "BatchCore": {
         "batch_stats",
+        "batch_farthest",
         "batch_labels_inertia",
         "batch_distances",
         "minibatch_step",

@@ -30,11 +30,11 @@ def blobs():
 
 
 def test_tf_config_names_the_cluster_and_the_task():
-    cluster = tf1_distributed.cluster_from_tf_config(tf_config(index=1))
+    cluster = tf1_distributed.Cluster.from_tf_config(tf_config(index=1))
     assert cluster.devices == ["/job:worker/task:0", "/job:worker/task:1"]
     assert cluster.device == "/job:worker/task:1" and not cluster.is_chief
     with_chief = {"cluster": {"chief": ["127.0.0.1:3"], **TWO_WORKERS["cluster"]}}
-    chief = tf1_distributed.cluster_from_tf_config(tf_config("chief", 0, with_chief))
+    chief = tf1_distributed.Cluster.from_tf_config(tf_config("chief", 0, with_chief))
     assert chief.is_chief and chief.devices[0] == "/job:chief/task:0"
 
 
@@ -44,7 +44,7 @@ def test_tf_config_names_the_cluster_and_the_task():
     ids=["unset", "empty", "one-task"],
 )
 def test_no_cluster_is_one_process(environ):
-    assert tf1_distributed.cluster_from_tf_config(environ) is None
+    assert tf1_distributed.Cluster.from_tf_config(environ) is None
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_no_cluster_is_one_process(environ):
 )
 def test_a_bad_tf_config_gets_a_clear_error(environ, message):
     with pytest.raises(InvalidParameterError, match=message):
-        tf1_distributed.cluster_from_tf_config(environ)
+        tf1_distributed.Cluster.from_tf_config(environ)
 
 
 def test_tf1_on_a_cluster_takes_an_input_fn(tf1, blobs, monkeypatch):

@@ -43,6 +43,31 @@ class Cluster:
     task_type: str
     task_index: int
 
+    @classmethod
+    def from_tf_config(cls, environ=os.environ) -> Cluster | None:
+        """The cluster ``TF_CONFIG`` describes, or ``None`` when it names one task or none."""
+        raw = environ.get("TF_CONFIG", "")
+        if not raw.strip():
+            return None
+        try:
+            config = json.loads(raw)
+            spec = {job: list(tasks) for job, tasks in config.get("cluster", {}).items()}
+            task_type = config.get("task", {}).get("type")
+            task_index = int(config.get("task", {}).get("index", 0))
+        except (ValueError, TypeError, AttributeError) as error:
+            raise InvalidParameterError(f"TF_CONFIG is not a cluster and task: {error}") from None
+        if sum(len(tasks) for tasks in spec.values()) <= 1:
+            return None
+        if task_type not in spec or not 0 <= task_index < len(spec[task_type]):
+            raise InvalidParameterError(
+                f"TF_CONFIG's task {task_type!r}:{task_index} is not in its cluster {spec}."
+            )
+        if set(spec) - {"chief", "worker"}:
+            raise InvalidParameterError(
+                f"TF_CONFIG's cluster may have jobs 'chief' and 'worker' only, got {sorted(spec)}."
+            )
+        return cls(spec, task_type, task_index)
+
     @property
     def devices(self) -> list[str]:
         """Every task that reads data and computes: the chief first, then the workers."""
@@ -58,32 +83,7 @@ class Cluster:
         return f"/job:{self.task_type}/task:{self.task_index}"
 
 
-def cluster_from_tf_config(environ=os.environ) -> Cluster | None:
-    """The cluster ``TF_CONFIG`` describes, or ``None`` when it names one task or none."""
-    raw = environ.get("TF_CONFIG", "")
-    if not raw.strip():
-        return None
-    try:
-        config = json.loads(raw)
-        spec = {job: list(tasks) for job, tasks in config.get("cluster", {}).items()}
-        task_type = config.get("task", {}).get("type")
-        task_index = int(config.get("task", {}).get("index", 0))
-    except (ValueError, TypeError, AttributeError) as error:
-        raise InvalidParameterError(f"TF_CONFIG is not a cluster and task: {error}") from None
-    if sum(len(tasks) for tasks in spec.values()) <= 1:
-        return None
-    if task_type not in spec or not 0 <= task_index < len(spec[task_type]):
-        raise InvalidParameterError(
-            f"TF_CONFIG's task {task_type!r}:{task_index} is not in its cluster {spec}."
-        )
-    if set(spec) - {"chief", "worker"}:
-        raise InvalidParameterError(
-            f"TF_CONFIG's cluster may have jobs 'chief' and 'worker' only, got {sorted(spec)}."
-        )
-    return Cluster(spec, task_type, task_index)
-
-
-def server_for(cluster: Cluster) -> tf.train.Server:
+def _server_for(cluster: Cluster) -> tf.train.Server:
     """This process's ``train.Server`` for its task, started once."""
     key = (json.dumps(cluster.spec, sort_keys=True), cluster.device)
     if key not in _SERVERS:
@@ -153,20 +153,29 @@ class ClusterBatchCore(BatchCore):
                     pairs = batch_ops.as_pairs(self.input_fn(), self.dtype)
                     iterator = tf.data.make_initializable_iterator(pairs)
                     x, w = batch_ops.replica_part(*iterator.get_next(), index, len(devices))
-                    if kind == "stats":
-                        rows = tf.shape(x)[0]
-                        outputs.append((*batch_ops.batch_stats(x, w, centers, offset, rows), rows))
+                    rows = tf.shape(x)[0]
+                    if kind in ("stats", "first_stats"):
+                        bad = tf.logical_not(tf.math.is_finite(x))
+                        bad = tf.reduce_sum(tf.cast(bad, tf.int32))
+                        stats = batch_ops.batch_stats(
+                            x, w, centers, offset, rows, with_moments=kind == "first_stats"
+                        )
+                        outputs.append((*stats, rows, bad))
+                    elif kind == "far":
+                        outputs.append((*batch_ops.farthest(x, w, centers, offset, rows), rows))
                     else:
                         outputs.append(batch_ops.labels_inertia(x, w, centers, offset))
                 initializers.append(iterator.initializer)
             with tf.device(self.cluster.device):  # the chief adds the tasks' parts up
-                if kind == "stats":
+                if kind in ("stats", "first_stats"):
                     labels = [part[0] for part in outputs]
-                    added = [tf.add_n([part[i] for part in outputs]) for i in (1, 2, 3, 4, 6)]
-                    far = tuple(
-                        tf.concat([part[5][i] for part in outputs], axis=0) for i in range(5)
-                    )
-                    fetch = (labels, *added, far)
+                    added = [
+                        tf.add_n([part[i] for part in outputs]) for i in range(1, len(outputs[0]))
+                    ]
+                    fetch = (labels, *added)
+                elif kind == "far":  # the tasks' candidates one after another, as a gather
+                    far = [tf.concat([part[i] for part in outputs], axis=0) for i in range(5)]
+                    fetch = (*far, tf.add_n([part[5] for part in outputs]))
                 else:
                     fetch = ([part[0] for part in outputs], tf.add_n([p[1] for p in outputs]))
             self.programs[key] = centers, offset, tf.group(initializers), fetch
@@ -182,12 +191,21 @@ class ClusterBatchCore(BatchCore):
         except tf.errors.OutOfRangeError:
             return None
 
-    def batch_stats(self, x, w, centers, offset):
-        result = self._run("stats", centers, offset)
+    def batch_stats(self, x, w, centers, offset, with_moments=False):
+        result = self._run("first_stats" if with_moments else "stats", centers, offset)
         if result is None:
             return None
-        labels, sums, weights, inertia, moments, rows, far = result
-        return np.concatenate(labels), sums, weights, inertia, moments, far, int(rows)
+        labels, sums, weights, inertia, *moments, rows, bad = result
+        moments = moments[0] if moments else None
+        if bad:
+            raise InvalidParameterError(
+                f"Input X contains NaN or infinity: {int(bad)} value(s) in a batch."
+            )
+        return np.concatenate(labels), sums, weights, inertia, moments, int(rows)
+
+    def batch_farthest(self, x, w, centers, offset):
+        result = self._run("far", centers, offset)
+        return None if result is None else (*result[:5], int(result[5]))
 
     def batch_labels_inertia(self, x, w, centers, offset):
         if self.initialize:
@@ -204,7 +222,7 @@ class ClusterBatchCore(BatchCore):
         raise NotImplementedError("transform runs on one process, outside the cluster")
 
     def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
-        raise NotImplementedError("MiniBatchKMeans on a TF1 cluster: see fit_on_cluster")
+        raise NotImplementedError("MiniBatchKMeans on a TF1 cluster: see distributed_fit")
 
     def sum_over_processes(self, value: int) -> int:
         return value  # the chief sees every task's rows
@@ -229,9 +247,14 @@ class ClusterBatchCore(BatchCore):
         self.session.run(enqueues)
 
 
-def fit_on_cluster(estimator, cluster: Cluster, input_fn, sample_weight=None):
-    """``estimator.fit`` on the ``TF_CONFIG`` cluster: the chief fits, the others serve
-    and then take the model the chief hands them."""
+def distributed_fit(estimator, X, sample_weight=None):
+    """``estimator.fit(X)`` on the cluster ``TF_CONFIG`` names, ``X`` an ``input_fn``: the
+    chief fits, the others serve and then take the model the chief hands them; ``None``
+    without a cluster (the fit is then the package's own, local)."""
+    input_fn = X
+    cluster = Cluster.from_tf_config()
+    if cluster is None:
+        return None
     if type(estimator).__name__ != "KMeans":
         raise InvalidParameterError(
             f"{type(estimator).__name__} does not fit on a TF1 cluster; fit it with "
@@ -247,7 +270,7 @@ def fit_on_cluster(estimator, cluster: Cluster, input_fn, sample_weight=None):
         raise InvalidParameterError(
             "sample_weight must be given inside the dataset, as (x, sample_weight) elements."
         )
-    server = server_for(cluster)
+    server = _server_for(cluster)
     if not cluster.is_chief:
         return _take_model(estimator, cluster, server)
     core = ClusterBatchCore(cluster, server)

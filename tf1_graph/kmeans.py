@@ -15,7 +15,14 @@ from typing import ClassVar
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.estimator import batch_ops, lloyd_ops, seeding, seeding_ops, sparse_ops
+from kmeans_tutorial.estimator import (
+    batch_ops,
+    lloyd_ops,
+    seeding,
+    seeding_ops,
+    sparse_ops,
+    streaming,
+)
 from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
@@ -31,10 +38,8 @@ class KMeans(BaseKMeans):
     def fit(self, X, y=None, sample_weight=None):
         """``BaseKMeans.fit``; with a cluster in ``TF_CONFIG``, a fit on it of the
         ``input_fn`` given as ``X`` (``distributed``)."""
-        cluster = distributed.cluster_from_tf_config()
-        if cluster is None:
-            return super().fit(X, y, sample_weight)
-        return distributed.fit_on_cluster(self, cluster, X, sample_weight)
+        fitted = distributed.distributed_fit(self, X, sample_weight)
+        return fitted if fitted is not None else super().fit(X, y, sample_weight)
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -53,10 +58,8 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     def fit(self, X, y=None, sample_weight=None):
         """``BaseMiniBatchKMeans.fit``; refused with a cluster in ``TF_CONFIG``."""
-        cluster = distributed.cluster_from_tf_config()
-        if cluster is None:
-            return super().fit(X, y, sample_weight)
-        return distributed.fit_on_cluster(self, cluster, X, sample_weight)
+        fitted = distributed.distributed_fit(self, X, sample_weight)
+        return fitted if fitted is not None else super().fit(X, y, sample_weight)
 
 
 def _compiled_or_not(function, inputs, jit: bool) -> list:
@@ -90,7 +93,7 @@ class _GraphBatchCore(LocalBatchCore):
                         name, *x.shape, len(centers), tf.as_dtype(x.dtype)
                     )
                 ]
-                jit = lloyd_ops.compiles(*x.shape, len(centers))
+                jit = streaming.compiles(*x.shape, len(centers))
                 fetches = _compiled_or_not(batch_ops.PROGRAMS[name], placeholders, jit)
             self.programs[key] = placeholders, fetches
         placeholders, fetches = self.programs[key]

@@ -25,12 +25,13 @@ import tensorflow as tf
 
 from kmeans_tutorial.estimator import batch_ops, streaming
 from kmeans_tutorial.estimator.core import BatchCore
+from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.validation import InvalidParameterError
 
 SUM = tf.distribute.ReduceOp.SUM
 
 
-def strategy_in_scope() -> tf.distribute.Strategy | None:
+def _strategy_in_scope() -> tf.distribute.Strategy | None:
     """The strategy whose ``scope()`` the caller is in, or ``None`` outside every scope."""
     return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
 
@@ -73,6 +74,7 @@ class DistributedBatchCore(BatchCore):
     def __init__(self, strategy: tf.distribute.Strategy):
         self.strategy = strategy
         self._stats = tf.function(self._stats_of, autograph=False)
+        self._farthest = tf.function(self._farthest_of, autograph=False)
         self._labels = tf.function(self._labels_of, autograph=False)
         self._step = tf.function(self._step_of, autograph=False)
         self._sum = tf.function(self._sum_of, autograph=False)
@@ -80,21 +82,15 @@ class DistributedBatchCore(BatchCore):
     def _reduce(self, value):
         return self.strategy.reduce(SUM, value, axis=None)
 
-    def _stats_of(self, x, w, centers, offset):
+    def _stats_of(self, x, w, centers, offset, with_moments):
         def replica(x, w):
             rows = tf.shape(x)[0]
-            labels, sums, weights, inertia, moments, far = batch_ops.batch_stats(
-                x, w, centers, offset, rows
-            )
+            stats = batch_ops.batch_stats(x, w, centers, offset, rows, with_moments)
             bad = tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(x)), tf.int32))
-            return labels, sums, weights, inertia, moments, far, rows, bad
+            return (*stats, rows, bad)
 
-        labels, sums, weights, inertia, moments, far, rows, bad = self.strategy.run(
-            replica, args=(x, w)
-        )
-        reduced = [self._reduce(value) for value in (sums, weights, inertia, moments, rows, bad)]
-        gathered = tuple(self.strategy.gather(part, axis=0) for part in far)
-        return labels, *reduced, gathered
+        labels, *stats = self.strategy.run(replica, args=(x, w))
+        return (labels, *(self._reduce(value) for value in stats))
 
     def _check_finite(self, bad) -> None:
         if int(bad):
@@ -102,23 +98,27 @@ class DistributedBatchCore(BatchCore):
                 f"Input X contains NaN or infinity: {int(bad)} value(s) in a batch."
             )
 
-    def batch_stats(self, x, w, centers, offset):
-        labels, sums, weights, inertia, moments, rows, bad, far = self._stats(
-            x, w, tf.constant(centers), tf.constant(offset)
+    def batch_stats(self, x, w, centers, offset, with_moments=False):
+        labels, *stats, rows, bad = self._stats(
+            x, w, tf.constant(centers), tf.constant(offset), with_moments
         )
         self._check_finite(bad)
-        far = tuple(part.numpy() for part in far)
+        numbers = [value.numpy() for value in stats] + ([] if with_moments else [None])
+        return (_local_rows(self.strategy, labels), *numbers, int(rows))
+
+    def _farthest_of(self, x, w, centers, offset):
+        def replica(x, w):
+            rows = tf.shape(x)[0]
+            return (*batch_ops.farthest(x, w, centers, offset, rows), rows)
+
+        *far, rows = self.strategy.run(replica, args=(x, w))
+        return (*(self.strategy.gather(part, axis=0) for part in far), self._reduce(rows))
+
+    def batch_farthest(self, x, w, centers, offset):
         # Gathered rows are numbered within their replica's part: ties between replicas
         # (equal distances) go to the part that comes first in the gather.
-        return (
-            _local_rows(self.strategy, labels),
-            sums.numpy(),
-            weights.numpy(),
-            inertia.numpy(),
-            moments.numpy(),
-            far,
-            int(rows),
-        )
+        *far, rows = self._farthest(x, w, tf.constant(centers), tf.constant(offset))
+        return (*(part.numpy() for part in far), int(rows))
 
     def _labels_of(self, x, w, centers, offset):
         def replica(x, w):
@@ -171,11 +171,20 @@ class DistributedBatchCore(BatchCore):
         return round(float(self._sum(tf.constant(float(value), tf.float64))))
 
 
-def check_dataset(X, estimator) -> None:  # noqa: N803 (scikit-learn's name)
-    """Under a strategy, ``fit`` takes a dataset: arrays have no replicas to split over."""
+def distributed_fit(estimator, X, sample_weight=None):
+    """``estimator.fit(X)`` over the replicas of the strategy whose ``scope()`` the caller
+    is in; ``None`` outside every scope (the fit is then the package's own, local)."""
+    strategy = _strategy_in_scope()
+    if strategy is None:
+        return None
     if not streaming.is_dataset(X):
         raise InvalidParameterError(
             f"Under a tf.distribute strategy, {type(estimator).__name__}.fit takes a "
             f"tf.data.Dataset of batches, got {type(X).__name__}: make one with "
             f"tf.data.Dataset.from_tensor_slices(X).batch(n)."
         )
+    stream = DistributedStream(X, strategy, sample_weight)
+    core = DistributedBatchCore(strategy)
+    if isinstance(estimator, BaseMiniBatchKMeans):
+        return estimator._fit_dataset(stream, core)
+    return estimator._fit_stream(stream, core)

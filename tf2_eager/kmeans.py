@@ -14,7 +14,14 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import batch_ops, lloyd_ops, seeding, seeding_ops, sparse_ops
+from kmeans_tutorial.estimator import (
+    batch_ops,
+    lloyd_ops,
+    seeding,
+    seeding_ops,
+    sparse_ops,
+    streaming,
+)
 from kmeans_tutorial.estimator._checks import SparseRows
 from kmeans_tutorial.estimator._sharing import shareable
 from kmeans_tutorial.estimator.base import BaseKMeans
@@ -88,40 +95,43 @@ def _in_place(array: np.ndarray) -> tf.Tensor:
 @functools.lru_cache(maxsize=32)
 def _batch_program(name: str, rows: int, n_features: int, n_clusters: int, dtype: str):
     """``batch_ops.<name>`` as one program for one batch shape, traced once (its
-    ``input_signature`` is TF1's placeholders), compiled as ``lloyd_ops.compiles`` says."""
+    ``input_signature`` is TF1's placeholders), compiled as ``streaming.compiles`` says;
+    with the dtypes of its inputs. A stream calls it once a batch, with tensors: NumPy
+    arguments would cost a conversion each through the signature, and a concrete
+    function's own call costs more than the ``tf.function``'s."""
     signature = [
         tf.TensorSpec(shape, spec_dtype)
         for shape, spec_dtype in batch_ops.signature(
             name, rows, n_features, n_clusters, tf.as_dtype(dtype)
         )
     ]
-    jit = lloyd_ops.compiles(rows, n_features, n_clusters)
-    return tf.function(
+    jit = streaming.compiles(rows, n_features, n_clusters)
+    program = tf.function(
         batch_ops.PROGRAMS[name], input_signature=signature, jit_compile=jit, autograph=False
     )
+    return program, [spec.dtype for spec in signature]
 
 
 class _EagerBatchCore(LocalBatchCore):
     """Runs ``batch_ops`` on one batch at a time, through ``tf.function``."""
 
     def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs):
-        program = _batch_program(name, *x.shape, len(centers), x.dtype.name)
-        outputs = program(_in_place(x), *inputs)  # the rest are small: converted
+        program, dtypes = _batch_program(name, *x.shape, len(centers), x.dtype.name)
+        tensors = [
+            tf.constant(value, dtype) for value, dtype in zip(inputs, dtypes[1:], strict=True)
+        ]
+        outputs = program(_in_place(x), *tensors)  # the rest are small: copied
         return [value.numpy() for value in tf.nest.flatten(outputs)]
 
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
-    def _distribution(self, X, sample_weight):
-        """Under ``with strategy.scope():``, a fit over the strategy's replicas
-        (``distributed``)."""
-        strategy = distributed.strategy_in_scope()
-        if strategy is None:
-            return None
-        distributed.check_dataset(X, self)
-        stream = distributed.DistributedStream(X, strategy, sample_weight)
-        return stream, distributed.DistributedBatchCore(strategy)
+    def fit(self, X, y=None, sample_weight=None):
+        """``BaseKMeans.fit``; under ``with strategy.scope():``, a fit of the dataset
+        ``X`` over the strategy's replicas (``distributed``)."""
+        fitted = distributed.distributed_fit(self, X, sample_weight)
+        return fitted if fitted is not None else super().fit(X, y, sample_weight)
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -137,7 +147,12 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
-    _distribution = KMeans._distribution
+
+    def fit(self, X, y=None, sample_weight=None):
+        """``BaseMiniBatchKMeans.fit``; under ``with strategy.scope():``, a fit of the
+        dataset ``X`` over the strategy's replicas (``distributed``)."""
+        fitted = distributed.distributed_fit(self, X, sample_weight)
+        return fitted if fitted is not None else super().fit(X, y, sample_weight)
 
 
 class _EagerCore(KMeansCore):

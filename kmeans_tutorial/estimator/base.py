@@ -292,9 +292,6 @@ class BaseKMeans:
         rows (an array-like).
         """
         check_feature_names(self, X, reset=True)
-        distributed = self._distribution(X, sample_weight)
-        if distributed is not None:
-            return self._fit_stream(*distributed)
         if is_stream(X):
             return self._fit_stream(streaming.as_stream(X, sample_weight))
         X = check_data(X, estimator_name=type(self).__name__)
@@ -332,11 +329,6 @@ class BaseKMeans:
         raise NotImplementedError
 
     _progress: streaming.Progress | None = None  # set by the CLI: a progress bar per pass
-
-    def _distribution(self, X, sample_weight) -> tuple | None:
-        """``(stream, batch core)`` when this fit is to be spread over several devices or
-        processes (each package says when: ``distributed``), else ``None``."""
-        return None
 
     def _init_from_sample(self, stream, random_state):
         """The init sample of a stream (``streaming``), its offset, and a core on it."""

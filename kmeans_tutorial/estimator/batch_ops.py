@@ -12,9 +12,15 @@ the drivers give static shapes, padding a batch with rows of weight 0 past ``n_v
 
 import tensorflow as tf
 
-from kmeans_tutorial.estimator.lloyd_ops import cluster_sums, nearest_centers, transform
+from kmeans_tutorial.estimator.lloyd_ops import (
+    _few,
+    cluster_sums,
+    first_argmin,
+    nearest_centers,
+    transform,
+)
 
-__all__ = ["batch_stats", "labels_inertia", "minibatch_step", "transform"]
+__all__ = ["batch_stats", "farthest", "labels_inertia", "minibatch_step", "transform"]
 
 
 def _assign(x, w, centers, offset):
@@ -26,29 +32,51 @@ def _assign(x, w, centers, offset):
     return x, labels, tf.reduce_sum(tf.square(residual), axis=1)
 
 
-def batch_stats(x, w, centers, offset, n_valid):
+def batch_stats(x, w, centers, offset, n_valid, with_moments=False):
     """What one batch adds to a Lloyd pass against fixed ``centers``.
 
     Returns
     -------
     labels (rows,) int32; weighted per-cluster sums (k, d) and weights (k,); the batch's
-    inertia; the column sums and sums of squares of its centred valid rows (2, d), for the
-    data's variance; and the squared distances to their own centre of the batch's
-    ``min(k, rows)`` farthest valid rows, with their rows' numbers in the batch, centred
-    values, weights and labels, for relocating empty clusters (the host needs no rows).
+    inertia, as |x|² + min(|c|² - 2 x·c) (to rounding: the exact one is
+    ``labels_inertia``'s); and if ``with_moments`` (a fit's first pass), the column sums
+    and sums of squares of its centred valid rows (2, d), for the data's variance.
     """
     n_clusters = centers.shape[0]
-    x, labels, distances = _assign(x, w, centers, offset)
+    x = x - offset
+    c_squared = tf.reduce_sum(tf.square(centers), axis=1)
+    if _few(n_clusters, x.shape[1]):  # the elementwise form: own distances are cheap
+        labels = nearest_centers(x, centers, c_squared)
+        distances = tf.reduce_sum(tf.square(x - tf.gather(centers, labels)), axis=1)
+    else:  # from the matmul the labels come from, with no second pass over x
+        values = c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True)
+        labels = first_argmin(values)
+        x_squared = tf.reduce_sum(tf.square(x), axis=1)
+        distances = tf.maximum(x_squared + tf.reduce_min(values, axis=1), 0)
     sums, weights = cluster_sums(x, w, labels, n_clusters)
-    inertia = tf.reduce_sum(w * distances)
-    valid = tf.range(tf.shape(x)[0]) < n_valid
-    valid_x = tf.where(valid[:, tf.newaxis], x, 0)
+    outputs = (labels, sums, weights, tf.reduce_sum(w * distances))
+    if not with_moments:
+        return outputs
+    valid_x = tf.where((tf.range(tf.shape(x)[0]) < n_valid)[:, tf.newaxis], x, 0)
     moments = tf.stack([tf.reduce_sum(valid_x, 0), tf.reduce_sum(tf.square(valid_x), 0)])
-    candidates = tf.where(valid, distances, -1)
+    return (*outputs, moments)
+
+
+def first_pass_stats(x, w, centers, offset, n_valid):
+    """``batch_stats`` with the moments: a fit's first pass."""
+    return batch_stats(x, w, centers, offset, n_valid, with_moments=True)
+
+
+def farthest(x, w, centers, offset, n_valid):
+    """The batch's ``min(k, rows)`` valid rows farthest from their own centre, for a pass
+    that left a cluster empty: their squared distances (-1 past ``n_valid``), their numbers
+    in the batch, centred values, weights and labels."""
+    n_clusters = centers.shape[0]
+    x, labels, distances = _assign(x, w, centers, offset)
+    candidates = tf.where(tf.range(tf.shape(x)[0]) < n_valid, distances, -1)
     n_far = n_clusters if x.shape[0] is None else min(n_clusters, x.shape[0])
-    far_distances, far_rows = tf.math.top_k(candidates, k=tf.minimum(n_far, tf.shape(x)[0]))
-    far = (far_distances, far_rows, tf.gather(x, far_rows), tf.gather(w, far_rows))
-    return labels, sums, weights, inertia, moments, (*far, tf.gather(labels, far_rows))
+    far_distances, rows = tf.math.top_k(candidates, k=tf.minimum(n_far, tf.shape(x)[0]))
+    return far_distances, rows, tf.gather(x, rows), tf.gather(w, rows), tf.gather(labels, rows)
 
 
 def labels_inertia(x, w, centers, offset):
@@ -119,6 +147,8 @@ def signature(name: str, rows: int, n_features: int, n_clusters: int, dtype) -> 
     data = [(x, dtype), (w, dtype), (centers, dtype), (offset, dtype)]
     return {
         "batch_stats": [*data, ((), tf.int32)],
+        "first_pass_stats": [*data, ((), tf.int32)],
+        "farthest": [*data, ((), tf.int32)],
         "labels_inertia": data,
         "transform": [data[0], data[2], data[3]],
         "minibatch_step": [
@@ -135,6 +165,8 @@ def signature(name: str, rows: int, n_features: int, n_clusters: int, dtype) -> 
 
 PROGRAMS = {
     "batch_stats": batch_stats,
+    "first_pass_stats": first_pass_stats,
+    "farthest": farthest,
     "labels_inertia": labels_inertia,
     "transform": transform,
     "minibatch_step": minibatch_step,

@@ -51,10 +51,14 @@ class BatchCore(Protocol):
     ``x - offset`` coordinates. Under ``tf.distribute`` a core splits each batch over the
     replicas and returns what they add up, all-reduced."""
 
-    def batch_stats(self, x, w, centers, offset) -> tuple | None:
+    def batch_stats(self, x, w, centers, offset, with_moments: bool = False) -> tuple | None:
         """``batch_ops.batch_stats`` of the batch, as NumPy: (labels, sums, weights,
-        inertia, moments, far, rows), ``far`` a tuple of arrays, ``rows`` the batch's;
-        ``None`` when the core itself reads the data (a TF1 cluster) and it has ended."""
+        inertia, moments or ``None``, rows), ``rows`` the batch's; ``None`` when the core
+        itself reads the data (a TF1 cluster) and it has ended."""
+
+    def batch_farthest(self, x, w, centers, offset) -> tuple | None:
+        """``batch_ops.farthest`` of the batch, as NumPy, then the batch's rows; ``None``
+        at the end of the data, as ``batch_stats``."""
 
     def batch_labels_inertia(self, x, w, centers, offset) -> tuple[np.ndarray, float]:
         """Nearest-centre labels of the batch's rows, and their weighted inertia."""

@@ -190,9 +190,6 @@ class BaseMiniBatchKMeans(BaseKMeans):
         sample_weight : array-like of shape (n_samples,), optional
         """
         check_feature_names(self, X, reset=True)
-        distributed = self._distribution(X, sample_weight)
-        if distributed is not None:
-            return self._fit_dataset(*distributed)
         if is_dataset(X):
             return self._fit_dataset(streaming.as_stream(X, sample_weight))
         if is_stream(X):

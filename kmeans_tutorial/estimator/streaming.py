@@ -17,6 +17,7 @@ order, or ``init_size`` rows drawn at random from an array-like, as scikit-learn
 
 from __future__ import annotations
 
+import mmap
 import time
 from collections.abc import Callable, Iterator
 
@@ -81,6 +82,18 @@ def padded(x: np.ndarray, w: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndar
     return padded_x, shareable(padded_w)
 
 
+# A stream is read many times, in many batches: its programs are compiled when this many
+# batches of their size would be worth compiling for (``lloyd_ops.compiles``).
+STREAMED_BATCHES = 8
+
+
+def compiles(rows: int, n_features: int, n_clusters: int) -> bool:
+    """Whether a batch program for this batch shape is compiled by XLA, in both drivers."""
+    from kmeans_tutorial.estimator import lloyd_ops
+
+    return lloyd_ops.compiles(STREAMED_BATCHES * rows, n_features, n_clusters)
+
+
 class LocalBatchCore(BatchCore):
     """A batch core of one process: each batch padded to a size its programs are made for
     (``batch_rows``), run by the package's ``_run``, and its rows' results cut back."""
@@ -90,13 +103,19 @@ class LocalBatchCore(BatchCore):
         ``(x, *inputs)``: a list of NumPy arrays."""
         raise NotImplementedError
 
-    def batch_stats(self, x, w, centers, offset):
+    def batch_stats(self, x, w, centers, offset, with_moments=False):
         rows = len(x)
         x, w = padded(x, w, batch_rows(rows))
-        labels, sums, weights, inertia, moments, *far = self._run(
-            "batch_stats", x, centers, w, centers, offset, rows
-        )
-        return labels[:rows], sums, weights, inertia, moments, tuple(far), rows
+        name = "first_pass_stats" if with_moments else "batch_stats"
+        labels, *stats = self._run(name, x, centers, w, centers, offset, rows)
+        if not with_moments:
+            stats.append(None)
+        return labels[:rows], *stats, rows
+
+    def batch_farthest(self, x, w, centers, offset):
+        rows = len(x)
+        x, w = padded(x, w, batch_rows(rows))
+        return (*self._run("farthest", x, centers, w, centers, offset, rows), rows)
 
     def batch_labels_inertia(self, x, w, centers, offset):
         rows = len(x)
@@ -130,8 +149,11 @@ def chunk_rows(n_features: int, n_clusters: int) -> int:
     return max(MIN_CHUNK_ROWS, 1 << max(0, most.bit_length() - 1))
 
 
-def _check_batch(x, start: int, n_features: int | None, dtype, name: str) -> np.ndarray:
-    """One batch as a C-ordered float array; errors name the row in the whole stream."""
+def _check_batch(
+    x, start: int, n_features: int | None, dtype, name: str, finite: bool = True
+) -> np.ndarray:
+    """One batch as a C-ordered float array; errors name the row in the whole stream.
+    ``finite``: also check that every value is finite."""
     x = np.asarray(x)
     if x.ndim != 2:
         raise InvalidParameterError(
@@ -143,7 +165,7 @@ def _check_batch(x, start: int, n_features: int | None, dtype, name: str) -> np.
             f"{name} has {x.shape[1]} features at row {start}, {n_features} before."
         )
     x = np.ascontiguousarray(x, dtype=dtype)
-    if not all_finite(x):
+    if finite and not all_finite(x):
         flat = int(np.flatnonzero(~np.isfinite(x.reshape(-1)))[0])
         row, column = start + flat // x.shape[1], flat % x.shape[1]
         value = x.reshape(-1)[flat]
@@ -172,13 +194,15 @@ class Stream:
     """A re-iterable source of checked batches ``(x, w)``, the same ones every pass.
 
     Attributes: ``n_features``, ``dtype``, ``n_samples`` (``None`` for a dataset until a
-    pass has counted them), ``name``.
+    pass has counted them), ``name``; ``checked``, once a whole pass has found every
+    value finite (later passes read the same values, and skip that check).
     """
 
     n_features: int
     dtype: np.dtype
     n_samples: int | None
     name = "X"
+    checked = False
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         raise NotImplementedError
@@ -186,6 +210,21 @@ class Stream:
     def init_sample(self, size: int, random_state) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``size`` rows and their weights for the initial centres (module docstring)."""
         raise NotImplementedError
+
+
+def _copy_on_write(X):
+    """A read-only memmap of a whole file, mapped again copy-on-write: the same pages,
+    but writeable, so that TensorFlow can read its chunks in place (``_sharing``) instead
+    of copying each (nothing writes to it, so no page is ever copied)."""
+    if (
+        isinstance(X, np.memmap)
+        and isinstance(X.base, mmap.mmap)  # the whole mapping, whose offset is its own
+        and not X.flags.writeable
+        and X.flags.c_contiguous
+        and getattr(X, "filename", None)
+    ):
+        return np.memmap(X.filename, X.dtype, mode="c", offset=X.offset, shape=X.shape)
+    return X
 
 
 class ArrayStream(Stream):
@@ -202,7 +241,7 @@ class ArrayStream(Stream):
                 f"Found array with {'0 sample(s)' if shape[0] == 0 else '0 feature(s)'} "
                 f"(shape={shape}) while a minimum of 1 is required."
             )
-        self.X, self.name = X, name
+        self.X, self.name = _copy_on_write(X), name
         self.n_samples, self.n_features = shape
         self.dtype = _check_float_dtype(np.dtype(X.dtype), name)
         self.weights = (
@@ -302,11 +341,12 @@ class DatasetStream(Stream):
         start = 0
         for element in self.dataset:
             x, w = (element, None) if self.w_spec is None else element
-            x = _check_batch(x.numpy(), start, self.n_features, self.dtype, self.name)
+            finite = not self.checked
+            x = _check_batch(x.numpy(), start, self.n_features, self.dtype, self.name, finite)
             w = _check_weights(None if w is None else w.numpy(), start, len(x), self.dtype)
             start += len(x)
             yield x, w
-        self.n_samples = start
+        self.n_samples, self.checked = start, True
 
     def init_sample(self, size, random_state):
         xs, ws, taken = [], [], 0
@@ -338,29 +378,16 @@ class Pass:
         self.inertia = 0.0
         self.n_samples = 0
         self.changed = 0
-        self.n_clusters = n_clusters
-        # The farthest rows from their own centre so far: distance, row, value, weight, label.
-        self.far = (np.empty(0), np.empty(0, np.int64), np.empty((0, n_features)))
-        self.far_weights, self.far_labels = np.empty(0), np.empty(0, np.int64)
 
-    def add_far(self, distances, rows, x_centred, w, labels) -> None:
-        """Keep the ``n_clusters`` farthest rows: larger distance first, earlier row on ties
-        (``tf.math.top_k``'s order, which the in-memory relocation uses)."""
-        distance = np.concatenate([self.far[0], distances])
-        row = np.concatenate([self.far[1], rows])
-        keep = np.lexsort((row, -distance))[: self.n_clusters]
-        values = np.concatenate([self.far[2], x_centred])
-        self.far = distance[keep], row[keep], values[keep]
-        self.far_weights = np.concatenate([self.far_weights, w])[keep]
-        self.far_labels = np.concatenate([self.far_labels, labels])[keep]
-
-    def relocated(self) -> tuple[np.ndarray, np.ndarray]:
+    def relocated(self, far: Farthest | None) -> tuple[np.ndarray, np.ndarray]:
         """Sums and weights with each empty cluster given one of the farthest rows, as
         ``lloyd_ops._relocate_empty_clusters`` gives them: the row leaves its cluster."""
         sums, weights = self.sums.copy(), self.weights.copy()
         empty = np.flatnonzero(weights == 0)
+        if far is None or not len(empty):
+            return sums, weights
         for cluster, value, weight, label in zip(
-            empty, self.far[2], self.far_weights, self.far_labels, strict=False
+            empty, far.values, far.weights, far.labels, strict=False
         ):
             moved = value * weight
             sums[label] -= moved
@@ -372,6 +399,46 @@ class Pass:
         """The mean over the features of each feature's variance (``base._mean_variance``)."""
         n = self.n_samples
         return float(np.mean(self.moments[1] / n - (self.moments[0] / n) ** 2))
+
+
+class Farthest:
+    """The ``n_clusters`` rows of a stream farthest from their own centre: larger distance
+    first, earlier row on ties (``tf.math.top_k``'s order, the in-memory relocation's)."""
+
+    def __init__(self, n_clusters: int, n_features: int):
+        self.n_clusters = n_clusters
+        self.distances, self.rows = np.empty(0), np.empty(0, np.int64)
+        self.values, self.weights = np.empty((0, n_features)), np.empty(0)
+        self.labels = np.empty(0, np.int64)
+
+    def add(self, distances, rows, values, weights, labels, first_row: int) -> None:
+        found = distances >= 0
+        parts = [
+            (self.distances, distances[found].astype(np.float64)),
+            (self.rows, rows[found].astype(np.int64) + first_row),
+            (self.values, values[found].astype(np.float64)),
+            (self.weights, weights[found].astype(np.float64)),
+            (self.labels, labels[found].astype(np.int64)),
+        ]
+        joined = [np.concatenate(pair) for pair in parts]
+        keep = np.lexsort((joined[1], -joined[0]))[: self.n_clusters]
+        self.distances, self.rows, self.values, self.weights, self.labels = (
+            part[keep] for part in joined
+        )
+
+
+def farthest_pass(core, stream: Stream, centers, offset) -> Farthest:
+    """One more pass, when a pass left a cluster empty: the rows to give it (rare, so the
+    Lloyd pass itself never pays for finding them)."""
+    far, first_row = Farthest(*centers.shape), 0
+    for x, w in stream:
+        result = core.batch_farthest(x, w, centers, offset)
+        if result is None:
+            break
+        *candidates, rows = result
+        far.add(*candidates, first_row)
+        first_row += rows
+    return far
 
 
 Progress = Callable[[int, int, float, float], None]  # pass, rows done, seconds, inertia
@@ -392,10 +459,10 @@ def one_pass(
     total = Pass(n_clusters, n_features)
     started, local = time.perf_counter(), 0
     for index, (x, w) in enumerate(stream):
-        result = core.batch_stats(x, w, centers, offset)
+        result = core.batch_stats(x, w, centers, offset, number == 1)
         if result is None:  # the core read the end of the data (its workers read it)
             break
-        batch_labels, sums, weights, inertia, moments, far, rows = result
+        batch_labels, sums, weights, inertia, moments, rows = result
         if index == 0 and stream.n_samples is not None and len(labels) != 1:
             # One array from now on: all -1 before the first pass, else the first pass's.
             whole = np.concatenate(labels) if labels else np.full(stream.n_samples, -1, np.int32)
@@ -414,16 +481,8 @@ def one_pass(
         total.sums += sums
         total.weights += weights
         total.inertia += float(inertia)
-        total.moments += moments
-        far_distances, far_rows, far_values, far_weights, far_labels = far
-        found = far_distances >= 0
-        total.add_far(
-            far_distances[found].astype(np.float64),
-            far_rows[found].astype(np.int64) + total.n_samples,
-            far_values[found].astype(np.float64),
-            far_weights[found].astype(np.float64),
-            far_labels[found].astype(np.int64),
-        )
+        if moments is not None:
+            total.moments += moments
         total.n_samples += int(rows)
         local += n_local
         if progress is not None:
@@ -453,7 +512,8 @@ def lloyd(
         total = one_pass(core, stream, centers, offset, labels, progress, iteration)
         if absolute_tol is None:
             absolute_tol = total.mean_variance() * tol
-        sums, weights = total.relocated()
+        far = farthest_pass(core, stream, centers, offset) if (total.weights == 0).any() else None
+        sums, weights = total.relocated(far)
         new_centers = (sums / weights[:, np.newaxis]).astype(centers.dtype)
         shift = float(np.sum(np.square(new_centers.astype(np.float64) - centers)))
         centers = new_centers
