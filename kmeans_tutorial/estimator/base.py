@@ -304,11 +304,7 @@ class BaseKMeans:
         core = self._make_core(_shareable(X), shareable(weights), X_offset)
         best = None
         for run in range(n_init):
-            if isinstance(init, str):
-                seed = int(random_state.randint(np.iinfo(np.int32).max))
-                centers = core.init_centroids(init, self.n_clusters, seed)
-            else:
-                centers = init - X_offset
+            centers = self._initial_centers(init, core, X_offset, random_state)
             if self.verbose:
                 print(f"run {run + 1} of {n_init}:")
                 labels, inertia, centers, n_iter = self._lloyd_logged(
@@ -349,11 +345,7 @@ class BaseKMeans:
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
         best = None
         for run in range(n_init):
-            if isinstance(init, str):
-                seed = int(random_state.randint(np.iinfo(np.int32).max))
-                centers = sample_core.init_centroids(init, self.n_clusters, seed)
-            else:
-                centers = init - offset
+            centers = self._initial_centers(init, sample_core, offset, random_state)
             if self.verbose:
                 print(f"run {run + 1} of {n_init}:")
             labels, inertia, centers, n_iter = streaming.lloyd(
@@ -385,6 +377,14 @@ class BaseKMeans:
         self.n_iter_ = int(n_iter)
         self.n_features_in_ = n_features
         return self
+
+    def _initial_centers(self, init, core, offset, random_state) -> np.ndarray:
+        """A run's initial centres, around ``offset``: drawn by ``core`` with a seed from
+        ``random_state``, or the given array."""
+        if isinstance(init, str):
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+            return core.init_centroids(init, self.n_clusters, seed)
+        return init - offset
 
     def _lloyd_logged(self, core, centers, tol, n_samples):
         """The Lloyd loop one compiled step at a time, with a log line per iteration."""
