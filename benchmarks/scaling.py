@@ -4,7 +4,7 @@ measured section.
     python benchmarks/scaling.py [--no-write]
 
 Each configuration fits ``KMeans(k, init=..., tol=0)`` on uniform random data read from a
-``.npy`` by ``tf.data`` (``tests/distributed_worker.py``), twice, with ``max_iter`` 2 and
+``.npy`` by ``tf.data`` (``tests/distributed_worker.py``, a batch a record), twice, with ``max_iter`` 2 and
 12, each in fresh processes; a pass's time is the difference over 10 passes, so start-up,
 tracing and the final assignment cancel out. The clusters run on 127.0.0.1 in a network
 namespace of their own (``tests/distributed_cluster.py``). Bytes are counted from the
@@ -25,7 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-N_SAMPLES, N_FEATURES, N_CLUSTERS, BATCH = 2_000_000, 32, 64, 65536
+N_SAMPLES, N_FEATURES, N_CLUSTERS, BATCH = 2_000_000, 32, 64, 50_000
 CONFIGS = [  # (label, mode, processes)
     ("tf2, 1 process", "single", 1),
     ("tf2, MirroredStrategy, 2 logical CPUs", "mirrored", 1),

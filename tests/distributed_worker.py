@@ -22,13 +22,17 @@ N_CLUSTERS = 6
 
 def npy_batches(path: str, batch: int = BATCH) -> tf.data.Dataset:
     """The rows of a float32 ``.npy`` file as a dataset of batches, read by TensorFlow
-    (``FixedLengthRecordDataset``): no process holds the file; sharded by batch."""
+    (``FixedLengthRecordDataset``): no process holds the file; sharded by batch. A batch
+    is one record when the batches divide the file (tf.data's cost is per record)."""
     header = np.load(path, mmap_mode="r")
     n_features = header.shape[1]
+    whole = len(header) % batch == 0
     rows = tf.data.FixedLengthRecordDataset(
-        path, record_bytes=4 * n_features, header_bytes=header.offset
+        path, record_bytes=4 * n_features * (batch if whole else 1), header_bytes=header.offset
     )
-    batches = rows.batch(batch).map(lambda raw: tf.io.decode_raw(raw, tf.float32))
+    if not whole:
+        rows = rows.batch(batch)
+    batches = rows.map(lambda raw: tf.reshape(tf.io.decode_raw(raw, tf.float32), [-1, n_features]))
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return batches.with_options(options)
