@@ -6,9 +6,9 @@ measured section.
 Each configuration fits ``KMeans(k, init=..., tol=0)`` on uniform random data read from a
 ``.npy`` by ``tf.data`` (``tests/distributed_worker.py``, a batch a record), twice, with
 ``max_iter`` 2 and 12, each in fresh processes; a pass's time is the difference over 10
-passes, so start-up, tracing and the final assignment cancel out. The clusters run on 127.0.0.1 in a network
-namespace of their own (``tests/distributed_cluster.py``). Bytes are counted from the
-shapes of what each global batch all-reduces and all-gathers.
+passes, so start-up, tracing and the final assignment cancel out. The clusters run on
+127.0.0.1 in a network namespace of their own (``tests/distributed_cluster.py``). Bytes are
+counted from the shapes of what each global batch all-reduces and all-gathers.
 """
 
 from __future__ import annotations
