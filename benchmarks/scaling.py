@@ -26,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 N_SAMPLES, N_FEATURES, N_CLUSTERS, BATCH = 2_000_000, 32, 64, 50_000
+SINGLE = ("single", "tf1-single")
 CONFIGS = [  # (label, mode, processes)
     ("tf2, 1 process", "single", 1),
     ("tf2, MirroredStrategy, 2 logical CPUs", "mirrored", 1),
@@ -49,14 +50,18 @@ def fit_seconds(mode: str, processes: int, data: Path, folder: Path, max_iter: i
     return max(float(np.load(folder / f"worker{i}.npz")["seconds"]) for i in range(processes))
 
 
-def exchanged_bytes(workers: int) -> tuple[int, int]:
-    """Bytes a global batch all-reduces (sums, weights, inertia, moments, rows, a count of
-    bad values) and all-gathers (each replica's farthest rows: distance, row, values,
-    weight, label), in float32 and int32."""
-    k, d = N_CLUSTERS, N_FEATURES
-    reduced = 4 * (k * d + k + 1 + 2 * d + 1 + 1)
-    gathered = workers * 4 * k * (1 + 1 + d + 1 + 1)
-    return reduced, gathered
+def exchanged_bytes(mode: str, workers: int) -> int:
+    """Bytes sent between processes (or devices) in a pass after the first: each global
+    batch's per-cluster sums and weights, inertia, rows and count of bad values (float32,
+    int32), all-reduced by TF2; TF1's tasks send theirs, and their rows' labels (int32),
+    to the chief. A pass that leaves a cluster empty also gathers k farthest rows a
+    replica (not counted: rare)."""
+    k = N_CLUSTERS
+    batches = -(-N_SAMPLES // BATCH)
+    if mode == "tf1-cluster":
+        others = workers - 1
+        return batches * others * 4 * (k * N_FEATURES + k + 3) + 4 * N_SAMPLES * others // workers
+    return batches * 4 * (k * N_FEATURES + k + 3)
 
 
 def main() -> None:
@@ -74,26 +79,20 @@ def main() -> None:
         for label, mode, processes in CONFIGS:
             short = fit_seconds(mode, processes, data, folder / f"{mode}-2", 2)
             long = fit_seconds(mode, processes, data, folder / f"{mode}-12", 12)
-            rows.append((label, processes, (long - short) / 10))
+            rows.append((label, mode, (long - short) / 10))
             print(label, rows[-1][2], flush=True)
     batches = -(-N_SAMPLES // BATCH)
     lines = [
         f"Measured on this machine (2 cores): {N_SAMPLES:,} x {N_FEATURES} float32 (uniform), "
         f"k = {N_CLUSTERS}, global batches of {BATCH:,} rows ({batches} a pass).",
         "",
-        "| configuration | seconds a pass | x one process | all-reduced a pass | all-gathered "
-        "a pass |",
-        "| --- | --- | --- | --- | --- |",
+        "| configuration | seconds a pass | x one process | sent between replicas a pass |",
+        "| --- | --- | --- | --- |",
     ]
     single = {"tf2": rows[0][2], "tf1": rows[3][2]}
-    for label, processes, seconds in rows:
-        reduced, gathered = exchanged_bytes(processes if processes > 1 else 2)
-        exchanged = processes > 1 or "Mirrored" in label
-        lines.append(
-            f"| {label} | {seconds:.3f} s | {seconds / single[label[:3]]:.2f} | "
-            + (f"{batches * reduced / 1024:.0f} KiB | {batches * gathered / 1024:.0f} KiB |"
-               if exchanged else "none | none |")
-        )  # fmt: skip
+    for label, mode, seconds in rows:
+        sent = f"{exchanged_bytes(mode, 2) / 1024:,.0f} KiB" if mode not in SINGLE else "none"
+        lines.append(f"| {label} | {seconds:.3f} s | {seconds / single[label[:3]]:.2f} | {sent} |")
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
