@@ -141,7 +141,13 @@ class DistributedBatchCore(BatchCore):
 
         x, sums, weights, inertia, rows = self.strategy.run(replica, args=(x, w))
         sums, weights, inertia, rows = map(self._reduce, (sums, weights, inertia, rows))
-        batch = self.strategy.gather(x, axis=0)
+        # Only a step that may reassign needs the batch's rows on every worker (``reassign``
+        # is a Python bool, the same on every worker: one trace each way).
+        batch = (
+            self.strategy.gather(x, axis=0)
+            if reassign
+            else tf.zeros([0, centers.shape[1]], centers.dtype)
+        )
         uniforms = tf.random.stateless_uniform([rows], seed, dtype=tf.float64)
         return batch_ops.minibatch_update(
             batch, centers, counts, sums, weights, inertia, reassign, ratio, uniforms, rows
@@ -155,7 +161,7 @@ class DistributedBatchCore(BatchCore):
             tf.constant(centers),
             tf.constant(counts),
             tf.constant(offset),
-            tf.constant(reassign),
+            bool(reassign),
             tf.constant(ratio, centers.dtype),
             tf.constant(uniforms, tf.int64),
         )
