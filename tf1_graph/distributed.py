@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -132,6 +133,27 @@ class ClusterBatchCore(BatchCore):
         self.session = tf.Session(server.target, graph=self.graph)
         self.programs: dict = {}
         self.parts: list = []  # per task, the labels of the last assignment pass
+
+    def wait_for_tasks(self) -> None:
+        """Run a trivial op on every task until all answer (``WAIT_SECONDS`` at most): the
+        other processes may start their servers after the chief's graph is ready."""
+        with self.graph.as_default():
+            pings = []
+            for device in self.cluster.devices:
+                with tf.device(device):
+                    pings.append(tf.identity(tf.constant(0)))
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                self.session.run(pings)
+                return
+            except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the cluster's tasks {self.cluster.devices} did not all answer in "
+                        f"{WAIT_SECONDS} s"
+                    ) from None
+                time.sleep(0.2)
 
     def bind(self, input_fn, n_features: int, dtype) -> None:
         self.input_fn, self.n_features, self.dtype = input_fn, n_features, tf.as_dtype(dtype)
@@ -274,6 +296,7 @@ def distributed_fit(estimator, X, sample_weight=None):
     if not cluster.is_chief:
         return _take_model(estimator, cluster, server)
     core = ClusterBatchCore(cluster, server)
+    core.wait_for_tasks()
     estimator._fit_stream(ClusterStream(input_fn, core), core)
     core.publish(estimator)
     estimator.labels_ = core.task_labels(0)
