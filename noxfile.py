@@ -95,11 +95,12 @@ def upgrade(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Time both packages against scikit-learn, scikit-learn-intelex and faiss, and their
-    design choices; write docs/BENCHMARKS.md (~40 min). Arguments: which of the scripts
-    (run, ablations, peers), all three by default."""
+    """Time both packages against scikit-learn, scikit-learn-intelex and faiss, their
+    design choices, streamed fits and clusters; write docs/BENCHMARKS.md and SCALING.md
+    (~1 h). Arguments: which scripts (run, ablations, peers, streaming, scaling), all by
+    default."""
     _install_with_tests(session, ".[bench]")
-    for script in session.posargs or ["run", "ablations", "peers"]:
+    for script in session.posargs or ["run", "ablations", "peers", "streaming", "scaling"]:
         session.run("python", f"benchmarks/{script}.py", env=QUIET_TF)
 
 
