@@ -4,11 +4,15 @@ The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``result
 ``plotting``); this subpackage is the estimator:
 
 - ``base``: ``BaseKMeans``, the interface, restarts and fitted attributes;
-- ``core``: ``KMeansCore``, what ``base`` asks of each package's TensorFlow driver;
+- ``core``: ``KMeansCore`` and ``BatchCore``, what ``base`` asks of each package's
+  TensorFlow driver;
 - ``lloyd_ops`` and ``sparse_ops``: Lloyd's algorithm as TF ops, for dense and CSR data,
   written once and run by both drivers (so their fits agree bit for bit);
 - ``seeding_ops``: greedy k-means++ as TF ops, one program for dense data;
 - ``seeding``: k-means++'s random draws, and its NumPy-driven loop for sparse data;
+- ``streaming`` and ``batch_ops``: fits on data read a batch at a time (memmaps, datasets),
+  the host adding up what each batch's program returns;
+- ``minibatch``: ``BaseMiniBatchKMeans``, scikit-learn's mini-batch k-means;
 - ``_checks``, ``_sharing``, ``_memory``: input validation, handing arrays to TF without
   copies, and returning freed memory; private to the engine.
 
