@@ -2,6 +2,7 @@
 
     python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch] [--batch=N] [--clusters=K]
                                                [--max_iter=N]
+                                               [--late_task=I]
 
 MODE: ``single`` (one process, no strategy), ``mirrored`` (``MirroredStrategy`` over two
 logical CPUs of this process), ``multi-worker`` (``MultiWorkerMirroredStrategy``, the
@@ -10,6 +11,8 @@ with the ``TF_CONFIG`` cluster). Every mode reads the same batches of the ``.npy
 with ``npy_batches``; the fit starts from its first rows (``init``).
 """
 
+import json
+import os
 import sys
 import time
 
@@ -18,6 +21,7 @@ import tensorflow as tf
 
 BATCH = 700
 N_CLUSTERS = 6
+LATE_SECONDS = 8  # longer than gRPC's first reconnect back-off (1 s, growing 1.6x)
 
 
 def npy_batches(path: str, batch: int = BATCH) -> tf.data.Dataset:
@@ -48,6 +52,10 @@ def main() -> None:
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
+    if "late_task" in flags:  # this task starts its server late: the others must wait
+        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+        if task.get("index") == int(flags["late_task"]):
+            time.sleep(LATE_SECONDS)
     init = np.load(data, mmap_mode="r")[:n_clusters].copy()
     params = {"random_state": 0} if mini_batch else {"init": init, "n_init": 1}
     if "max_iter" in flags:  # every iteration run (timings): no early stop

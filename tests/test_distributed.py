@@ -143,3 +143,15 @@ def test_tf1_cluster_equals_tf2_multi_worker(netns, data, tmp_path):
         np.testing.assert_array_equal(tf1_worker["labels"], tf2_worker["labels"])
         assert tf1_worker["inertia"] == tf2_worker["inertia"]
         assert tf1_worker["n_iter"] == tf2_worker["n_iter"]
+
+
+@pytest.mark.parametrize("late_task", [0, 1])
+def test_tf1_cluster_whichever_task_starts_late(netns, data, tmp_path, late_task):
+    """The chief waits for a late worker; a worker whose session starts before the chief's
+    server is up must not leave a failed channel behind that breaks the chief's first pass
+    (CI met this: ``UNAVAILABLE ... Connection refused`` on ``RecvTensor``)."""
+    on_time = run_cluster("tf1-cluster", data, tmp_path / "on_time")
+    late = run_cluster("tf1-cluster", data, tmp_path / "late", f"--late_task={late_task}")
+    for on_time_worker, late_worker in zip(on_time, late, strict=True):
+        np.testing.assert_array_equal(late_worker["centers"], on_time_worker["centers"])
+        np.testing.assert_array_equal(late_worker["labels"], on_time_worker["labels"])

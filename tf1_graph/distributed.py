@@ -309,7 +309,11 @@ def _take_model(estimator, cluster: Cluster, server):
     with graph.as_default():
         values = _model_queue(cluster.device).dequeue()
     options = tf.RunOptions(timeout_in_ms=WAIT_SECONDS * 1000)
-    with tf.Session(server.target, graph=graph) as session:
+    # Only this task's devices: a session's master otherwise asks every task of the cluster
+    # for its devices, and if the chief's server is not up yet, this process's channel to it
+    # backs off, failing the chief's first pass (its RecvTensor from here) fast.
+    config = tf.ConfigProto(device_filters=[cluster.device])
+    with tf.Session(server.target, graph=graph, config=config) as session:
         try:
             centers, inertia, n_iter, labels, single = session.run(values, options=options)
         except tf.errors.DeadlineExceededError:
