@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, impl: str) -> None:
     """Run the shared behavioural tests against one implementation."""
     _install_with_tests(session)
-    marks = "not parity and not distributed and not large"
+    marks = "not parity and not distributed and not large and not estimator"
     session.run("pytest", "-m", marks, f"--impl={impl}", *session.posargs, env=QUIET_TF)
 
 
@@ -49,7 +49,7 @@ def tests(session: nox.Session, impl: str) -> None:
 def parity(session: nox.Session) -> None:
     """Compare the two implementations bit for bit and test every TF1/TF2 claim."""
     _install_with_tests(session)
-    session.run("pytest", "-m", "parity", *session.posargs, env=QUIET_TF)
+    session.run("pytest", "-m", "parity and not estimator", *session.posargs, env=QUIET_TF)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -60,7 +60,7 @@ def tensorflow(session: nox.Session, release: str) -> None:
     """Run every test, shared and parity, on one pinned TensorFlow release (the clusters of
     processes run once, in the ``distributed`` session)."""
     _install_with_tests(session, f"tensorflow=={release}")
-    marks = "not distributed and not large"
+    marks = "not distributed and not large and not estimator"
     session.run("pytest", "-m", marks, *session.posargs, env=QUIET_TF)
 
 
@@ -71,6 +71,28 @@ def distributed(session: nox.Session) -> None:
     _install_with_tests(session)
     env = {**QUIET_TF, "KMEANS_DISTRIBUTED_REQUIRED": "1"}
     session.run("pytest", "-m", "distributed or large", *session.posargs, env=env)
+
+
+# The last release with tf.estimator, and the estimator package that matches it.
+ESTIMATOR_REFERENCE = ("tensorflow==2.15.1", "tensorflow-estimator==2.15.0", "numpy<2")
+REFERENCE_RESULTS = Path("build") / "estimator" / "reference.npz"
+
+
+@nox.session(python=PYTHON, default=False)
+def estimator_reference(session: nox.Session) -> None:
+    """Run tests/estimator_scenarios.py on TensorFlow's real KMeans estimator (TF 2.15),
+    in an environment of its own; its results are what ``estimator`` compares with."""
+    session.install(*ESTIMATOR_REFERENCE)
+    REFERENCE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    session.run("python", "tests/estimator_scenarios.py", str(REFERENCE_RESULTS), env=QUIET_TF)
+
+
+@nox.session(python=PYTHON, default=False, requires=["estimator_reference"])
+def estimator(session: nox.Session) -> None:
+    """The same scenarios on tf1_graph.estimator, the drop-in, compared with the real one."""
+    _install_with_tests(session)
+    env = {**QUIET_TF, "KMEANS_ESTIMATOR_REFERENCE": str(REFERENCE_RESULTS.resolve())}
+    session.run("pytest", "-m", "estimator", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON, default=False)

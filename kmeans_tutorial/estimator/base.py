@@ -486,3 +486,12 @@ class BaseKMeans:
     def score(self, X, y=None, sample_weight=None):
         """Negative inertia of ``X`` against the fitted centres (higher is better)."""
         return -float(self._labels_inertia(X, sample_weight)[1])
+
+    def export_saved_model(self, path) -> str:
+        """Write the fitted model as a SavedModel in the folder ``path`` (returned): the
+        signatures ``cluster_index``, ``distances``, ``score`` and ``serving_default``,
+        each taking ``x`` (batch, n_features); ``tf.saved_model.load`` and TF Serving read
+        it without this project (``estimator.export``)."""
+        from kmeans_tutorial.estimator import export
+
+        return export.export_saved_model(self, path)
