@@ -235,7 +235,7 @@ class _Graph:
         def initialize():
             with tf.control_dependencies([tf.assert_positive(remaining)]):
                 if isinstance(self.initial, str) and self.initial == KMC2_INIT:
-                    left = self._kmc2(selected, remaining)
+                    left = self._kmc2(remaining)
                 else:
                     new = self._choose(remaining)
                     if self.metric == COSINE_DISTANCE:
@@ -289,14 +289,17 @@ class _Graph:
         with tf.control_dependencies([tf.assert_equal(remaining, tf.shape(self.initial)[0])]):
             return tf.identity(self.initial)
 
-    def _kmc2(self, selected, remaining):
+    def _kmc2(self, remaining):
         """k-MC2: one new centre per chain of ``KMC2_CHAIN_LENGTH`` rows of the batch (one
         from the whole batch if it is shorter); the very first centre is its first row."""
         batch = self.raw_points
         chains = tf.cast(tf.shape(batch)[0] / KMC2_CHAIN_LENGTH, tf.int32)
         count = tf.maximum(tf.minimum(remaining, chains), 1)
 
-        def body(i, _):
+        # The centres so far are carried through the loop and written once after it:
+        # clustering_ops wrote the variable in each iteration and read it in the next,
+        # unordered, so a run could mix them up.
+        def body(i, centers):
             def first():
                 center = tf.reshape(batch[0], [1, -1])
                 return _normalize(center) if self.metric == COSINE_DISTANCE else center
@@ -304,7 +307,7 @@ class _Graph:
             def chain():
                 subset = batch[i * KMC2_CHAIN_LENGTH : (i + 1) * KMC2_CHAIN_LENGTH]
                 _, distances = tf.raw_ops.NearestNeighbors(
-                    points=subset, centers=self.centers, k=tf.constant(1, tf.int64)
+                    points=subset, centers=centers, k=tf.constant(1, tf.int64)
                 )
                 index = tf.raw_ops.KMC2ChainInitialization(
                     distances=tf.squeeze(distances), seed=tf.cast(self.seed or 0, tf.int64)
@@ -312,14 +315,18 @@ class _Graph:
                 center = tf.reshape(subset[index], [1, -1])
                 if self.metric == COSINE_DISTANCE:
                     center = _normalize(center)
-                return tf.concat([self.centers, center], 0)
+                return tf.concat([centers, center], 0)
 
-            new = tf.cond(tf.equal(tf.shape(self.centers)[0], 0), first, chain)
-            assigned = self._assign_centers(new)
-            return i + 1, self.n_clusters - tf.shape(assigned)[0]
+            return i + 1, tf.cond(tf.equal(tf.shape(centers)[0], 0), first, chain)
 
-        _, left = tf.while_loop(lambda i, _: i < count, body, [0, 0])
-        return left
+        start = tf.reshape(self.centers.read_value(), [-1, tf.shape(batch)[1]])
+        _, centers = tf.while_loop(
+            lambda i, _: i < count,
+            body,
+            [0, start],
+            shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, batch.shape[1]])],
+        )
+        return self.n_clusters - tf.shape(self._assign_centers(centers))[0]
 
     # -- training --
 
