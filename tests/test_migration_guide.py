@@ -54,3 +54,39 @@ def test_every_linked_test_exists(test_name, path):
     tree = ast.parse((ROOT / path).read_text())
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     assert test_name in defined, f"{path} has no {test_name}"
+
+
+def estimator_rows():
+    """The rows of the "From the KMeans estimator" table."""
+    table = GUIDE.split("## From the KMeans estimator", 1)[1].split("\n## ", 1)[0]
+    return [line for line in table.splitlines() if line.startswith("| ")][2:]
+
+
+def estimator_names():
+    """Every constructor argument and public method of the drop-in (the estimator's)."""
+    import inspect
+
+    from tf1_graph.estimator import KMeans
+
+    arguments = [name for name in inspect.signature(KMeans).parameters]
+    methods = [
+        name
+        for name, member in vars(KMeans).items()
+        if callable(member) and not name.startswith("_")
+    ]
+    return arguments + methods
+
+
+def test_the_estimator_list_is_not_empty():
+    names = estimator_names()
+    assert {"num_clusters", "relative_tolerance", "train", "export_saved_model"} <= set(names)
+
+
+@pytest.mark.parametrize("name", estimator_names())
+def test_every_estimator_argument_and_method_has_a_row(name):
+    assert any(re.search(rf"`{name}\b", row.split(" | ")[0]) for row in estimator_rows()), name
+
+
+def test_every_estimator_row_links_a_test():
+    for row in estimator_rows():
+        assert LINK.search(row.split(" | ")[-1]), row[:80]
