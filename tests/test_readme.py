@@ -1,8 +1,9 @@
-"""The README's examples of fits beyond memory run as written (in either package)."""
+"""The README's examples run as written (the beyond-memory one in either package)."""
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -20,3 +21,15 @@ def test_the_beyond_memory_example_runs(impl, tmp_path, monkeypatch):
     assert names["labels"].shape == (100_000,)
     np.testing.assert_array_equal(names["labels"], names["kmeans"].labels_)
     assert names["mini"].n_steps_ > 1
+
+
+def test_the_estimator_example_runs(tmp_path, monkeypatch, request):
+    """The drop-in's example, as written (TF1 code: with the tf1 tests)."""
+    if request.config.getoption("impl") == "tf2":
+        pytest.skip("tf1_graph's drop-in runs with the tf1 tests")
+    monkeypatch.chdir(tmp_path)  # its temporary model_dir aside, it writes nothing
+    code = example("From TensorFlow's KMeans estimator")
+    names = {}
+    exec(compile(code, "README.md", "exec"), names)
+    assert names["centers"].shape == (5, 2)
+    assert len(names["labels"]) == 100
