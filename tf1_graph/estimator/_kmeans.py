@@ -353,12 +353,13 @@ class _Graph:
                 updated = (
                     _normalize(self.updated) if self.metric == COSINE_DISTANCE else self.updated
                 )
-                # The counts restart only once the centres are written.
-                with (
-                    tf.control_dependencies([tf.assign(self.centers, updated)]),
-                    tf.control_dependencies([tf.assign(self.counts, tf.zeros_like(self.counts))]),
-                ):
-                    return tf.identity(self.update_in_steps)
+                # The counts restart only once the centres are written. (Nested, not one
+                # parenthesised `with`: tf_upgrade_v2's parser predates that syntax.)
+                with tf.control_dependencies([tf.assign(self.centers, updated)]):  # noqa: SIM117
+                    with tf.control_dependencies(
+                        [tf.assign(self.counts, tf.zeros_like(self.counts))]
+                    ):
+                        return tf.identity(self.update_in_steps)
 
         return tf.cond(
             self.update_in_steps <= 0, sync, lambda: tf.assign_sub(self.update_in_steps, 1)
