@@ -62,6 +62,29 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
         return fitted if fitted is not None else super().fit(X, y, sample_weight)
 
 
+class _Chain:
+    """TensorFlow's k-MC2 chain (``KMC2ChainInitialization``) over candidates' squared
+    distances, in a graph of its own fed by placeholders: the index of the next centre
+    among them (``seeding.kmc2_rows``). Made on first use, then run once a centre."""
+
+    session = None
+
+    def __call__(self, distances: np.ndarray, seed: int) -> int:
+        if self.session is None:
+            graph = tf.Graph()
+            with graph.as_default():
+                self.distances = tf.placeholder(tf.float32, [None], name="distances")
+                self.seed = tf.placeholder(tf.int64, [], name="seed")
+                self.index = tf.raw_ops.KMC2ChainInitialization(
+                    distances=self.distances, seed=self.seed
+                )
+            self.session = tf.Session(graph=graph)
+        return int(self.session.run(self.index, {self.distances: distances, self.seed: seed}))
+
+
+_chain = _Chain()
+
+
 def _compiled_or_not(function, inputs, jit: bool) -> list:
     """``function(*inputs)`` as one XLA computation (``tf.xla.experimental.compile``, TF1's
     way to ask for what TF2 writes ``tf.function(jit_compile=True)``), or as plain graph
@@ -183,7 +206,8 @@ class _GraphCore(KMeansCore):
         return self.ops[key]
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding_ops``)."""
+        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding_ops``)
+        or k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
             # An op seed is an attribute, and a stateful op run again continues its stream
             # (as the lesson's repeated session.run showed): so a new op for every draw.
@@ -192,7 +216,12 @@ class _GraphCore(KMeansCore):
                 chosen = tf.gather(self.X, order[:n_clusters]) - self.offset
             self.ops[("random", len(self.ops))] = chosen  # counts toward MAX_OPS
             return self.session.run(chosen, self.feed)
-        return self.feed[self.X][self.plus_plus_rows(n_clusters, seed)] - self.feed[self.offset]
+        data = self.feed[self.X]
+        if init == "kmc2":
+            weights = self.feed[self.sample_weight]
+            rows = seeding.kmc2_rows(data.__getitem__, weights, n_clusters, seed, _chain)
+            return data[rows] - self.feed[self.offset]
+        return data[self.plus_plus_rows(n_clusters, seed)] - self.feed[self.offset]
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
@@ -354,7 +383,8 @@ class _SparseGraphCore(KMeansCore):
         return self._run("squared_distances", points)
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding``)."""
+        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding``) or
+        k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
             # The shuffle's first draw, in a graph of its own: the shared graph keeps no
             # stateful op (one run again would continue its stream).
@@ -363,6 +393,10 @@ class _SparseGraphCore(KMeansCore):
                 order = tf.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)[:n_clusters]
             with tf.Session(graph=graph) as session:
                 return self.rows.rows(session.run(order))
+        if init == "kmc2":
+            return self.rows.rows(
+                seeding.kmc2_rows(self.rows.rows, self.weights, n_clusters, seed, _chain)
+            )
         return self.rows.rows(self.plus_plus_rows(n_clusters, seed))
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:

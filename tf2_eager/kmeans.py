@@ -124,6 +124,16 @@ class _EagerBatchCore(LocalBatchCore):
         return [value.numpy() for value in tf.nest.flatten(outputs)]
 
 
+def _chain(distances: np.ndarray, seed: int) -> int:
+    """TensorFlow's k-MC2 chain (``KMC2ChainInitialization``) over candidates' squared
+    distances: the index of the next centre among them (``seeding.kmc2_rows``)."""
+    return int(
+        tf.raw_ops.KMC2ChainInitialization(
+            distances=tf.constant(distances), seed=tf.constant(seed, tf.int64)
+        )
+    )
+
+
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
 
@@ -174,10 +184,14 @@ class _EagerCore(KMeansCore):
         return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding_ops``)."""
+        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding_ops``)
+        or k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
             order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
             return (tf.gather(self.X, order[:n_clusters]) - self.offset).numpy()
+        if init == "kmc2":
+            rows = seeding.kmc2_rows(self.data.__getitem__, self.weights, n_clusters, seed, _chain)
+            return self.data[rows] - self.offset.numpy()
         return self.data[self.plus_plus_rows(n_clusters, seed)] - self.offset.numpy()
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
@@ -255,10 +269,15 @@ class _SparseEagerCore(KMeansCore):
         return self._run("squared_distances", points, self._chunk(len(points))).numpy()
 
     def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, or greedy k-means++ (``seeding``)."""
+        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding``) or
+        k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
             order = tf1_random.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)
             return self.rows.rows(order[:n_clusters].numpy())
+        if init == "kmc2":
+            return self.rows.rows(
+                seeding.kmc2_rows(self.rows.rows, self.weights, n_clusters, seed, _chain)
+            )
         return self.rows.rows(self.plus_plus_rows(n_clusters, seed))
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:

@@ -42,7 +42,8 @@ from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
 from kmeans_tutorial.estimator.streaming import batch_rows, is_stream, padded
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
-INITS = ("k-means++", "random")
+INITS = ("k-means++", "random", "kmc2")
+METRICS = ("euclidean", "cosine")
 # Rows of a stream the initial centres are drawn from (``streaming``): at least this many,
 # and 3 per cluster; k-means++ on them is one program of a few milliseconds.
 STREAM_INIT_SIZE = 2**16
@@ -92,6 +93,34 @@ def _mean_variance(X, X_offset: np.ndarray) -> float:
     return float(np.mean(squares / n_samples - (sums / n_samples) ** 2))
 
 
+def _unit_rows(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
+    """``X`` with every row scaled to length 1 (a copy, in X's dtype), for the cosine
+    metric; a row of zeros has no direction, and is refused by its index."""
+    if isinstance(X, SparseRows):
+        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        norms = np.sqrt(np.bincount(row_of, np.square(X.data, dtype=np.float64), X.shape[0]))
+    else:
+        norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    zero = np.flatnonzero(norms == 0)
+    if len(zero):
+        raise InvalidParameterError(
+            f"metric='cosine' needs rows of nonzero length: row {zero[0]} of X is all zeros "
+            f"({len(zero)} such row(s))."
+        )
+    if isinstance(X, SparseRows):
+        data = (X.data / norms[row_of]).astype(X.dtype)
+        return SparseRows(data, X.indices, X.indptr, X.shape)
+    return (X / norms[:, np.newaxis]).astype(X.dtype)
+
+
+def _unit_centers(centers: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Centres (around ``offset``) scaled to length 1 about the origin, as the estimator's
+    cosine metric keeps them; a centre at the origin stays there (``tf.math.l2_normalize``)."""
+    absolute = centers.astype(np.float64) + offset
+    norms = np.linalg.norm(absolute, axis=1, keepdims=True)
+    return (absolute / np.maximum(norms, np.finfo(np.float64).tiny) - offset).astype(centers.dtype)
+
+
 def _shareable(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
     """Dense ``X`` aligned for TensorFlow to use in place (``_sharing``); sparse as it is."""
     return X if isinstance(X, SparseRows) else shareable(X)
@@ -119,6 +148,8 @@ class BaseKMeans:
         ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre, drawn in
         proportion to weight x squared distance), as scikit-learn's.
         ``"random"``: the lesson's way, ``n_clusters`` samples picked by a seeded shuffle.
+        ``"kmc2"``: k-MC2, k-means++ approximated by Markov chains of 200 candidates a
+        centre, run by TensorFlow's ``KMC2ChainInitialization`` op (``seeding.kmc2_rows``).
         An array: these initial centres, used as given.
     n_init : "auto" or int, default="auto"
         Runs from different initialisations; the one with the lowest inertia is kept.
@@ -133,6 +164,11 @@ class BaseKMeans:
         one compiled iteration at a time, from Python, instead of as one computation).
     random_state : None, int or RandomState
         Seeds of the initialisations.
+    metric : {"euclidean", "cosine"}, default="euclidean"
+        ``"cosine"``: TensorFlow's KMeans estimator's cosine distance, ``1 - cos``. Rows
+        are scaled to length 1 (a row of zeros is refused), each update's centres too
+        (spherical k-means); ``inertia_`` and ``score`` sum ``1 - cos``, ``transform``
+        gives ``1 - cos``. Arrays and sparse matrices only, not streams.
 
     Attributes
     ----------
@@ -157,6 +193,7 @@ class BaseKMeans:
         tol=1e-4,
         verbose=0,
         random_state=None,
+        metric="euclidean",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -165,6 +202,7 @@ class BaseKMeans:
         self.tol = tol
         self.verbose = verbose
         self.random_state = random_state
+        self.metric = metric
 
     # -- scikit-learn's parameter protocol (so that clone and Pipeline accept it) --
 
@@ -229,6 +267,21 @@ class BaseKMeans:
 
     # -- fitting --
 
+    @property
+    def _cosine(self) -> bool:
+        if not (isinstance(self.metric, str) and self.metric in METRICS):
+            raise InvalidParameterError(
+                f"metric={self.metric!r} should be 'euclidean' or 'cosine'."
+            )
+        return self.metric == "cosine"
+
+    def _no_stream_for_cosine(self):
+        if self._cosine:
+            raise InvalidParameterError(
+                "metric='cosine' takes an array or a sparse matrix, not a stream (a dataset, "
+                "memmap or array-like): its rows are scaled to length 1 in memory."
+            )
+
     def _check_params(self, n_samples: int, n_features: int, dtype):
         check_int("n_clusters", self.n_clusters, 1)
         if n_samples < self.n_clusters:
@@ -245,7 +298,7 @@ class BaseKMeans:
         if isinstance(self.init, str):
             if self.init not in INITS:
                 raise InvalidParameterError(
-                    f"init={self.init!r} should be 'k-means++', 'random' or an array."
+                    f"init={self.init!r} should be 'k-means++', 'random', 'kmc2' or an array."
                 )
             init = self.init
         else:
@@ -295,6 +348,8 @@ class BaseKMeans:
         if is_stream(X):
             return self._fit_stream(streaming.as_stream(X, sample_weight))
         X = check_data(X, estimator_name=type(self).__name__)
+        if self._cosine:
+            X = _unit_rows(X)
         n_samples, n_features = X.shape
         init, n_init = self._check_params(n_samples, n_features, X.dtype)
         weights = check_sample_weight(sample_weight, n_samples, X.dtype)
@@ -307,6 +362,11 @@ class BaseKMeans:
             centers = self._initial_centers(init, core, X_offset, random_state)
             if self.verbose:
                 print(f"run {run + 1} of {n_init}:")
+            if self._cosine:
+                labels, inertia, centers, n_iter = self._spherical_lloyd(
+                    core, centers, absolute_tol, len(X), X_offset
+                )
+            elif self.verbose:
                 labels, inertia, centers, n_iter = self._lloyd_logged(
                     core, centers, absolute_tol, len(X)
                 )
@@ -339,6 +399,7 @@ class BaseKMeans:
 
     def _fit_stream(self, stream, batch_core: BatchCore | None = None):
         """``fit`` on a stream: exact Lloyd, one pass an iteration (``streaming.lloyd``)."""
+        self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
         init, n_init, offset, sample_core = self._init_from_sample(stream, random_state)
         batch_core = batch_core or self._batch_core()
@@ -402,6 +463,30 @@ class BaseKMeans:
         print(f"  final inertia {inertia:.6g} after {iteration} iterations")
         return labels, inertia, centers, iteration
 
+    def _spherical_lloyd(self, core, centers, tol, n_samples, offset):
+        """Lloyd for the cosine metric on unit rows: each update's centres scaled to length
+        1 (on the host, so both packages scale alike); stops when the labels stop changing
+        or the scaled centres move by at most ``tol``. The inertia is the sum of
+        ``1 - cos``, half the squared distance between unit vectors."""
+        centers = _unit_centers(centers, offset)
+        labels = np.full(n_samples, -1, dtype=np.int32)
+        for iteration in range(1, self.max_iter + 1):
+            start = time.perf_counter()
+            new_centers, new_labels, _, _, inertia = core.step(centers, labels, tol)
+            new_centers = _unit_centers(new_centers, offset)
+            shift = float(np.sum(np.square(new_centers - centers, dtype=np.float64)))
+            unchanged = np.array_equal(new_labels, labels)
+            centers, labels = new_centers, new_labels
+            if self.verbose:
+                print(
+                    f"  iteration {iteration}: inertia {inertia / 2:.6g}, shift {shift:.3g}, "
+                    f"{time.perf_counter() - start:.3f} s"
+                )
+            if unchanged or shift <= tol:
+                break
+        labels, inertia = core.labels_inertia(centers)
+        return labels, inertia / 2, centers, iteration
+
     def _kmeans_plusplus(self, X, sample_weight, random_state):
         """``kmeans_plusplus``: the centres the first run of ``fit`` would start from."""
         X = check_data(X, "X")
@@ -432,6 +517,8 @@ class BaseKMeans:
         pass over it), sparse data around 0.
         """
         X = self._check_fitted_data(X)
+        if self._cosine:
+            X = _unit_rows(X)
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
         if isinstance(X, SparseRows):  # its programs take any number of rows
@@ -444,6 +531,7 @@ class BaseKMeans:
     def _stream_for(self, X, sample_weight=None):
         """A stream of new data, checked against the fit, and the centres around their mean."""
         check_is_fitted(self)
+        self._no_stream_for_cosine()
         stream = streaming.as_stream(X, sample_weight)
         if stream.n_features != self.n_features_in_:
             raise InvalidParameterError(
@@ -461,7 +549,7 @@ class BaseKMeans:
             return streaming.assign(self._batch_core(), stream, centers, offset)
         core, centers, n_samples = self._core_for(X, sample_weight)
         labels, inertia = core.labels_inertia(centers)
-        return labels[:n_samples], inertia
+        return labels[:n_samples], inertia / 2 if self._cosine else inertia
 
     def predict(self, X, sample_weight=None):
         """Index of the nearest centre for each sample, shape (n_samples,)."""
@@ -472,12 +560,14 @@ class BaseKMeans:
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def transform(self, X):
-        """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
+        """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters);
+        ``1 - cos`` for the cosine metric."""
         if is_stream(X):
             stream, centers, offset = self._stream_for(X)
             return streaming.distances(self._batch_core(), stream, centers, offset)
         core, centers, n_samples = self._core_for(X)
-        return core.distances(centers)[:n_samples]
+        distances = core.distances(centers)[:n_samples]
+        return np.square(distances) / 2 if self._cosine else distances
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """``fit(X)``, then ``transform(X)``."""

@@ -4,7 +4,8 @@
 signatures, each taking ``x`` of shape (batch, n_features) in the centres' dtype:
 
 - ``cluster_index``: ``{"cluster_index": int32 (batch,)}``, the nearest centre;
-- ``distances``: ``{"distances": (batch, n_clusters)}``, as ``transform`` gives them;
+- ``distances``: ``{"distances": (batch, n_clusters)}``, as ``transform`` gives them
+  (Euclidean, or ``1 - cos`` for the cosine metric);
 - ``score``: ``{"score": scalar}``, the batch's score as ``score`` gives it;
 
 and ``serving_default`` with all three outputs. ``tf.saved_model.load`` (or TF Serving)
@@ -36,38 +37,54 @@ def _squared(x, centers):
     return tf.maximum(squared, 0)
 
 
+def _cosine(x, centers):
+    """``1 - cos`` between the rows and the (unit) centres, (batch, k)."""
+    return 1 - tf.matmul(tf.math.l2_normalize(x, axis=1), centers, transpose_b=True)
+
+
 class _Served(tf.Module):
-    def __init__(self, centers: np.ndarray):
+    """The computation served: "distances" are what ``transform`` gives, "squared" what
+    ``predict`` and ``score`` minimise and sum (for the cosine metric, both ``1 - cos``)."""
+
+    def __init__(self, centers: np.ndarray, cosine: bool):
         super().__init__()
         self.centers = tf.Variable(centers, trainable=False, name="cluster_centers")
+        self.cosine = cosine
         spec = tf.TensorSpec([None, centers.shape[1]], tf.as_dtype(centers.dtype), name="x")
         self.cluster_index = tf.function(self._cluster_index, input_signature=[spec])
         self.distances = tf.function(self._distances, input_signature=[spec])
         self.score = tf.function(self._score, input_signature=[spec])
         self.serve = tf.function(self._serve, input_signature=[spec])
 
+    def _measures(self, x):
+        if self.cosine:
+            distances = _cosine(x, self.centers)
+            return distances, distances
+        squared = _squared(x, self.centers)
+        return squared, tf.sqrt(squared)
+
     def _cluster_index(self, x):
-        return {"cluster_index": tf.argmin(_squared(x, self.centers), axis=1, output_type=tf.int32)}
+        return {"cluster_index": self._serve(x)["cluster_index"]}
 
     def _distances(self, x):
-        return {"distances": tf.sqrt(_squared(x, self.centers))}
+        return {"distances": self._serve(x)["distances"]}
 
     def _score(self, x):
-        return {"score": -tf.reduce_sum(tf.reduce_min(_squared(x, self.centers), axis=1))}
+        return {"score": self._serve(x)["score"]}
 
     def _serve(self, x):
-        squared = _squared(x, self.centers)
+        minimised, distances = self._measures(x)
         return {
-            "cluster_index": tf.argmin(squared, axis=1, output_type=tf.int32),
-            "distances": tf.sqrt(squared),
-            "score": -tf.reduce_sum(tf.reduce_min(squared, axis=1)),
+            "cluster_index": tf.argmin(minimised, axis=1, output_type=tf.int32),
+            "distances": distances,
+            "score": -tf.reduce_sum(tf.reduce_min(minimised, axis=1)),
         }
 
 
 def export_saved_model(model, path) -> str:
     """Write ``model``'s fitted centres and serving signatures to the folder ``path``."""
     check_is_fitted(model)
-    served = _Served(np.asarray(model.cluster_centers_))
+    served = _Served(np.asarray(model.cluster_centers_), model.metric == "cosine")
     signatures = {
         "cluster_index": served.cluster_index,
         "distances": served.distances,

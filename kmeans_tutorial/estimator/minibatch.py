@@ -39,7 +39,13 @@ from kmeans_tutorial.estimator._checks import (
     check_sample_weight,
 )
 from kmeans_tutorial.estimator._sharing import shareable
-from kmeans_tutorial.estimator.base import BaseKMeans, _column_mean, _mean_variance
+from kmeans_tutorial.estimator.base import (
+    BaseKMeans,
+    _column_mean,
+    _mean_variance,
+    _unit_centers,
+    _unit_rows,
+)
 from kmeans_tutorial.estimator.streaming import is_dataset, is_stream
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
@@ -97,6 +103,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         ``"random"``, 1 otherwise.
     reassignment_ratio : float, default=0.01
         Centres whose count is below this fraction of the largest are moved to random rows.
+    metric : {"euclidean", "cosine"}, default="euclidean"
+        As ``KMeans``'s: for ``"cosine"`` the rows are scaled to length 1 and the centres
+        after every step (arrays and sparse matrices only).
 
     Attributes
     ----------
@@ -121,6 +130,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         init_size=None,
         n_init="auto",
         reassignment_ratio=0.01,
+        metric="euclidean",
     ):
         super().__init__(
             n_clusters,
@@ -130,6 +140,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
             tol=tol,
             verbose=verbose,
             random_state=random_state,
+            metric=metric,
         )
         self.batch_size = batch_size
         self.compute_labels = compute_labels
@@ -193,11 +204,14 @@ class BaseMiniBatchKMeans(BaseKMeans):
         if is_dataset(X):
             return self._fit_dataset(streaming.as_stream(X, sample_weight))
         if is_stream(X):
+            self._no_stream_for_cosine()
             X = streaming.as_stream(X, sample_weight)
             weights = X.weights if X.weights is not None else _Ones(X.n_samples, X.dtype)
             n_samples, n_features, dtype = X.n_samples, X.n_features, X.dtype
         else:
             X = check_data(X, estimator_name=type(self).__name__)
+            if self._cosine:
+                X = _unit_rows(X)
             (n_samples, n_features), dtype = X.shape, X.dtype
             weights = (
                 _Ones(n_samples, dtype)
@@ -245,6 +259,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
             self.labels_, self.inertia_ = self._assign_all(X, weights)
         else:
             self.inertia_ = float(state.smoothed_inertia() * weights.sum(dtype=np.float64))
+            self.inertia_ /= 2 if self._cosine else 1
         return self
 
     def _variance(self, X, offset) -> float:
@@ -261,6 +276,21 @@ class BaseMiniBatchKMeans(BaseKMeans):
         self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
     ):
         """Initial centres (centred): the best of ``n_init`` on the judging rows."""
+        if self._cosine:
+            return _unit_centers(
+                self._best_init_of(
+                    rows, weights, X_valid, weights_valid, offset, init, n_init, init_size,
+                    random_state,
+                ),
+                offset,
+            )  # fmt: skip
+        return self._best_init_of(
+            rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
+        )
+
+    def _best_init_of(
+        self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
+    ):
         if not isinstance(init, str):
             return init - offset
         best, best_inertia = None, None
@@ -300,6 +330,8 @@ class BaseMiniBatchKMeans(BaseKMeans):
         if self.verbose and n_moved:
             print(f"[MiniBatchKMeans] Reassigning {n_moved} cluster centers.")
         state.counts = counts
+        if self._cosine:
+            new_centers = _unit_centers(new_centers, offset)
         shift = (
             float(np.sum(np.square(new_centers - centers, dtype=np.float64))) if tol > 0 else 0.0
         )
@@ -315,15 +347,17 @@ class BaseMiniBatchKMeans(BaseKMeans):
         centers = self.cluster_centers_.astype(stream.dtype)
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
         offset = centers.mean(axis=0)
-        return streaming.assign(self._batch_core(), stream, centers - offset, offset)
+        labels, inertia = streaming.assign(self._batch_core(), stream, centers - offset, offset)
+        return labels, inertia / 2 if self._cosine else inertia
 
     def _labels_inertia_fitted(self, X, weights):
         core = self._make_core(X, shareable(weights), np.zeros(X.shape[1], X.dtype))
         labels, inertia = core.labels_inertia(self.cluster_centers_.astype(X.dtype))
-        return labels, float(inertia)
+        return labels, float(inertia) / (2 if self._cosine else 1)
 
     def _fit_dataset(self, stream, core=None):
         """``fit`` on a dataset: its elements are the mini-batches, ``max_iter`` passes."""
+        self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
         n_features, dtype = stream.n_features, stream.dtype
         check_int("n_clusters", self.n_clusters, 1)
@@ -394,6 +428,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
                 f"{self.n_features_in_} features as input."
             )
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        given = X
+        if self._cosine:
+            X = _unit_rows(X)
         if not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
         random_state = self._random_state
@@ -430,7 +467,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         self.cluster_centers_ = centers
         self.n_steps_ += 1
         if self.compute_labels:
-            self.labels_, self.inertia_ = self._labels_inertia(X, weights)
+            self.labels_, self.inertia_ = self._labels_inertia(given, weights)
         return self
 
 

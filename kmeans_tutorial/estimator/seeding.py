@@ -80,3 +80,48 @@ def greedy_kmeans_plus_plus(
         potential, closest = potentials[best], trial[:, best].astype(np.float64)
         chosen[center] = candidates[best]
     return chosen
+
+
+KMC2_CHAIN_LENGTH = 200  # candidates a centre: TensorFlow's clustering_ops default
+
+
+def kmc2_rows(
+    rows: Callable[[np.ndarray], np.ndarray],
+    sample_weight: np.ndarray,
+    n_clusters: int,
+    seed: int,
+    chain: Callable[[np.ndarray, int], int],
+) -> np.ndarray:
+    """The indices of ``n_clusters`` rows of X chosen by k-MC2 (Bachem et al., 2016).
+
+    k-MC2 approximates k-means++ without a pass over the data a centre: the first centre is
+    drawn in proportion to the weights; each next one by a Markov chain over
+    ``KMC2_CHAIN_LENGTH`` candidates, drawn the same way, whose squared distances to the
+    nearest centre so far decide each move. The chain is TensorFlow's own op
+    (``KMC2ChainInitialization``), which ``chain(distances, seed)`` runs in the package's
+    way; the candidates and seeds come from NumPy, so both packages choose the same rows.
+    """
+    random_state = np.random.RandomState(seed)
+    weights = sample_weight.astype(np.float64)
+    cdf = np.cumsum(weights / weights.sum())
+    cdf /= cdf[-1]
+
+    def draw(size: int) -> np.ndarray:
+        return cdf.searchsorted(random_state.random_sample(size), side="right")
+
+    chosen = np.empty(n_clusters, dtype=np.int64)
+    chosen[0] = draw(1)[0]
+    centers = rows(chosen[:1]).astype(np.float64)
+    for center in range(1, n_clusters):
+        candidates = draw(min(KMC2_CHAIN_LENGTH, len(weights)))
+        x = rows(candidates).astype(np.float64)
+        squared = (
+            np.square(x).sum(axis=1)[:, np.newaxis]
+            - 2 * x @ centers.T
+            + np.square(centers).sum(axis=1)[np.newaxis, :]
+        )
+        distances = np.maximum(squared.min(axis=1), 0).astype(np.float32)
+        pick = chain(distances, int(random_state.randint(np.iinfo(np.int32).max)))
+        chosen[center] = candidates[pick]
+        centers = np.vstack([centers, x[pick : pick + 1]])
+    return chosen
