@@ -1,10 +1,6 @@
 """``metric="cosine"`` and ``init="kmc2"``: the KMeans estimator's cosine k-means and
 TensorFlow's k-MC2 seeding, in both packages' ``KMeans`` and ``MiniBatchKMeans``."""
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -151,22 +147,3 @@ def test_cosine_refuses_streams(impl, blobs, cls, tmp_path):
 def test_a_bad_metric_is_named(impl, blobs):
     with pytest.raises(InvalidParameterError, match="metric='manhattan'"):
         impl.KMeans(K, metric="manhattan").fit(blobs)
-
-
-def test_a_cosine_export_serves_cosine_distances(impl, blobs, tmp_path):
-    model = impl.KMeans(K, random_state=0, metric="cosine").fit(blobs)
-    path = model.export_saved_model(tmp_path / "model")
-    code = (
-        "import json, sys, numpy as np, tensorflow as tf\n"
-        "out = tf.saved_model.load(sys.argv[1]).signatures['serving_default']("
-        "x=tf.constant(np.load(sys.argv[2])))\n"
-        "print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))\n"
-    )
-    np.save(tmp_path / "x.npy", blobs[:200])
-    done = subprocess.run([sys.executable, "-c", code, path, str(tmp_path / "x.npy")],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    served = json.loads(done.stdout.splitlines()[-1])
-    np.testing.assert_array_equal(served["cluster_index"], model.predict(blobs[:200]))
-    np.testing.assert_allclose(served["distances"], model.transform(blobs[:200]), atol=1e-9)
-    np.testing.assert_allclose(served["score"], model.score(blobs[:200]), rtol=1e-9)

@@ -6,9 +6,6 @@ docstrings and ``docs/MIGRATION.md`` make, and its errors. It is TF1 code: these
 run with the tf1 tests (``--impl tf1``, or both).
 """
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -157,29 +154,6 @@ def test_dict_features_are_the_columns_by_sorted_name(points, tmp_path):
     as_dict = list(estimator.predict_cluster_index(
         lambda: tf.data.Dataset.from_tensors(by_name)))  # fmt: skip
     np.testing.assert_array_equal(as_dict, list(estimator.predict_cluster_index(whole(points))))
-
-
-def test_the_export_serves_in_a_process_that_imports_only_tensorflow(points, tmp_path):
-    from tf1_graph import estimator as drop_in
-
-    init = points[:N_CLUSTERS]
-    estimator = drop_in.KMeans(N_CLUSTERS, model_dir=tmp_path / "model", initial_clusters=init,
-                               use_mini_batch=False)  # fmt: skip
-    estimator.train(repeated(points), steps=2)
-    serving = drop_in.export.build_raw_serving_input_receiver_fn({"x": tf.constant(points[:1])})
-    path = estimator.export_saved_model(tmp_path / "export", serving).decode()
-    code = (
-        "import sys, numpy as np, tensorflow as tf\n"
-        "served = tf.saved_model.load(sys.argv[1]).signatures['cluster_index']\n"
-        "print(served(x=tf.constant(np.load(sys.argv[2])))['output'].numpy().tolist())\n"
-        "sys.exit(any(m.startswith(('tf1_graph', 'kmeans_tutorial')) for m in sys.modules))\n"
-    )
-    np.save(tmp_path / "x.npy", points)
-    done = subprocess.run([sys.executable, "-c", code, path, str(tmp_path / "x.npy")],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    served = eval(done.stdout.splitlines()[-1])  # a list of ints we printed
-    np.testing.assert_array_equal(served, list(estimator.predict_cluster_index(whole(points))))
 
 
 @pytest.mark.parametrize(
