@@ -133,10 +133,16 @@ def test_mini_batch_over_two_processes(netns, data, tmp_path):
     assert workers[0]["inertia"] <= 1.02 * alone["inertia"]
 
 
-def test_tf1_cluster_equals_tf2_multi_worker(netns, data, tmp_path):
+@pytest.fixture(scope="module")
+def tf1_cluster(netns, data, tmp_path_factory):
+    """Each task's fit on a TF1 cluster whose tasks start together."""
+    return run_cluster("tf1-cluster", data, tmp_path_factory.mktemp("tf1"))
+
+
+def test_tf1_cluster_equals_tf2_multi_worker(tf1_cluster, data, tmp_path):
     """TF1's train.Server cluster (in-graph replication, tf.device per task) and TF2's
     MultiWorkerMirroredStrategy: the same model, the same labels on each task."""
-    tf1 = run_cluster("tf1-cluster", data, tmp_path / "tf1")
+    tf1 = tf1_cluster
     tf2 = run_cluster("multi-worker", data, tmp_path / "tf2")
     for tf1_worker, tf2_worker in zip(tf1, tf2, strict=True):
         np.testing.assert_array_equal(tf1_worker["centers"], tf2_worker["centers"])
@@ -146,11 +152,11 @@ def test_tf1_cluster_equals_tf2_multi_worker(netns, data, tmp_path):
 
 
 @pytest.mark.parametrize("late_task", [0, 1])
-def test_tf1_cluster_whichever_task_starts_late(netns, data, tmp_path, late_task):
+def test_tf1_cluster_whichever_task_starts_late(tf1_cluster, data, tmp_path, late_task):
     """The chief waits for a late worker; a worker whose session starts before the chief's
     server is up must not leave a failed channel behind that breaks the chief's first pass
     (CI met this: ``UNAVAILABLE ... Connection refused`` on ``RecvTensor``)."""
-    on_time = run_cluster("tf1-cluster", data, tmp_path / "on_time")
+    on_time = tf1_cluster
     late = run_cluster("tf1-cluster", data, tmp_path / "late", f"--late_task={late_task}")
     for on_time_worker, late_worker in zip(on_time, late, strict=True):
         np.testing.assert_array_equal(late_worker["centers"], on_time_worker["centers"])

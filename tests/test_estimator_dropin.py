@@ -188,3 +188,18 @@ def test_bad_steps_are_named(points, tmp_path, kwargs, message):
 def test_using_an_untrained_model_says_so(points, tmp_path):
     with pytest.raises(InvalidParameterError, match="Could not find trained model"):
         KMeans(N_CLUSTERS, model_dir=tmp_path).cluster_centers()
+
+
+def test_train_runs_the_callers_hooks(points, tmp_path):
+    """A ``SessionRunHook`` passed to ``train`` sees every step, as the estimator's did."""
+
+    class Counter(tf.compat.v1.train.SessionRunHook):
+        runs = 0
+
+        def after_run(self, run_context, run_values):
+            Counter.runs += 1
+
+    estimator = KMeans(N_CLUSTERS, model_dir=tmp_path, initial_clusters=points[:N_CLUSTERS])
+    estimator.train(batches(points, 40), hooks=[Counter()], steps=4)
+    assert Counter.runs == 4
+    assert estimator.get_variable_value("global_step") == 4
