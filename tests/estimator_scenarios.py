@@ -105,6 +105,16 @@ def main(path):
     plus.train(repeated(), steps=1)
     out["plus/centers"] = plus.cluster_centers()
 
+    # k-means++ without a seed: the estimator passed None to the kernel's seed and failed.
+    try:
+        plus_plus = KMeans.KMEANS_PLUS_PLUS_INIT
+        unseeded = KMeans(N_CLUSTERS, model_dir=f"{folder}/unseeded", initial_clusters=plus_plus,
+                          use_mini_batch=False)  # fmt: skip
+        unseeded.train(repeated(), steps=1)
+        out["unseeded/failed"] = np.array(False)
+    except ValueError:
+        out["unseeded/failed"] = np.array(True)
+
     # The relative tolerance: the step training stops at.
     tolerant = KMeans(N_CLUSTERS, model_dir=f"{folder}/tol", initial_clusters=INIT,
                       use_mini_batch=False, relative_tolerance=1e-3)  # fmt: skip

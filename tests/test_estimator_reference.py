@@ -88,6 +88,13 @@ def test_the_estimator_ignores_the_seeds_value(reference):
     np.testing.assert_array_equal(reference["seed1/centers"], reference["seed2/centers"])
 
 
+def test_unseeded_kmeans_plus_plus_fails_on_the_estimator_and_runs_on_the_drop_in(
+    reference, drop_in
+):
+    """A claimed difference: the estimator gave the kernel a seed of None."""
+    assert reference["unseeded/failed"] and not drop_in["unseeded/failed"]
+
+
 @pytest.mark.parametrize("steps", [1, 10])
 def test_mini_batch_is_as_good_as_the_estimators(reference, drop_in, steps):
     assert drop_in[f"mini{steps}/score"] <= 1.02 * reference[f"mini{steps}/score"]

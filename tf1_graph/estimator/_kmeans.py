@@ -207,7 +207,8 @@ class _Graph:
         self.scores = tf.squeeze(nearest, [-1])
         self.loss = tf.reduce_sum(self.scores)
         if mini_batch:
-            self.train_op = self._mini_batch_update(self.cluster_index)
+            with tf.control_dependencies([sync]):  # its reads too: counts just reset
+                self.train_op = self._mini_batch_update(self.cluster_index)
         else:
             self.train_op = self._full_batch_update(self.cluster_index)
 
@@ -279,7 +280,7 @@ class _Graph:
                 return tf.raw_ops.KmeansPlusPlusInitialization(
                     points=rows,
                     num_to_sample=tf.cast(remaining, tf.int64),
-                    seed=tf.cast(self.seed or 0, tf.int64),
+                    seed=self._op_seed(),
                     num_retries_per_sample=tf.cast(
                         self.estimator._kmeans_plus_plus_num_retries, tf.int64
                     ),
@@ -288,6 +289,14 @@ class _Graph:
             return self.initial([points], remaining)
         with tf.control_dependencies([tf.assert_equal(remaining, tf.shape(self.initial)[0])]):
             return tf.identity(self.initial)
+
+    def _op_seed(self):
+        """The seed input of TensorFlow's seeding kernels. Without a seed the estimator
+        passed None and failed ("None values not supported", a test); here an unseeded
+        draw seeds them, as an unseeded random op would be."""
+        if self.seed is None:
+            return tf.random_uniform([], maxval=2**31 - 1, dtype=tf.int64)
+        return tf.constant(self.seed, tf.int64)
 
     def _kmc2(self, remaining):
         """k-MC2: one new centre per chain of ``KMC2_CHAIN_LENGTH`` rows of the batch (one
@@ -310,7 +319,7 @@ class _Graph:
                     points=subset, centers=centers, k=tf.constant(1, tf.int64)
                 )
                 index = tf.raw_ops.KMC2ChainInitialization(
-                    distances=tf.squeeze(distances), seed=tf.cast(self.seed or 0, tf.int64)
+                    distances=tf.squeeze(distances), seed=self._op_seed()
                 )
                 center = tf.reshape(subset[index], [1, -1])
                 if self.metric == COSINE_DISTANCE:
