@@ -567,6 +567,7 @@ class KMeans:
                 tf.logging.info("Skipping training since max_steps has already saved.")
                 return self
         graph, model, input_hooks = self._build(input_fn, ModeKeys.TRAIN)
+        tf.io.gfile.makedirs(self._model_dir)
         with graph.as_default():
             increment = tf.assign_add(model.global_step, 1)
             with tf.control_dependencies([model.train_op, increment]):
@@ -583,12 +584,12 @@ class KMeans:
             tf.add_to_collection(tf.GraphKeys.SAVERS, saver)
             scaffold = tf.train.Scaffold(saver=saver)
             chief_hooks = [
-                tf.train.CheckpointSaverHook(
-                    self._model_dir,
-                    save_secs=self._config.save_checkpoints_secs,
-                    save_steps=self._config.save_checkpoints_steps,
-                    scaffold=scaffold,
-                    listeners=saving_listeners,
+                _CheckpointHook(
+                    os.path.join(self._model_dir, "model.ckpt"),
+                    saver,
+                    model.global_step,
+                    self._config,
+                    saving_listeners or [],
                 )
             ]
             creator = tf.train.ChiefSessionCreator(
@@ -744,6 +745,61 @@ class KMeans:
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(Path(source).read_bytes())
         return str(export_dir).encode()
+
+
+class _CheckpointHook(tf.train.SessionRunHook):
+    """Saves a checkpoint when the session starts, every ``save_checkpoints_secs`` or
+    ``_steps``, and at the end, calling the saving listeners around each save: what the
+    estimator's ``CheckpointSaverHook`` did, less its ``graph.pbtxt``. That text dump
+    fails on TF 2.20 with protobuf 7 (``MessageToString() got an unexpected keyword
+    argument 'float_format'``), and nothing reads it."""
+
+    def __init__(self, path, saver, global_step, config, listeners):
+        self.path, self.saver, self.global_step, self.listeners = (
+            path,
+            saver,
+            global_step,
+            listeners,
+        )
+        self.timer = tf.train.SecondOrStepTimer(
+            every_secs=config.save_checkpoints_secs, every_steps=config.save_checkpoints_steps
+        )
+        self.saved = None
+
+    def begin(self):
+        for listener in self.listeners:
+            listener.begin()
+
+    def after_create_session(self, session, coord):
+        self._save(session, session.run(self.global_step))
+
+    def before_run(self, run_context):
+        return tf.train.SessionRunArgs(self.global_step)
+
+    def after_run(self, run_context, run_values):
+        # The step fetched may be read before or after this run's increment: when it may
+        # be time, the step is read again, once the run is done.
+        if not self.timer.should_trigger_for_step(run_values.results + 1):
+            return
+        step = run_context.session.run(self.global_step)
+        if self.timer.should_trigger_for_step(step) and self._save(run_context.session, step):
+            run_context.request_stop()
+
+    def end(self, session):
+        step = session.run(self.global_step)
+        if step != self.saved:
+            self._save(session, step)
+        for listener in self.listeners:
+            listener.end(session, step)
+
+    def _save(self, session, step) -> bool:
+        """Save at ``step``; whether a listener asked training to stop."""
+        self.timer.update_last_triggered_step(step)
+        for listener in self.listeners:
+            listener.before_save(session, step)
+        self.saver.save(session, self.path, global_step=step)
+        self.saved = step
+        return any(listener.after_save(session, step) for listener in self.listeners)
 
 
 class _StopAfterRunsHook(tf.train.SessionRunHook):
