@@ -18,13 +18,17 @@ Each ``train`` step is what the estimator's was: one Lloyd iteration over the ba
 TensorFlow's ``clustering_ops.KMeans`` builds it, from the same kernels
 (``NearestNeighbors``, ``KmeansPlusPlusInitialization``, ``KMC2ChainInitialization``),
 so deterministic runs give the estimator's numbers (``nox -s estimator`` compares them
-with the real one on TF 2.15). Two things differ on purpose, each a test:
+with the real one on TF 2.15). What differs on purpose, each a test:
 
 - the estimator's mini-batch update reads the per-centre counts and centres while it
   writes them, so two runs of one script differ; here the reads come first, so the
   update is the written rule, and runs repeat;
 - ``KMC2_INIT`` is accepted (TensorFlow's ``clustering_ops`` had it; the estimator's
-  constructor refused it).
+  constructor refused it);
+- k-means++ without a ``seed`` works (the estimator passed None as the kernel's seed and
+  failed);
+- errors are ``InvalidParameterError`` (a ``ValueError``) naming the value;
+- ``model_dir`` gets checkpoints but no ``graph.pbtxt`` or event files.
 
 ``docs/MIGRATION.md`` ("From the KMeans estimator") maps every argument and method to
 this drop-in and to the TF2-native ``tf2_eager.KMeans``/``MiniBatchKMeans``.
