@@ -203,3 +203,13 @@ def test_train_runs_the_callers_hooks(points, tmp_path):
     estimator.train(batches(points, 40), hooks=[Counter()], steps=4)
     assert Counter.runs == 4
     assert estimator.get_variable_value("global_step") == 4
+
+
+def test_model_dir_holds_checkpoints_and_no_graph_dump(points, tmp_path):
+    """The estimator's CheckpointSaverHook also wrote graph.pbtxt, which TF 2.20 with
+    protobuf 7 cannot write; the drop-in saves the checkpoints alone."""
+    estimator = KMeans(N_CLUSTERS, model_dir=tmp_path / "new", initial_clusters=points[:N_CLUSTERS])
+    estimator.train(batches(points, 40), steps=2)
+    names = sorted(path.name for path in (tmp_path / "new").iterdir())
+    assert "graph.pbtxt" not in names and "checkpoint" in names
+    assert {"model.ckpt-0.index", "model.ckpt-2.index"} <= set(names)
