@@ -213,3 +213,19 @@ def test_model_dir_holds_checkpoints_and_no_graph_dump(points, tmp_path):
     names = sorted(path.name for path in (tmp_path / "new").iterdir())
     assert "graph.pbtxt" not in names and "checkpoint" in names
     assert {"model.ckpt-0.index", "model.ckpt-2.index"} <= set(names)
+
+
+def test_feature_columns_choose_and_order_the_features(points, tmp_path):
+    """``feature_columns`` go through ``tf.feature_column.input_layer``, as the estimator's."""
+    columns = [
+        tf.compat.v1.feature_column.numeric_column("b", shape=[2]),
+        tf.compat.v1.feature_column.numeric_column("a"),
+    ]
+    estimator = KMeans(N_CLUSTERS, model_dir=tmp_path, initial_clusters=points[:N_CLUSTERS],
+                       use_mini_batch=False, feature_columns=columns)  # fmt: skip
+    by_name = {"b": points[:, 1:], "a": points[:, :1], "ignored": points[:, :1] * 0}
+    estimator.train(lambda: tf.data.Dataset.from_tensors(by_name).repeat(), steps=2)
+    plain = KMeans(N_CLUSTERS, model_dir=tmp_path / "plain",
+                   initial_clusters=points[:N_CLUSTERS], use_mini_batch=False)  # fmt: skip
+    plain.train(repeated(points), steps=2)
+    np.testing.assert_allclose(estimator.cluster_centers(), plain.cluster_centers(), rtol=1e-6)
