@@ -229,3 +229,21 @@ def test_feature_columns_choose_and_order_the_features(points, tmp_path):
                    initial_clusters=points[:N_CLUSTERS], use_mini_batch=False)  # fmt: skip
     plain.train(repeated(points), steps=2)
     np.testing.assert_allclose(estimator.cluster_centers(), plain.cluster_centers(), rtol=1e-6)
+
+
+def test_transform_at_a_centre_is_zero_not_nan(points, tmp_path):
+    """Squared distances computed as |x|² - 2x·c + |c|² round below 0 for points at a
+    centre far from the origin; the estimator's square root then gave nan."""
+    far = points + np.float32(1000)
+    estimator = KMeans(N_CLUSTERS, model_dir=tmp_path, initial_clusters=far[:N_CLUSTERS],
+                       use_mini_batch=False)  # fmt: skip
+    estimator.train(repeated(far), steps=3)
+    centres = estimator.cluster_centers()
+    noise = np.random.RandomState(0).normal(scale=1e-3, size=(400, centres.shape[1]))
+    near = (centres[np.arange(400) % N_CLUSTERS] + noise).astype(np.float32)
+    rows = list(estimator.predict(lambda: tf.data.Dataset.from_tensors(near)))
+    squared = np.array([row["all_distances"] for row in rows])
+    assert (squared < 0).any()  # the case this test is about
+    distances = np.array(list(estimator.transform(lambda: tf.data.Dataset.from_tensors(near))))
+    assert np.isfinite(distances).all()
+    np.testing.assert_array_equal(distances, np.sqrt(np.maximum(squared, 0)))

@@ -27,6 +27,7 @@ with the real one on TF 2.15). What differs on purpose, each a test:
   constructor refused it);
 - k-means++ without a ``seed`` works (the estimator passed None as the kernel's seed and
   failed);
+- ``transform`` gives 0, not the estimator's nan, where a squared distance rounds below 0;
 - errors are ``InvalidParameterError`` (a ``ValueError``) naming the value;
 - ``model_dir`` gets checkpoints but no ``graph.pbtxt`` or event files.
 

@@ -683,7 +683,9 @@ class KMeans:
         """Each point's distances to every centre: Euclidean (not squared), or cosine."""
         for distances in self._predict_one_key(input_fn, self.ALL_DISTANCES):
             if self._distance_metric == SQUARED_EUCLIDEAN_DISTANCE:
-                yield np.sqrt(distances)
+                # |x|² - 2x·c + |c|² can round below 0 near a centre: the estimator's
+                # square root gave nan there; 0 is the distance.
+                yield np.sqrt(np.maximum(distances, 0))
             else:
                 yield distances
 
