@@ -178,7 +178,10 @@ def test_float64_points_are_refused_with_the_fix(points, tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"steps": 0}, "steps > 0"), ({"steps": 1, "max_steps": 2}, "both steps and max_steps")],
+    [
+        ({"steps": 0}, "steps=0 should be >= 1"),
+        ({"steps": 1, "max_steps": 2}, "both steps and max_steps"),
+    ],
 )
 def test_bad_steps_are_named(points, tmp_path, kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):

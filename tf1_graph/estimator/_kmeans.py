@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.validation import InvalidParameterError
+from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 SQUARED_EUCLIDEAN_DISTANCE = "squared_euclidean"
 COSINE_DISTANCE = "cosine"
@@ -399,10 +399,8 @@ def _check_steps(steps, max_steps):
     if steps is not None and max_steps is not None:
         raise InvalidParameterError("Can not provide both steps and max_steps.")
     for name, value in (("steps", steps), ("max_steps", max_steps)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0
-        ):
-            raise InvalidParameterError(f"Must specify {name} > 0, given: {value!r}.")
+        if value is not None:
+            check_int(name, value, 1)
 
 
 class KMeans:
@@ -452,14 +450,7 @@ class KMeans:
                 f"{SQUARED_EUCLIDEAN_DISTANCE!r} or {COSINE_DISTANCE!r}."
             )
         if isinstance(initial_clusters, str) or callable(initial_clusters):
-            if (
-                isinstance(num_clusters, bool)
-                or not isinstance(num_clusters, int | np.integer)
-                or num_clusters < 1
-            ):
-                raise InvalidParameterError(
-                    f"num_clusters={num_clusters!r} should be an integer >= 1."
-                )
+            check_int("num_clusters", num_clusters, 1)
         else:
             centers = np.asarray(initial_clusters)
             if centers.ndim != 2 or not np.issubdtype(centers.dtype, np.number):
@@ -469,10 +460,7 @@ class KMeans:
                 )
             initial_clusters = centers.astype(np.float32)
         steps = mini_batch_steps_per_iteration
-        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-            raise InvalidParameterError(
-                f"mini_batch_steps_per_iteration={steps!r} should be an integer >= 1."
-            )
+        check_int("mini_batch_steps_per_iteration", steps, 1)
         config = config or RunConfig()
         if model_dir is None:
             model_dir = config.model_dir
