@@ -13,7 +13,7 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "parity", "distributed"]
+nox.options.sessions = ["lint", "tests", "parity", "sklearn", "distributed"]
 
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 PYTHON = "3.11"  # the one Python the project supports and CI has
@@ -50,6 +50,25 @@ def parity(session: nox.Session) -> None:
     """Compare the two implementations bit for bit and test every TF1/TF2 claim."""
     _install_with_tests(session)
     session.run("pytest", "-m", "parity and not estimator", *session.posargs, env=QUIET_TF)
+
+
+# scikit-learn's default seed for its seeded tests, then the seeds the suite must also pass.
+SKLEARN_SEEDS = [None, "0-4"]
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("impl", ["tf1", "tf2"], ids=["tf1", "tf2"])
+def sklearn(session: nox.Session, impl: str) -> None:
+    """Run scikit-learn's own test_k_means.py, unmodified, against one package (what is
+    left out, and why: tests/sklearn_suite.py)."""
+    _install_with_tests(session)
+    suite = ["-c", "tests/sklearn_suite.ini", "--rootdir", session.create_tmp()]
+    for seeds in SKLEARN_SEEDS:
+        env = {**QUIET_TF, "KMEANS_SUITE_IMPL": impl, "PYTHONPATH": "tests"}
+        if seeds is not None:
+            env["SKLEARN_TESTS_GLOBAL_RANDOM_SEED"] = seeds
+        args = ["--pyargs", "sklearn.cluster.tests.test_k_means", *session.posargs]
+        session.run("pytest", *suite, *args, env=env)
 
 
 @nox.session(python=PYTHON, default=False)

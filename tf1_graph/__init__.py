@@ -11,7 +11,7 @@ from tf1_graph.functions import (
     plot_clusters,
     update_centroids,
 )
-from tf1_graph.kmeans import KMeans, MiniBatchKMeans, kmeans_plusplus
+from tf1_graph.kmeans import KMeans, MiniBatchKMeans, k_means, kmeans_plusplus
 from tf1_graph.runner import run_lesson
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "assign_to_nearest",
     "choose_random_centroids",
     "create_samples",
+    "k_means",
     "kmeans_plusplus",
     "plot_clusters",
     "run_lesson",

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from kmeans_tutorial.estimator import (
+    base,
     batch_ops,
     lloyd_ops,
     seeding,
@@ -175,6 +176,10 @@ class _GraphCore(KMeansCore):
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         shared = _Graph.for_shape(X.dtype, X.shape)
+        # The graph itself is held, not only its parts: the cache may replace it while this
+        # core lives (another fit of the same shape past MAX_OPS, or more than MAX_GRAPHS
+        # shapes), and a graph no one holds closes its session (``_Graph.__del__``).
+        self.shared = shared
         self.__dict__.update(vars(shared))  # its placeholders, session and ops, shared
         # An aligned X is fed as it is, not copied (estimator._sharing).
         self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
@@ -209,6 +214,9 @@ class _GraphCore(KMeansCore):
         """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding_ops``)
         or k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
+            weighted = seeding.weighted_random_rows(self.feed[self.sample_weight], n_clusters, seed)
+            if weighted is not None:
+                return self.feed[self.X][weighted] - self.feed[self.offset]
             # An op seed is an attribute, and a stateful op run again continues its stream
             # (as the lesson's repeated session.run showed): so a new op for every draw.
             with self.graph.as_default():
@@ -386,6 +394,9 @@ class _SparseGraphCore(KMeansCore):
         """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding``) or
         k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
+            weighted = seeding.weighted_random_rows(self.weights, n_clusters, seed)
+            if weighted is not None:
+                return self.rows.rows(weighted)
             # The shuffle's first draw, in a graph of its own: the shared graph keeps no
             # stateful op (one run again would continue its stream).
             graph = tf.Graph()
@@ -427,15 +438,25 @@ class _SparseGraphCore(KMeansCore):
         return self._run("transform", centers)
 
 
-def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None):
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None):
     """Initial centres by greedy k-means++, as ``sklearn.cluster.kmeans_plusplus``.
 
     The centres the first run of ``KMeans(n_clusters, random_state=random_state).fit(X)``
-    starts from.
+    starts from. ``x_squared_norms`` (scikit-learn's precomputed |x|², shape (n_samples,))
+    is checked and not needed.
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features), X's dtype
     indices : ndarray of shape (n_clusters,), int64: their rows in X
     """
-    return KMeans(n_clusters)._kmeans_plusplus(X, sample_weight, random_state)
+    return KMeans(n_clusters)._kmeans_plusplus(X, sample_weight, random_state, x_squared_norms)
+
+
+def k_means(X, n_clusters, *, sample_weight=None, return_n_iter=False, **params):
+    """``KMeans(n_clusters, **params).fit(X, sample_weight=sample_weight)`` as
+    ``sklearn.cluster.k_means`` returns it: ``(centers, labels, inertia)``, and ``n_iter``
+    if ``return_n_iter``."""
+    return base.k_means(
+        KMeans, X, n_clusters, sample_weight=sample_weight, return_n_iter=return_n_iter, **params
+    )

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from kmeans_tutorial.estimator import (
+    base,
     batch_ops,
     lloyd_ops,
     seeding,
@@ -187,6 +188,9 @@ class _EagerCore(KMeansCore):
         """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding_ops``)
         or k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
+            weighted = seeding.weighted_random_rows(self.weights, n_clusters, seed)
+            if weighted is not None:
+                return self.data[weighted] - self.offset.numpy()
             order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
             return (tf.gather(self.X, order[:n_clusters]) - self.offset).numpy()
         if init == "kmc2":
@@ -272,6 +276,9 @@ class _SparseEagerCore(KMeansCore):
         """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding``) or
         k-MC2 (``seeding.kmc2_rows``)."""
         if init == "random":
+            weighted = seeding.weighted_random_rows(self.weights, n_clusters, seed)
+            if weighted is not None:
+                return self.rows.rows(weighted)
             order = tf1_random.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)
             return self.rows.rows(order[:n_clusters].numpy())
         if init == "kmc2":
@@ -323,15 +330,25 @@ class _SparseEagerCore(KMeansCore):
         return self._run("transform", centers, self._chunk(len(centers))).numpy()
 
 
-def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None):
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None):
     """Initial centres by greedy k-means++, as ``sklearn.cluster.kmeans_plusplus``.
 
     The centres the first run of ``KMeans(n_clusters, random_state=random_state).fit(X)``
-    starts from.
+    starts from. ``x_squared_norms`` (scikit-learn's precomputed |x|², shape (n_samples,))
+    is checked and not needed.
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features), X's dtype
     indices : ndarray of shape (n_clusters,), int64: their rows in X
     """
-    return KMeans(n_clusters)._kmeans_plusplus(X, sample_weight, random_state)
+    return KMeans(n_clusters)._kmeans_plusplus(X, sample_weight, random_state, x_squared_norms)
+
+
+def k_means(X, n_clusters, *, sample_weight=None, return_n_iter=False, **params):
+    """``KMeans(n_clusters, **params).fit(X, sample_weight=sample_weight)`` as
+    ``sklearn.cluster.k_means`` returns it: ``(centers, labels, inertia)``, and ``n_iter``
+    if ``return_n_iter``."""
+    return base.k_means(
+        KMeans, X, n_clusters, sample_weight=sample_weight, return_n_iter=return_n_iter, **params
+    )

@@ -19,8 +19,8 @@ The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``result
 Nothing here imports TensorFlow except the ops modules, which only the drivers load.
 """
 
-from kmeans_tutorial.estimator._checks import NotFittedError
-from kmeans_tutorial.estimator.base import BaseKMeans, ConvergenceWarning
+from kmeans_tutorial.estimator._checks import ConvergenceWarning, NotFittedError
+from kmeans_tutorial.estimator.base import BaseKMeans
 from kmeans_tutorial.estimator.core import KMeansCore
 
 __all__ = ["BaseKMeans", "ConvergenceWarning", "KMeansCore", "NotFittedError"]

@@ -28,28 +28,41 @@ class NotFittedError(ValueError, AttributeError):
 
     A ``ValueError`` and an ``AttributeError``, as scikit-learn's ``NotFittedError``. When
     scikit-learn is loaded in the process, the error raised is also an instance of its
-    class, so that code catching scikit-learn's error catches ours
-    (``check_is_fitted``); scikit-learn is never imported for it.
+    class, so that code catching scikit-learn's error catches ours (``sklearn_class``);
+    scikit-learn is never imported for it.
     """
 
 
-def _not_fitted_class() -> type[NotFittedError]:
+class ConvergenceWarning(UserWarning):
+    """The fit found fewer distinct clusters than asked for (scikit-learn warns alike).
+
+    As ``NotFittedError``: with scikit-learn loaded, the warning is also an instance of
+    scikit-learn's ``ConvergenceWarning``, so its filters and ``pytest.warns`` catch it.
+    """
+
+
+def sklearn_class(ours: type) -> type:
+    """``ours``, or, when ``sklearn.exceptions`` is loaded, one class made once that
+    subclasses both ``ours`` and scikit-learn's class of the same name.
+
+    Loaded, not importable: code that names scikit-learn's class (to catch or filter it)
+    has imported it, and a user without scikit-learn never pays for its import.
+    """
     sklearn_exceptions = sys.modules.get("sklearn.exceptions")
     if sklearn_exceptions is None:
-        return NotFittedError
-    return _with_sklearn_base(sklearn_exceptions.NotFittedError)
+        return ours
+    return _with_sklearn_base(ours, getattr(sklearn_exceptions, ours.__name__))
 
 
 @functools.cache
-def _with_sklearn_base(sklearn_class: type) -> type[NotFittedError]:
-    """Our error, subclassing scikit-learn's too: one class, made once."""
-    return type("NotFittedError", (NotFittedError, sklearn_class), {"__module__": __name__})
+def _with_sklearn_base(ours: type, theirs: type) -> type:
+    return type(ours.__name__, (ours, theirs), {"__module__": __name__})
 
 
 def check_is_fitted(estimator) -> None:
     """Raise ``NotFittedError`` unless ``estimator.fit`` has run."""
     if not hasattr(estimator, "cluster_centers_"):
-        raise _not_fitted_class()(
+        raise sklearn_class(NotFittedError)(
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             f"appropriate arguments before using this estimator."
         )
@@ -225,6 +238,8 @@ def check_data(X, name: str = "X", estimator_name: str = "KMeans") -> np.ndarray
     float32 and float64 are kept; other real numbers, and object arrays of numbers,
     become float64.
     """
+    if isinstance(X, SparseRows):  # checked already
+        return X
     if is_sparse(X):
         return _as_sparse_rows(X, name, estimator_name)
     if hasattr(X, "dtype") and hasattr(X, "__array__"):

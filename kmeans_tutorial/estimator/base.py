@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import time
 import warnings
 
 import numpy as np
 
 from kmeans_tutorial.estimator import streaming
 from kmeans_tutorial.estimator._checks import (
+    ConvergenceWarning,
     SparseRows,
     check_data,
     check_feature_names,
     check_is_fitted,
     check_random_state,
     check_sample_weight,
+    sklearn_class,
 )
 from kmeans_tutorial.estimator._memory import return_freed_memory
 from kmeans_tutorial.estimator._sharing import shareable
@@ -43,15 +44,16 @@ from kmeans_tutorial.estimator.streaming import batch_rows, is_stream, padded
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 INITS = ("k-means++", "random", "kmc2")
+# scikit-learn's algorithm names: "lloyd" is what runs; "elkan" (an exact acceleration of
+# Lloyd's iterations, giving its result) is not implemented; "auto" and "full" were
+# scikit-learn's aliases of these until 1.3, which removed them.
+ALGORITHMS = ("lloyd",)
+REMOVED_ALGORITHMS = ("auto", "full")
 METRICS = ("euclidean", "cosine")
 # Rows of a stream the initial centres are drawn from (``streaming``): at least this many,
 # and 3 per cluster; k-means++ on them is one program of a few milliseconds.
 STREAM_INIT_SIZE = 2**16
 _BLOCK_ROWS = 65536  # rows a NumPy temporary covers at once, so none is the size of X
-
-
-class ConvergenceWarning(UserWarning):
-    """The fit found fewer distinct clusters than asked for (scikit-learn warns alike)."""
 
 
 def _column_mean(X: np.ndarray) -> np.ndarray:
@@ -137,6 +139,46 @@ def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
     return True
 
 
+def check_center_shape(centers: np.ndarray, n_clusters: int, n_features: int) -> None:
+    """Initial centres must be (n_clusters, n_features); scikit-learn's messages."""
+    if centers.ndim != 2 or centers.shape[0] != n_clusters:
+        raise InvalidParameterError(
+            f"The shape of the initial centers {centers.shape} does not match the number "
+            f"of clusters {n_clusters}."
+        )
+    if centers.shape[1] != n_features:
+        raise InvalidParameterError(
+            f"The shape of the initial centers {centers.shape} does not match the number "
+            f"of features of the data {n_features}."
+        )
+
+
+def called_init(init, X, n_clusters: int, random_state) -> np.ndarray:
+    """The centres a callable ``init`` makes of ``X`` (a CSR matrix if ``X`` is sparse),
+    checked: numbers of ``X``'s dtype, of shape (n_clusters, n_features)."""
+    given = X
+    if isinstance(X, SparseRows):
+        import scipy.sparse
+
+        given = scipy.sparse.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape)
+    centers = check_data(init(given, n_clusters, random_state=random_state), "init")
+    if isinstance(centers, SparseRows):
+        centers = centers.rows(np.arange(len(centers)))
+    centers = centers.astype(X.dtype)
+    check_center_shape(centers, n_clusters, X.shape[1])
+    return centers
+
+
+def log_convergence(iteration: int, strict: bool, shift: float, tol: float) -> None:
+    """Why a verbose fit stopped, in scikit-learn's words (iterations counted from 0)."""
+    if strict:
+        print(f"Converged at iteration {iteration - 1}: strict convergence.")
+    else:
+        print(
+            f"Converged at iteration {iteration - 1}: center shift {shift} within tolerance {tol}."
+        )
+
+
 class BaseKMeans:
     """K-means clustering with scikit-learn's interface; subclasses supply the TF core.
 
@@ -144,16 +186,20 @@ class BaseKMeans:
     ----------
     n_clusters : int, default=8
         The number of clusters, and of centroids.
-    init : {"k-means++", "random"} or array of shape (n_clusters, n_features)
+    init : {"k-means++", "random", "kmc2"}, callable or array of shape (n_clusters, n_features)
         ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre, drawn in
         proportion to weight x squared distance), as scikit-learn's.
-        ``"random"``: the lesson's way, ``n_clusters`` samples picked by a seeded shuffle.
+        ``"random"``: ``n_clusters`` distinct samples; unweighted, the lesson's way (a
+        seeded shuffle); weighted, drawn in proportion to their weights, as scikit-learn
+        draws them (a row of weight 0 is never a centre).
         ``"kmc2"``: k-MC2, k-means++ approximated by Markov chains of 200 candidates a
         centre, run by TensorFlow's ``KMC2ChainInitialization`` op (``seeding.kmc2_rows``).
-        An array: these initial centres, used as given.
+        An array: these initial centres, used as given. A callable: called as
+        ``init(X, n_clusters, random_state=random_state)`` once a run (``X`` as given, a
+        CSR matrix if sparse; ``random_state`` a ``RandomState``), returning the centres.
     n_init : "auto" or int, default="auto"
         Runs from different initialisations; the one with the lowest inertia is kept.
-        ``"auto"``: 10 for ``"random"``, 1 otherwise.
+        ``"auto"``: 10 for ``"random"`` and a callable, 1 otherwise.
     max_iter : int, default=300
         Lloyd iterations at most, per run.
     tol : float, default=1e-4
@@ -164,6 +210,11 @@ class BaseKMeans:
         one compiled iteration at a time, from Python, instead of as one computation).
     random_state : None, int or RandomState
         Seeds of the initialisations.
+    copy_x : bool, default=True
+        scikit-learn's, accepted for its users: ``X`` is never modified either way, since
+        distances are taken around the data's mean without centring ``X`` in place.
+    algorithm : {"lloyd"}, default="lloyd"
+        Lloyd's iterations. ``"elkan"`` is refused: it is not implemented here.
     metric : {"euclidean", "cosine"}, default="euclidean"
         ``"cosine"``: TensorFlow's KMeans estimator's cosine distance, ``1 - cos``. Rows
         are scaled to length 1 (a row of zeros is refused), each update's centres too
@@ -193,6 +244,8 @@ class BaseKMeans:
         tol=1e-4,
         verbose=0,
         random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
         metric="euclidean",
     ):
         self.n_clusters = n_clusters
@@ -202,6 +255,8 @@ class BaseKMeans:
         self.tol = tol
         self.verbose = verbose
         self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
         self.metric = metric
 
     # -- scikit-learn's parameter protocol (so that clone and Pipeline accept it) --
@@ -283,6 +338,8 @@ class BaseKMeans:
             )
 
     def _check_params(self, n_samples: int, n_features: int, dtype):
+        """The checked ``init`` (a name, a callable, or centres of ``dtype``) and the
+        number of runs; sets ``_n_init`` to it, as scikit-learn does."""
         check_int("n_clusters", self.n_clusters, 1)
         if n_samples < self.n_clusters:
             raise InvalidParameterError(
@@ -295,28 +352,29 @@ class BaseKMeans:
             or not (0 <= self.tol < float("inf"))
         ):
             raise InvalidParameterError(f"tol={self.tol!r} should be a finite number >= 0.")
+        self._check_algorithm()
         if isinstance(self.init, str):
             if self.init not in INITS:
                 raise InvalidParameterError(
-                    f"init={self.init!r} should be 'k-means++', 'random', 'kmc2' or an array."
+                    f"init={self.init!r} should be 'k-means++', 'random', 'kmc2', a callable "
+                    f"or an array."
                 )
+            init = str(self.init)
+        elif callable(self.init):
             init = self.init
         else:
             init = check_data(self.init, "init")
             if isinstance(init, SparseRows):
                 init = init.rows(np.arange(len(init)))
             init = init.astype(dtype)
-            if init.shape != (self.n_clusters, n_features):
-                raise InvalidParameterError(
-                    f"init must have shape (n_clusters, n_features) = "
-                    f"({self.n_clusters}, {n_features}), got {init.shape}."
-                )
+            check_center_shape(init, self.n_clusters, n_features)
         if isinstance(self.n_init, str) and self.n_init == "auto":
-            n_init = 10 if isinstance(init, str) and init == "random" else 1
+            by_draw = callable(init) or (isinstance(init, str) and init == "random")
+            n_init = self._auto_n_init() if by_draw else 1
         else:
             check_int("n_init", self.n_init, 1)
             n_init = self.n_init
-        if not isinstance(init, str) and n_init != 1:
+        if isinstance(init, np.ndarray) and n_init != 1:
             warnings.warn(
                 f"Explicit initial center position passed: performing only one init in "
                 f"{type(self).__name__} instead of n_init={n_init}.",
@@ -324,7 +382,30 @@ class BaseKMeans:
                 stacklevel=3,
             )
             n_init = 1
+        self._n_init = n_init
         return init, n_init
+
+    def _auto_n_init(self) -> int:
+        """``n_init="auto"``'s runs for ``"random"`` and callable inits (scikit-learn's)."""
+        return 10
+
+    def _check_algorithm(self) -> None:
+        algorithm, copy_x = getattr(self, "algorithm", "lloyd"), getattr(self, "copy_x", True)
+        if algorithm == "elkan":
+            raise InvalidParameterError(
+                "algorithm='elkan' is not implemented here; use algorithm='lloyd' (the "
+                "default), which gives the same clustering (Elkan's algorithm only skips "
+                "distance computations)."
+            )
+        if algorithm in REMOVED_ALGORITHMS:
+            raise InvalidParameterError(
+                f"algorithm={algorithm!r} was removed in scikit-learn 1.3 (it meant 'lloyd' "
+                f"or 'elkan'); use algorithm='lloyd'."
+            )
+        if not (isinstance(algorithm, str) and algorithm in ALGORITHMS):
+            raise InvalidParameterError(f"algorithm={algorithm!r} should be 'lloyd'.")
+        if not isinstance(copy_x, bool | np.bool_):
+            raise InvalidParameterError(f"copy_x={copy_x!r} should be True or False.")
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the clustering; returns self.
@@ -358,10 +439,10 @@ class BaseKMeans:
         absolute_tol = 0.0 if self.tol == 0 else _mean_variance(X, X_offset) * self.tol
         core = self._make_core(_shareable(X), shareable(weights), X_offset)
         best = None
-        for run in range(n_init):
-            centers = self._initial_centers(init, core, X_offset, random_state)
+        for _ in range(n_init):
+            centers = self._initial_centers(init, core, X_offset, random_state, X)
             if self.verbose:
-                print(f"run {run + 1} of {n_init}:")
+                print("Initialization complete")
             if self._cosine:
                 labels, inertia, centers, n_iter = self._spherical_lloyd(
                     core, centers, absolute_tol, len(X), X_offset
@@ -395,20 +476,20 @@ class BaseKMeans:
         init, n_init = self._check_params(n_samples, stream.n_features, stream.dtype)
         offset = _column_mean(sample)
         core = self._make_core(shareable(sample), shareable(sample_weights), offset)
-        return init, n_init, offset, core
+        return init, n_init, offset, sample, core
 
     def _fit_stream(self, stream, batch_core: BatchCore | None = None):
         """``fit`` on a stream: exact Lloyd, one pass an iteration (``streaming.lloyd``)."""
         self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
-        init, n_init, offset, sample_core = self._init_from_sample(stream, random_state)
+        init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
         batch_core = batch_core or self._batch_core()
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
         best = None
-        for run in range(n_init):
-            centers = self._initial_centers(init, sample_core, offset, random_state)
+        for _ in range(n_init):
+            centers = self._initial_centers(init, sample_core, offset, random_state, sample)
             if self.verbose:
-                print(f"run {run + 1} of {n_init}:")
+                print("Initialization complete")
             labels, inertia, centers, n_iter = streaming.lloyd(
                 batch_core,
                 stream,
@@ -429,7 +510,7 @@ class BaseKMeans:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
                 f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
+                sklearn_class(ConvergenceWarning),
                 stacklevel=3,
             )
         self.cluster_centers_ = centers + offset
@@ -439,28 +520,52 @@ class BaseKMeans:
         self.n_features_in_ = n_features
         return self
 
-    def _initial_centers(self, init, core, offset, random_state) -> np.ndarray:
+    def _initial_centers(self, init, core, offset, random_state, X, n_clusters=None):
         """A run's initial centres, around ``offset``: drawn by ``core`` with a seed from
-        ``random_state``, or the given array."""
+        ``random_state``, made by a callable ``init`` from ``X``, or the given array."""
+        n_clusters = self.n_clusters if n_clusters is None else n_clusters
         if isinstance(init, str):
             seed = int(random_state.randint(np.iinfo(np.int32).max))
-            return core.init_centroids(init, self.n_clusters, seed)
+            return core.init_centroids(init, n_clusters, seed)
+        if callable(init):
+            return called_init(init, X, n_clusters, random_state) - offset
         return init - offset
 
+    def _init_centroids(
+        self, X, x_squared_norms, init, random_state, sample_weight, init_size=None,
+        n_centroids=None,
+    ):  # fmt: skip
+        """Initial centres of ``X`` by ``init``, as scikit-learn's private method of this
+        name (its own tests call it): ``init_size`` random rows, if fewer than X's, are
+        seeded instead. ``x_squared_norms`` is not needed here (the cores compute what
+        they need)."""
+        X = check_data(X, "X")
+        weights = check_sample_weight(sample_weight, len(X), X.dtype)
+        random_state = check_random_state(random_state)
+        n_clusters = self.n_clusters if n_centroids is None else n_centroids
+        if init_size is not None and init_size < len(X):
+            rows = random_state.randint(0, len(X), init_size)
+            X = X.rows(rows) if isinstance(X, SparseRows) else X[rows]
+            weights = np.ascontiguousarray(weights[rows])
+        if not isinstance(init, str) and not callable(init):
+            return np.asarray(init)
+        offset = _offset(X)
+        core = self._make_core(_shareable(X), shareable(weights), offset)
+        return self._initial_centers(init, core, offset, random_state, X, n_clusters) + offset
+
     def _lloyd_logged(self, core, centers, tol, n_samples):
-        """The Lloyd loop one compiled step at a time, with a log line per iteration."""
+        """The Lloyd loop one compiled step at a time, logged in scikit-learn's words."""
         labels = np.full(n_samples, -1, dtype=np.int32)
         for iteration in range(1, self.max_iter + 1):
-            start = time.perf_counter()
+            previous = labels
             centers, labels, stop, shift, inertia = core.step(centers, labels, tol)
-            print(
-                f"  iteration {iteration}: inertia {inertia:.6g}, shift {shift:.3g}, "
-                f"{time.perf_counter() - start:.3f} s"
-            )
+            print(f"Iteration {iteration - 1}, inertia {inertia}.")
             if stop:
+                log_convergence(iteration, np.array_equal(labels, previous), shift, tol)
                 break
+        else:
+            print(f"Stopped after max_iter={self.max_iter} iterations without converging.")
         labels, inertia = core.labels_inertia(centers)
-        print(f"  final inertia {inertia:.6g} after {iteration} iterations")
         return labels, inertia, centers, iteration
 
     def _spherical_lloyd(self, core, centers, tol, n_samples, offset):
@@ -471,26 +576,30 @@ class BaseKMeans:
         centers = _unit_centers(centers, offset)
         labels = np.full(n_samples, -1, dtype=np.int32)
         for iteration in range(1, self.max_iter + 1):
-            start = time.perf_counter()
             new_centers, new_labels, _, _, inertia = core.step(centers, labels, tol)
             new_centers = _unit_centers(new_centers, offset)
             shift = float(np.sum(np.square(new_centers - centers, dtype=np.float64)))
             unchanged = np.array_equal(new_labels, labels)
             centers, labels = new_centers, new_labels
             if self.verbose:
-                print(
-                    f"  iteration {iteration}: inertia {inertia / 2:.6g}, shift {shift:.3g}, "
-                    f"{time.perf_counter() - start:.3f} s"
-                )
+                print(f"Iteration {iteration - 1}, inertia {inertia / 2}.")
             if unchanged or shift <= tol:
+                if self.verbose:
+                    log_convergence(iteration, unchanged, shift, tol)
                 break
         labels, inertia = core.labels_inertia(centers)
         return labels, inertia / 2, centers, iteration
 
-    def _kmeans_plusplus(self, X, sample_weight, random_state):
-        """``kmeans_plusplus``: the centres the first run of ``fit`` would start from."""
+    def _kmeans_plusplus(self, X, sample_weight, random_state, x_squared_norms=None):
+        """``kmeans_plusplus``: the centres the first run of ``fit`` would start from.
+        ``x_squared_norms`` is checked as scikit-learn checks it, then not needed."""
         X = check_data(X, "X")
         check_int("n_clusters", self.n_clusters, 1, len(X))
+        if x_squared_norms is not None and len(np.ravel(x_squared_norms)) != len(X):
+            raise InvalidParameterError(
+                f"The length of x_squared_norms {len(np.ravel(x_squared_norms))} should be "
+                f"equal to the length of n_samples {len(X)}."
+            )
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         core = self._make_core(_shareable(X), shareable(weights), _offset(X))
@@ -573,6 +682,28 @@ class BaseKMeans:
         """``fit(X)``, then ``transform(X)``."""
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of ``transform``'s columns, one a centre: ``kmeans0``, ``kmeans1``, ... (the
+        class's name in lower case, as scikit-learn names them), an object array.
+
+        ``input_features``, if given, must be the names seen in ``fit``
+        (``feature_names_in_``), or as many names as ``fit`` saw features.
+        """
+        check_is_fitted(self)
+        if input_features is not None:
+            given = np.asarray(input_features, dtype=object)
+            fitted = getattr(self, "feature_names_in_", None)
+            if fitted is not None and not np.array_equal(given, fitted):
+                raise InvalidParameterError("input_features is not equal to feature_names_in_")
+            if fitted is None and len(given) != self.n_features_in_:
+                raise InvalidParameterError(
+                    f"input_features should have length equal to number of features "
+                    f"({self.n_features_in_}), got {len(given)}"
+                )
+        prefix = type(self).__name__.lower()
+        n_centers = len(self.cluster_centers_)
+        return np.asarray([f"{prefix}{i}" for i in range(n_centers)], dtype=object)
+
     def score(self, X, y=None, sample_weight=None):
         """Negative inertia of ``X`` against the fitted centres (higher is better)."""
         return -float(self._labels_inertia(X, sample_weight)[1])
@@ -585,3 +716,13 @@ class BaseKMeans:
         from kmeans_tutorial.estimator import export
 
         return export.export_saved_model(self, path)
+
+
+def k_means(
+    estimator: type[BaseKMeans], X, n_clusters, *, sample_weight=None, return_n_iter=False, **params
+):
+    """scikit-learn's ``k_means`` function on a package's ``KMeans`` class: fit, then
+    ``(cluster_centers_, labels_, inertia_)``, and ``n_iter_`` if ``return_n_iter``."""
+    fitted = estimator(n_clusters, **params).fit(X, sample_weight=sample_weight)
+    result = fitted.cluster_centers_, fitted.labels_, fitted.inertia_
+    return (*result, fitted.n_iter_) if return_n_iter else result

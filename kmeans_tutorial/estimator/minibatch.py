@@ -132,16 +132,16 @@ class BaseMiniBatchKMeans(BaseKMeans):
         reassignment_ratio=0.01,
         metric="euclidean",
     ):
-        super().__init__(
-            n_clusters,
-            init=init,
-            n_init=n_init,
-            max_iter=max_iter,
-            tol=tol,
-            verbose=verbose,
-            random_state=random_state,
-            metric=metric,
-        )
+        # Not BaseKMeans.__init__: that sets KMeans's own parameters (copy_x, algorithm),
+        # and an estimator's __init__ sets its parameters and nothing else.
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.metric = metric
         self.batch_size = batch_size
         self.compute_labels = compute_labels
         self.max_no_improvement = max_no_improvement
@@ -152,8 +152,6 @@ class BaseMiniBatchKMeans(BaseKMeans):
 
     def _check_minibatch_params(self, n_samples: int, n_features: int, dtype):
         init, n_init = self._check_params(n_samples, n_features, dtype)
-        if isinstance(self.n_init, str) and isinstance(init, str) and init == "random":
-            n_init = 3  # scikit-learn's "auto" for MiniBatchKMeans
         check_int("batch_size", self.batch_size, 1)
         if self.max_no_improvement is not None:
             check_int("max_no_improvement", self.max_no_improvement, 0)
@@ -186,7 +184,11 @@ class BaseMiniBatchKMeans(BaseKMeans):
                     stacklevel=3,
                 )
                 init_size = 3 * self.n_clusters
-        return init, n_init, batch_size, min(init_size, n_samples)
+        self._init_size = min(init_size, n_samples)
+        return init, n_init, batch_size, self._init_size
+
+    def _auto_n_init(self) -> int:
+        return 3  # scikit-learn's "auto" for MiniBatchKMeans
 
     # -- fitting --
 
@@ -291,7 +293,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
     def _best_init_of(
         self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
     ):
-        if not isinstance(init, str):
+        if isinstance(init, np.ndarray):
             return init - offset
         best, best_inertia = None, None
         judge = self._make_core(shareable(X_valid), shareable(weights_valid), offset)
@@ -302,12 +304,11 @@ class BaseMiniBatchKMeans(BaseKMeans):
             else:
                 every = np.arange(len(rows))
                 sample, sample_weights = rows[every], weights[every]
-            seed = int(random_state.randint(np.iinfo(np.int32).max))
             core = self._make_core(shareable(sample), shareable(sample_weights), offset)
-            centers = core.init_centroids(init, self.n_clusters, seed)
+            centers = self._initial_centers(init, core, offset, random_state, sample)
             _, inertia = judge.labels_inertia(centers)
             if self.verbose:
-                print(f"Init {run + 1}/{n_init} with method {init}: inertia {inertia:.6g}")
+                print(f"Inertia for init {run + 1}/{n_init}: {inertia}")
             if best_inertia is None or inertia < best_inertia:
                 best, best_inertia = centers, inertia
         return best
@@ -428,7 +429,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
                 f"{self.n_features_in_} features as input."
             )
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        given = X
+        given = X  # checked, as it is before the cosine metric scales it
         if self._cosine:
             X = _unit_rows(X)
         if not hasattr(self, "_random_state"):

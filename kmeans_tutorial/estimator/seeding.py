@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kmeans_tutorial.validation import InvalidParameterError
+
 
 def n_trials(n_clusters: int) -> int:
     """Candidates per centre: ``2 + ln k``, as scikit-learn."""
@@ -80,6 +82,24 @@ def greedy_kmeans_plus_plus(
         potential, closest = potentials[best], trial[:, best].astype(np.float64)
         chosen[center] = candidates[best]
     return chosen
+
+
+def weighted_random_rows(sample_weight: np.ndarray, n_clusters: int, seed: int):
+    """``init="random"``'s rows when the weights differ: ``n_clusters`` distinct rows drawn
+    in proportion to their weights, as scikit-learn draws them (``RandomState.choice``),
+    so a row of weight 0 is never a centre. ``None`` when every weight is the same: then
+    the lesson's seeded shuffle draws them (each package's core)."""
+    if (sample_weight == sample_weight[0]).all():
+        return None
+    nonzero = np.count_nonzero(sample_weight)
+    if nonzero < n_clusters:
+        raise InvalidParameterError(
+            f"init='random' draws n_clusters={n_clusters} distinct rows of nonzero weight, "
+            f"but sample_weight has only {nonzero} nonzero weight(s)."
+        )
+    weights = sample_weight.astype(np.float64)
+    random_state = np.random.RandomState(seed)
+    return random_state.choice(len(weights), n_clusters, replace=False, p=weights / weights.sum())
 
 
 KMC2_CHAIN_LENGTH = 200  # candidates a centre: TensorFlow's clustering_ops default

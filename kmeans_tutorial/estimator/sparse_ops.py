@@ -135,9 +135,8 @@ def dense_rows(X, rows, n_features):
 def _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights):
     """As ``lloyd_ops``: each empty cluster takes one of the farthest points, in order."""
     n_clusters, n_features = tf.shape(sums)[0], tf.shape(sums)[1]
-    empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
-    _, farthest = tf.math.top_k(distances, k=tf.minimum(n_clusters, tf.size(distances)))
-    farthest = farthest[: tf.size(empty)]
+    top = tf.math.top_k(distances, k=tf.minimum(n_clusters, tf.size(distances)))
+    empty, farthest = lloyd_ops.empty_and_farthest(weights, *top)
     moved_weight = tf.gather(sample_weight, farthest)
     moved = dense_rows(X, farthest, n_features) * moved_weight[:, tf.newaxis]
     old_labels = tf.gather(labels, farthest)
@@ -152,7 +151,7 @@ def _iterate(X, sample_weight, centers, chunk):
         lambda: _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights),
         lambda: (sums, weights),
     )
-    new_centers = sums / weights[:, tf.newaxis]
+    new_centers = lloyd_ops.average_centers(sums, weights)
     inertia = tf.reduce_sum(sample_weight * distances)
     return new_centers, labels, tf.reduce_sum(tf.square(new_centers - centers)), inertia
 

@@ -384,7 +384,8 @@ class Pass:
         ``lloyd_ops._relocate_empty_clusters`` gives them: the row leaves its cluster."""
         sums, weights = self.sums.copy(), self.weights.copy()
         empty = np.flatnonzero(weights == 0)
-        if far is None or not len(empty):
+        # Every row on its centre: nothing to move (``lloyd_ops.empty_and_farthest``).
+        if far is None or not len(empty) or not (far.distances > 0).any():
             return sums, weights
         for cluster, value, weight, label in zip(
             empty, far.values, far.weights, far.labels, strict=False
@@ -514,7 +515,7 @@ def lloyd(
             absolute_tol = total.mean_variance() * tol
         far = farthest_pass(core, stream, centers, offset) if (total.weights == 0).any() else None
         sums, weights = total.relocated(far)
-        new_centers = (sums / weights[:, np.newaxis]).astype(centers.dtype)
+        new_centers = average_centers(sums, weights).astype(centers.dtype)
         shift = float(np.sum(np.square(new_centers.astype(np.float64) - centers)))
         centers = new_centers
         if verbose:
@@ -527,6 +528,14 @@ def lloyd(
     del labels  # this pass's labels are made afresh: never two copies at once
     labels, inertia = assign(core, stream, centers, offset, progress, iteration + 1)
     return labels, inertia, centers, iteration
+
+
+def average_centers(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``lloyd_ops.average_centers`` on the host: the weighted means, a cluster of weight 0
+    on the heaviest cluster's centre, never ``nan``."""
+    filled = weights > 0
+    means = sums / np.where(filled, weights, 1)[:, np.newaxis]
+    return np.where(filled[:, np.newaxis], means, means[np.argmax(weights)])
 
 
 def assign(

@@ -1,0 +1,75 @@
+"""A pytest plugin: scikit-learn's own ``sklearn/cluster/tests/test_k_means.py``, run
+unmodified against one of our packages (``nox -s sklearn``).
+
+The test file ships inside the scikit-learn wheel. Before pytest imports it, this plugin
+puts the chosen package's ``KMeans``, ``MiniBatchKMeans``, ``kmeans_plusplus`` and
+``k_means`` into ``sklearn.cluster``, so that the file's ``from sklearn.cluster import ...``
+takes ours (scikit-learn's own modules import their classes from ``sklearn.cluster._kmeans``
+and are unaffected). The package is named by ``KMEANS_SUITE_IMPL`` (``tf1`` or ``tf2``).
+
+``LEFT_OUT`` is the one list of what is not run, each with its reason; every other test
+of the file must pass, on scikit-learn's default seed and on any
+``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``.
+"""
+
+import importlib
+import os
+
+import pytest
+
+PACKAGES = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
+REPLACED = ("KMeans", "MiniBatchKMeans", "kmeans_plusplus", "k_means")
+
+PRIVATE = "calls scikit-learn's private helpers directly, not an estimator"
+ELKAN = "algorithm='elkan' is not implemented here (refused with a clear error)"
+
+# Test functions left out whole, and why.
+LEFT_OUT = {
+    "test_relocate_empty_clusters": PRIVATE + " (_relocate_empty_clusters_dense/_sparse)",
+    "test_minibatch_update_consistency": PRIVATE + " (_mini_batch_step, _labels_inertia)",
+    "test_minibatch_reassign": PRIVATE + " (_mini_batch_step, _labels_inertia)",
+    "test_euclidean_distance": PRIVATE + " (_euclidean_dense_dense_wrapper, ...)",
+    "test_inertia": PRIVATE + " (_inertia_dense, _inertia_sparse)",
+    "test_is_same_clustering": PRIVATE + " (_is_same_clustering)",
+    "test_kmeans_elkan_results": ELKAN,
+    "test_kmeans_elkan_iter_attribute": ELKAN,
+    "test_warning_elkan_1_cluster": ELKAN,
+}
+# Parametrisations left out wherever they occur: a test's "elkan" case (its "lloyd" case runs).
+LEFT_OUT_CASES = {"elkan": ELKAN}
+
+
+def reason_left_out(item) -> str | None:
+    """Why ``item`` is not run, or ``None`` if it runs."""
+    if item.originalname in LEFT_OUT:
+        return LEFT_OUT[item.originalname]
+    callspec = getattr(item, "callspec", None)
+    values = callspec.params.values() if callspec else ()
+    for value in values:
+        if isinstance(value, str) and value in LEFT_OUT_CASES:
+            return LEFT_OUT_CASES[value]
+    return None
+
+
+def pytest_configure(config):
+    impl = os.environ.get("KMEANS_SUITE_IMPL")
+    if impl not in PACKAGES:
+        raise pytest.UsageError(f"KMEANS_SUITE_IMPL={impl!r} should be one of {list(PACKAGES)}.")
+    import sklearn.cluster
+
+    package = importlib.import_module(PACKAGES[impl])
+    for name in REPLACED:
+        setattr(sklearn.cluster, name, getattr(package, name))
+
+
+def pytest_collection_modifyitems(config, items):
+    kept, left_out = [], []
+    for item in items:
+        (left_out if reason_left_out(item) else kept).append(item)
+    items[:] = kept
+    config.hook.pytest_deselected(items=left_out)
+
+
+def pytest_report_header(config):
+    impl = os.environ.get("KMEANS_SUITE_IMPL")
+    return [f"scikit-learn's test_k_means.py against {PACKAGES.get(impl)}"]
