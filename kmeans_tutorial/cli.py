@@ -160,10 +160,10 @@ def _parse_at(args: argparse.Namespace, params: LessonParams) -> list[int] | Non
 
 def _check_request(args: argparse.Namespace, params: LessonParams) -> None:
     """Everything about the request that can be checked before the lesson runs."""
+    if args.command == "progress":  # a bad --at is refused even when nothing is drawn
+        _parse_at(args, params)
     if not args.no_plot and params.n_features >= 2:
         _check_output_path(args.plot)
-        if args.command == "progress":
-            _parse_at(args, params)
 
 
 NAIVE = "naive eager port"

@@ -170,6 +170,9 @@ def forbid_running(monkeypatch):
         (["progress", "--at", "0,99"], "--at=0,99 should list iterations in [0, 10]"),
         (["progress", "--iterations", "3", "--at", "4"], "in [0, 3] (0 is the initial"),
         (["progress", "--at", "-1"], "got [-1]"),
+        # An unused flag's value is checked too: nothing is drawn, the value is still wrong.
+        (["progress", "--at", "0,99", "--no-plot"], "--at=0,99 should list iterations"),
+        (["progress", "--n-features", "1", "--at", "x"], "--at='x' should be iterations"),
     ],
 )
 def test_bad_requests_are_refused_before_the_lesson_runs(monkeypatch, capsys, argv, message):

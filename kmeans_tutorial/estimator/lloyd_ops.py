@@ -243,22 +243,24 @@ def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, s
     n_clusters = tf.shape(sums)[0]
     distances = _own_centre_distances(X, centers, offset, labels, chunk)
     distances, labels = _unchunk(distances, sample_weight), _unchunk(labels, sample_weight)
-    empty, farthest = empty_and_farthest(weights, *tf.math.top_k(distances, k=n_clusters))
-    moved_weight = tf.gather(sample_weight, farthest)
+    empty, farthest, moving = empty_and_farthest(weights, *tf.math.top_k(distances, k=n_clusters))
+    moved_weight = tf.gather(sample_weight, farthest) * moving
     moved = (tf.gather(X, farthest) - offset) * moved_weight[:, tf.newaxis]
     return move_points(sums, weights, empty, tf.gather(labels, farthest), moved, moved_weight)
 
 
 def empty_and_farthest(weights, far_distances, farthest):
-    """The empty clusters, and as many of the points ``farthest`` (by ``far_distances``,
-    largest first) to give them; none at all when every point sits on its centre.
+    """The empty clusters, as many of the points ``farthest`` (by ``far_distances``, largest
+    first) to give them, and 1, or 0 when every point sits on its centre: the factor of the
+    moved weights, so that then nothing moves.
 
     Then there are more centres than distinct points, and moving a point would only make a
-    centre that is another's twin (scikit-learn relocates nothing then too).
+    centre that is another's twin (scikit-learn relocates nothing then too). A factor, not
+    a shorter slice: XLA cannot slice a tensor of run-time size to a run-time size.
     """
     empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
-    n_moved = tf.where(far_distances[0] > 0, tf.size(empty), 0)
-    return empty[:n_moved], farthest[:n_moved]
+    moving = tf.cast(far_distances[0] > 0, far_distances.dtype)
+    return empty, farthest[: tf.size(empty)], moving
 
 
 def average_centers(sums, weights):
@@ -377,7 +379,7 @@ def transform(X, centers, offset):
     """
     x = X - offset
     squared = squared_distances(x, centers)
-    nearest = first_argmin(squared)
+    nearest = tf.argmin(squared, axis=1, output_type=tf.int32)  # any number of centres
     residual = tf.reduce_sum(tf.square(x - tf.gather(centers, nearest)), axis=1)
     own = tf.equal(tf.range(tf.shape(centers)[0])[tf.newaxis, :], nearest[:, tf.newaxis])
     return tf.sqrt(tf.where(own, residual[:, tf.newaxis], squared))

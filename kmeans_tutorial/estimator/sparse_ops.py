@@ -136,8 +136,8 @@ def _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights)
     """As ``lloyd_ops``: each empty cluster takes one of the farthest points, in order."""
     n_clusters, n_features = tf.shape(sums)[0], tf.shape(sums)[1]
     top = tf.math.top_k(distances, k=tf.minimum(n_clusters, tf.size(distances)))
-    empty, farthest = lloyd_ops.empty_and_farthest(weights, *top)
-    moved_weight = tf.gather(sample_weight, farthest)
+    empty, farthest, moving = lloyd_ops.empty_and_farthest(weights, *top)
+    moved_weight = tf.gather(sample_weight, farthest) * moving
     moved = dense_rows(X, farthest, n_features) * moved_weight[:, tf.newaxis]
     old_labels = tf.gather(labels, farthest)
     return lloyd_ops.move_points(sums, weights, empty, old_labels, moved, moved_weight)
