@@ -166,5 +166,5 @@ def test_verbose_logs_a_sparse_fit_and_changes_nothing(impl, capsys):
     loud = impl.KMeans(5, random_state=0, verbose=1).fit(X)
     np.testing.assert_array_equal(loud.cluster_centers_, quiet.cluster_centers_)
     np.testing.assert_array_equal(loud.labels_, quiet.labels_)
-    steps = [line for line in capsys.readouterr().out.splitlines() if "  iteration " in line]
+    steps = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Iteration ")]
     assert len(steps) == loud.n_iter_
