@@ -264,7 +264,12 @@ BAD = {
     "no-columns": ({}, np.empty((9, 0)), ValueError, "0 feature(s) (shape=(9, 0)) while a"),
     "tol-str": ({"tol": "x"}, DOC_X, TypeError, "tol='x' should be a finite number"),
     "n_clusters-float": ({"n_clusters": 2.0}, DOC_X, TypeError, "n_clusters must be an integer"),
-    "init-shape": ({"n_clusters": 2, "init": [[0.0, 0.0]]}, DOC_X, ValueError, "initial centers (1, 2) does not match the number of clusters 2"),
+    "init-shape": (
+        {"n_clusters": 2, "init": [[0.0, 0.0]]},
+        DOC_X,
+        ValueError,
+        "initial centers (1, 2) does not match the number of clusters 2",
+    ),
     "init-name": ({"init": "kmeans++"}, DOC_X, ValueError, "init='kmeans++'"),
     "tol": ({"tol": -1.0}, DOC_X, ValueError, "tol=-1.0"),
     "n_init": ({"n_init": 0}, DOC_X, ValueError, "n_init=0"),
@@ -333,7 +338,9 @@ def test_verbose_logs_each_iteration_and_changes_nothing(impl, capsys):
     # scikit-learn's words, iterations counted from 0, so that code matching them works.
     assert re.fullmatch(r"Iteration 0, inertia [0-9.e+]+\.", steps[0]), steps[0]
     assert lines[0] == "Initialization complete"
-    assert re.fullmatch(r"Converged at iteration [0-9]+: (strict convergence|center shift .*)\.", lines[-1])
+    assert re.fullmatch(
+        r"Converged at iteration [0-9]+: (strict convergence|center shift .*)\.", lines[-1]
+    )
 
 
 @pytest.mark.parametrize("init", ["random", "k-means++"])
