@@ -448,3 +448,24 @@ def test_a_padded_batch_gives_what_each_sample_alone_does(impl):
     np.testing.assert_allclose(model.transform(batch), expected, rtol=1e-6)
     nearest = expected.min(axis=1) ** 2
     np.testing.assert_allclose(model.score(batch), -nearest.sum(), rtol=1e-6)
+
+
+def test_more_centres_than_distinct_points_give_no_nan(impl):
+    """A cluster left empty when every point sits on a centre is not relocated, and takes
+    the heaviest cluster's centre: no nan, and the fit converges (it ran to max_iter)."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 0]], dtype=np.float64)
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(3\)"):
+        fit = impl.KMeans(n_clusters=4, random_state=0).fit(X)
+    assert np.isfinite(fit.cluster_centers_).all() and np.isfinite(fit.score(X))
+    assert fit.n_iter_ <= 2
+    assert set(fit.labels_) == {0, 1, 2}
+
+
+def test_a_cluster_given_only_a_weightless_point_gets_no_nan(impl):
+    """The farthest point, moved to the empty cluster, weighs 0: that cluster takes the
+    heaviest cluster's centre, as scikit-learn's (0, 1.5, 1.5), not 0 / 0."""
+    X = np.array([[0.0], [1.0], [2.0], [50.0]])
+    init = np.array([[0.0], [1.0], [1000.0]])
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(2\)"):
+        fit = impl.KMeans(3, init=init, n_init=1, max_iter=1).fit(X, sample_weight=[1, 1, 1, 0])
+    np.testing.assert_allclose(fit.cluster_centers_[:, 0], [0.0, 1.5, 1.5])
