@@ -67,10 +67,14 @@ from kmeans_tutorial.estimator._sharing import shareable
 from tf1_graph.kmeans import _GraphCore
 
 fix_mmap_threshold()
-n_rows = 2**21  # x 8 float32 columns: 64 MiB
-centers = np.random.RandomState(0).standard_normal((4, 8)).astype(np.float32)
-weights, offset = shareable(np.ones(n_rows, np.float32)), np.zeros(8, np.float32)
-aligned_X, unaligned_X = shareable(np.ones((n_rows, 8), np.float32)), unaligned((n_rows, 8))
+# 64 MiB of float32 in few, wide rows: the run's own arrays (labels, a distance a row) grow
+# with the rows and stay far below a copy of X. (With 2**21 rows of 8, they came to 18 MiB
+# where TensorFlow's allocator did not reuse the first run's blocks.)
+n_rows, n_features = 2**18, 64
+centers = np.random.RandomState(0).standard_normal((4, n_features)).astype(np.float32)
+weights, offset = shareable(np.ones(n_rows, np.float32)), np.zeros(n_features, np.float32)
+aligned_X = shareable(np.ones((n_rows, n_features), np.float32))
+unaligned_X = unaligned((n_rows, n_features))
 unaligned_X[...] = 1.0
 aligned, other = _GraphCore(aligned_X, weights, offset), _GraphCore(unaligned_X, weights, offset)
 aligned.labels_inertia(centers)  # compiles the op both cores share (one graph per shape)
