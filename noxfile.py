@@ -64,7 +64,9 @@ def sklearn(session: nox.Session, impl: str) -> None:
     _install_with_tests(session)
     suite = ["-c", "tests/sklearn_suite.ini", "--rootdir", session.create_tmp()]
     for seeds in SKLEARN_SEEDS:
+        # scikit-learn skips its float32 cases unless asked; ours run in float32 too.
         env = {**QUIET_TF, "KMEANS_SUITE_IMPL": impl, "PYTHONPATH": "tests"}
+        env["SKLEARN_RUN_FLOAT32_TESTS"] = "1"
         if seeds is not None:
             env["SKLEARN_TESTS_GLOBAL_RANDOM_SEED"] = seeds
         args = ["--pyargs", "sklearn.cluster.tests.test_k_means", *session.posargs]
