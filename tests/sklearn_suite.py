@@ -9,7 +9,8 @@ and are unaffected). The package is named by ``KMEANS_SUITE_IMPL`` (``tf1`` or `
 
 ``LEFT_OUT`` is the one list of what is not run, each with its reason; every other test
 of the file must pass, on scikit-learn's default seed and on any
-``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``.
+``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``. With ``KMEANS_SUITE_SEEDED_ONLY=1`` only the tests
+that take ``global_random_seed`` run (a run on other seeds after the default one).
 """
 
 import importlib
@@ -63,9 +64,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # A run on other seeds (``KMEANS_SUITE_SEEDED_ONLY``) keeps the tests that take the seed.
+    seeded_only = os.environ.get("KMEANS_SUITE_SEEDED_ONLY") == "1"
     kept, left_out = [], []
     for item in items:
-        (left_out if reason_left_out(item) else kept).append(item)
+        unseeded = "global_random_seed" not in getattr(item, "fixturenames", ())
+        (left_out if reason_left_out(item) or (seeded_only and unseeded) else kept).append(item)
     items[:] = kept
     config.hook.pytest_deselected(items=left_out)
 

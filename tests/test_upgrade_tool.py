@@ -54,9 +54,8 @@ def test_the_upgraded_code_keeps_parity_with_tf1_graph(upgraded, tmp_path):
     folder, _ = upgraded
     packages = str(Path(tf1_graph.__file__).parents[1])  # kmeans_tutorial, as installed
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), packages])}
-    out = tmp_path / "upgraded.npz"
-    command = [sys.executable, str(SAVE_RUN), "tf1", "0", "0", str(out)]
+    command = [sys.executable, str(SAVE_RUN), "tf1", "0", "0", str(tmp_path / "upgraded")]
     subprocess.run(command, check=True, capture_output=True, env=env)
-    saved = np.load(out)
+    saved = np.load(tmp_path / "upgraded-tf1.npz")
     for stage, array in tf1_graph.run_lesson().stages():
         np.testing.assert_array_equal(saved[stage], array, err_msg=stage, strict=True)
