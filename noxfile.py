@@ -82,10 +82,11 @@ def sklearn(session: nox.Session, impl: str) -> None:
 @nox.session(python=PYTHON, default=False)
 @nox.parametrize("release", OLDER_RELEASES, ids=[r.rsplit(".", 1)[0] for r in OLDER_RELEASES])
 def tensorflow(session: nox.Session, release: str) -> None:
-    """Run every test, shared and parity, on one older TensorFlow release (the newest is the
-    default sessions'; the clusters of processes run once, in ``distributed``)."""
+    """Run the shared and parity tests on one older TensorFlow release, all but those about
+    our own surface (``RELEASE_INDEPENDENT`` in tests/conftest.py); the newest release runs
+    every test in the default sessions, the clusters of processes in ``distributed``."""
     _install_with_tests(session, release)
-    marks = "not distributed and not large and not estimator"
+    marks = "not distributed and not large and not estimator and not release_independent"
     session.run("pytest", "-m", marks, *session.posargs, env=QUIET_TF)
 
 

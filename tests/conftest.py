@@ -16,6 +16,29 @@ fix_mmap_threshold()  # so that memory tests see every copy, whatever ran before
 IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
 
 
+# Modules whose tests are about this project's own surface, not about TensorFlow's
+# behaviour: they carry the marker ``release_independent`` and run on the newest release
+# (the default sessions), not again on each older one (``nox -s tensorflow``). Every TF op
+# they reach is also reached, on every release, by the lesson's, Lloyd's and parity tests.
+RELEASE_INDEPENDENT = {
+    "test_api.py": "the packages' names, signatures and imports",
+    "test_cli.py": "the command line's parsing, messages and files",
+    "test_fit_command.py": "the fit command's reading of files and its messages",
+    "test_migration_guide.py": "a document's rows and links",
+    "test_params.py": "parameter checks that run before TensorFlow",
+    "test_readme.py": "the README's examples, as code a user types",
+    "test_scripts.py": "the lesson scripts' printing and plotting around the runner",
+    "test_sklearn_checks.py": "scikit-learn's conformance checks of the estimator interface",
+    "test_upgrade_tool.py": "tf_upgrade_v2's report, shown by the upgrade session on the newest",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in RELEASE_INDEPENDENT:
+            item.add_marker(pytest.mark.release_independent)
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--impl",
