@@ -153,6 +153,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def lesson_notebook(session: nox.Session) -> None:
+    """Execute docs/lesson.ipynb and save it with its outputs (the tests execute a copy)."""
+    _install_with_tests(session)
+    session.run("python", "tests/run_notebook.py", "docs/lesson.ipynb", env=QUIET_TF)
+
+
+@nox.session(python=PYTHON, default=False)
 def demo(session: nox.Session) -> None:
     """Run the main job: both implementations, the parity table and the plot (kmeans.png)."""
     session.install(".")

@@ -26,7 +26,7 @@ RELEASE_INDEPENDENT = {
     "test_fit_command.py": "the fit command's reading of files and its messages",
     "test_migration_guide.py": "a document's rows and links",
     "test_params.py": "parameter checks that run before TensorFlow",
-    "test_readme.py": "the README's examples, as code a user types",
+    "test_docs.py": "the README's and docs' examples and links, as a reader meets them",
     "test_scripts.py": "the lesson scripts' printing and plotting around the runner",
     "test_sklearn_checks.py": "scikit-learn's conformance checks of the estimator interface",
     "test_upgrade_tool.py": "tf_upgrade_v2's report, shown by the upgrade session on the newest",
