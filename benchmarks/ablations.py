@@ -4,7 +4,7 @@
 
 Every choice the code's comments justify by speed or memory is measured here, each in a
 fresh process: the shipped form, then the alternative put in its place (by replacing one
-function or constant of ``kmeans_tutorial.estimator``), on the same data, 10 Lloyd
+function or constant of ``kmeans_tutorial.engine``), on the same data, 10 Lloyd
 iterations from the same start, one warm-up, then the median of ``--repeats``. The table
 goes to its own section of ``docs/BENCHMARKS.md``; the code's comments name the row.
 """
@@ -97,7 +97,7 @@ LLOYD_ABLATIONS = {
 
 def lloyd_child(name: str, variant: str, repeats: int) -> dict:
     """10 iterations of TF2's KMeans (and TF1's for the shipped form), one way or the other."""
-    from kmeans_tutorial.estimator import lloyd_ops
+    from kmeans_tutorial.engine import lloyd_ops
 
     *_, (n, d, k), replace = LLOYD_ABLATIONS[name]
     if variant == "alternative":
@@ -112,7 +112,7 @@ def feed_child(repeats: int) -> dict:
     """A TF1 ``session.run`` fed X (1e6 x 32 float32) aligned, as shipped, or as NumPy made it."""
     import tensorflow as tf
 
-    from kmeans_tutorial.estimator._sharing import is_shareable, shareable
+    from kmeans_tutorial.engine._sharing import is_shareable, shareable
 
     X, _ = make_data(1_000_000, 32, 64)
     unaligned = X if not is_shareable(X) else np.ones((len(X) + 1, 32), np.float32)[1:]
@@ -137,7 +137,7 @@ def constant_child() -> dict:
     """Resident memory a TF2 tensor of X (1e6 x 32 float32) adds: DLPack against tf.constant."""
     import tensorflow as tf
 
-    from kmeans_tutorial.estimator._sharing import shareable
+    from kmeans_tutorial.engine._sharing import shareable
 
     X = shareable(make_data(1_000_000, 32, 64)[0])
     tf.constant(np.ones(4))  # the runtime's own start-up does not count
@@ -157,7 +157,7 @@ def constant_child() -> dict:
 
 def trim_child(variant: str) -> dict:
     """Six TF1 fits in a row at (1e6, 32, 64): resident memory after each, and the peak."""
-    import kmeans_tutorial.estimator.base as base
+    import kmeans_tutorial.engine.base as base
 
     if variant == "alternative":
         base.return_freed_memory = lambda: None
@@ -183,7 +183,7 @@ def _compile_nothing(modules):
 
 def _seeding_chunks_by_trials(modules):
     lloyd_ops, seeding_ops = modules["lloyd_ops"], modules["seeding_ops"]
-    from kmeans_tutorial.estimator.seeding import n_trials
+    from kmeans_tutorial.engine.seeding import n_trials
 
     # As Lloyd's budget counts distances: chunk x trials, ignoring the centred copy's width.
     seeding_ops.chunk_size = lambda n, d: lloyd_ops.chunk_size(n, n_trials(64))
@@ -218,7 +218,7 @@ FIRST_CALL_ABLATIONS = {
 
 def first_call_child(name: str, variant: str, repeats: int) -> dict:
     """A default fit (or k-means++ alone) of TF2's ``KMeans``: first call, then warm."""
-    from kmeans_tutorial.estimator import lloyd_ops, seeding_ops
+    from kmeans_tutorial.engine import lloyd_ops, seeding_ops
 
     *_, (n, d, k), task, replace = FIRST_CALL_ABLATIONS[name]
     if variant == "alternative":

@@ -285,7 +285,7 @@ def cache_run(sizes, cache: str, repeats: int, no_write: bool) -> None:
 
 def markdown(rows: list[dict], repeats: int) -> str:
     """Tables: first and warm default fits, 10 Lloyd iterations, k-means++ alone."""
-    from kmeans_tutorial.estimator.lloyd_ops import compiles
+    from kmeans_tutorial.engine.lloyd_ops import compiles
 
     by = {(row["task"], row["impl"], row["n"], row["d"], row["k"]): row for row in rows}
     sizes = ordered_sizes(rows)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kmeans_tutorial.estimator._memory import return_freed_memory
+from kmeans_tutorial.engine._memory import return_freed_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [(1500, 2, 3), (100_000, 2, 3), (1_000_000, 2, 3), (1_000_000, 32, 64),

@@ -105,7 +105,7 @@ def form(request, monkeypatch):
     """Runs a test with dense programs in each form (``lloyd_ops.compiles``): plain ops,
     as small data runs, and XLA computations, as larger data runs. Both drivers key their
     cached programs on the form, so neither reuses a program of the other form."""
-    from kmeans_tutorial.estimator import lloyd_ops
+    from kmeans_tutorial.engine import lloyd_ops
 
     threshold = 2**62 if request.param == "uncompiled" else -1
     monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", threshold)

@@ -96,8 +96,24 @@ def test_tf2_eager_never_imports_tf1_graph():
     )
 
 
+@pytest.mark.parametrize("package", ["tf1_graph", "tf2_eager"])
+def test_the_lesson_does_not_import_the_engine(package):
+    """``import tf1_graph`` (or a lesson module) loads the lesson alone; ``KMeans`` and the
+    rest load the engine on first use."""
+    code = (
+        f"import sys, {package}, {package}.runner, {package}.exercise2_iterate\n"
+        "engine = [m for m in sys.modules if m.startswith(('kmeans_tutorial.engine',"
+        f" '{package}.engine', '{package}.estimator'))]\n"
+        "assert not engine, engine\n"
+        f"from {package} import KMeans\n"
+        f"assert KMeans.__module__ == '{package}.engine.kmeans'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def core_classes(module):
-    """The core classes a package's ``kmeans`` module defines."""
+    """The core classes a package's ``engine.kmeans`` module defines."""
     import inspect as _inspect
 
     return [
@@ -132,10 +148,10 @@ PROTOCOL_METHODS = {
 def test_every_driver_core_implements_the_declared_interface(package, protocol, n_cores):
     """Each core subclasses its protocol and keeps its methods' parameters: two
     ``KMeansCore`` (dense and sparse data), one ``BatchCore`` (streamed fits)."""
-    from kmeans_tutorial.estimator import core as core_module
+    from kmeans_tutorial.engine import core as core_module
 
     declared_by = getattr(core_module, protocol)
-    module = importlib.import_module(f"{package}.kmeans")
+    module = importlib.import_module(f"{package}.engine.kmeans")
     cores = [core for core in core_classes(module) if issubclass(core, declared_by)]
     assert len(cores) == n_cores, cores
     assert len(core_classes(module)) == 3

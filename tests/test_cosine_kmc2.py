@@ -123,7 +123,7 @@ def test_kmc2_seeds_as_well_as_kmeans_plus_plus(impl, blobs):
 def test_the_chain_is_tensorflows_k_mc2(impl):
     """``KMC2ChainInitialization`` moves to a far candidate and never leaves it: among
     candidates at distance 0, one at distance 1e6 is the chain's end."""
-    package_kmeans = __import__(f"{impl.__name__}.kmeans", fromlist=["_chain"])
+    package_kmeans = __import__(f"{impl.__name__}.engine.kmeans", fromlist=["_chain"])
     distances = np.zeros(200, np.float32)
     distances[137] = 1e6
     assert package_kmeans._chain(distances, 5) == 137

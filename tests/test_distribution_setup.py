@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from kmeans_tutorial.validation import InvalidParameterError
-from tf1_graph import distributed as tf1_distributed
+from tf1_graph.engine import distributed as tf1_distributed
 
 TWO_WORKERS = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}
 

@@ -84,6 +84,7 @@ def test_every_relative_link_leads_somewhere(page):
             assert anchor in {_anchor(h) for h in headings}, f"{page.name}: no #{anchor}"
 
 
+@pytest.mark.parity  # both packages, once
 def test_the_lesson_notebook_runs(tmp_path):
     """Every cell of docs/lesson.ipynb runs; its own asserts check TF1 == TF2 bit for bit."""
     from run_notebook import execute

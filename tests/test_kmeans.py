@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
-from kmeans_tutorial.estimator import ConvergenceWarning, NotFittedError
-from kmeans_tutorial.estimator._checks import check_data
-from kmeans_tutorial.estimator._sharing import shareable
+from kmeans_tutorial.engine import ConvergenceWarning, NotFittedError
+from kmeans_tutorial.engine._checks import check_data
+from kmeans_tutorial.engine._sharing import shareable
 from kmeans_tutorial.validation import InvalidParameterError
 
 sklearn_cluster = pytest.importorskip("sklearn.cluster")
@@ -139,7 +139,7 @@ def test_k_means_plus_plus_chooses_the_rows_the_algorithm_does(impl, form):
 
     Weighted, and with 64 features: chunks of 8192 rows, the last one overlapping.
     """
-    from kmeans_tutorial.estimator import seeding
+    from kmeans_tutorial.engine import seeding
 
     X = blobs(12, n_samples=20_000, n_features=64, centers=10)
     weights = np.random.RandomState(3).uniform(0.2, 5, len(X))
@@ -309,7 +309,7 @@ def test_no_warning_on_a_clean_fit(impl):
 @pytest.mark.parametrize("n_features", [2, 5])  # the elementwise and the matmul forms
 def test_chunk_boundaries_change_nothing(impl, monkeypatch, n_features):
     """8 rows a chunk over 103 samples: 12 full chunks and one shifted, overlapping last."""
-    from kmeans_tutorial.estimator import lloyd_ops
+    from kmeans_tutorial.engine import lloyd_ops
 
     X = blobs(9, n_samples=103, n_features=n_features)
     weights = np.random.RandomState(0).uniform(0.5, 2, len(X))
@@ -364,7 +364,7 @@ def large_case(name):
     XLA's matmul on TF 2.16 and on 2.21 rounded one early distance differently, and the
     run went to another local optimum than scikit-learn's.
     """
-    from kmeans_tutorial.estimator import lloyd_ops
+    from kmeans_tutorial.engine import lloyd_ops
 
     n_samples, n_features, n_clusters = LARGE[name]
     assert n_samples > 2 * lloyd_ops.chunk_size(n_samples, n_clusters)
@@ -397,12 +397,20 @@ def test_not_fitted_is_scikit_learns_error_too_when_it_is_loaded(impl):
     assert errors[0] is errors[1] and issubclass(errors[0], NotFittedError)
 
 
+def driver(impl):
+    """The package's ``engine.kmeans`` module, where its programs and graphs are cached."""
+    import importlib
+
+    return importlib.import_module(f"{impl.__name__}.engine.kmeans")
+
+
 def programs_compiled(impl, shapes):
     """Compiled programs the package built: TF2's new XLA functions; TF1's programs in
     the graphs of ``shapes``, by name."""
     if impl.__name__ == "tf2_eager":
-        return impl.kmeans._compiled.cache_info().misses
-    graphs = [impl.kmeans._Graph._cache.get((np.dtype(np.float64).str, shape)) for shape in shapes]
+        return driver(impl)._compiled.cache_info().misses
+    cache = driver(impl)._ShapeGraph._cache
+    graphs = [cache.get((np.dtype(np.float64).str, shape)) for shape in shapes]
     return sorted(
         key[0]
         for graph in graphs
@@ -416,7 +424,7 @@ def test_restarts_and_nearby_batch_sizes_compile_nothing_new(impl, monkeypatch):
     """Three restarts share one seeding and one Lloyd program; batches of 1030 to 1280
     rows share one assignment program (``base._batch_rows``). Shapes no other test uses."""
     if impl.__name__ == "tf1_graph":
-        monkeypatch.setattr(impl.kmeans._Graph, "MAX_GRAPHS", 100)  # no graph evicted
+        monkeypatch.setattr(driver(impl)._ShapeGraph, "MAX_GRAPHS", 100)  # no graph evicted
     X = blobs(8, n_samples=1237, n_features=3)
     shapes = [(1237, 3), (1280, 3)]
     before = programs_compiled(impl, shapes)
@@ -434,7 +442,7 @@ def test_restarts_and_nearby_batch_sizes_compile_nothing_new(impl, monkeypatch):
         assert after_fit == ["k-means++", "lloyd"]
         assert after_batches == ["k-means++", "labels_inertia", "lloyd"]
         for rows in (1030, 1100, 1200):
-            assert (np.dtype(np.float64).str, (rows, 3)) not in impl.kmeans._Graph._cache
+            assert (np.dtype(np.float64).str, (rows, 3)) not in driver(impl)._ShapeGraph._cache
 
 
 def test_a_padded_batch_gives_what_each_sample_alone_does(impl):

@@ -25,7 +25,7 @@ DATA = {
     # Many repeated points: empty clusters appear and are relocated.
     "duplicates-f64": np.repeat(blobs(2, np.float64)[:12], 10, axis=0),
 }
-if sparse is not None:  # CSR: the sparse ops (kmeans_tutorial.estimator.sparse_ops)
+if sparse is not None:  # CSR: the sparse ops (kmeans_tutorial.engine.sparse_ops)
     for name, dtype in (("sparse-f64", np.float64), ("sparse-f32", np.float32)):
         dense = np.maximum(blobs(4, dtype, n_features=12) - 2, 0)  # about half zeros
         DATA[name] = sparse.csr_matrix(dense)
@@ -52,7 +52,7 @@ def test_fits_are_bit_identical(tf1, tf2, data, init, options):
 @pytest.mark.parametrize("data", [name for name in DATA if not name.startswith("sparse")])
 def test_compiled_fits_are_bit_identical(tf1, tf2, data, init, options, monkeypatch):
     """The XLA form of the same programs, as larger data runs them (sparse has none)."""
-    from kmeans_tutorial.estimator import lloyd_ops
+    from kmeans_tutorial.engine import lloyd_ops
 
     monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
     assert_fits_are_bit_identical(tf1, tf2, DATA[data], init, OPTIONS[options])

@@ -1,4 +1,4 @@
-"""The fast forms in ``kmeans_tutorial.estimator.lloyd_ops`` compute what the plain forms do.
+"""The fast forms in ``kmeans_tutorial.engine.lloyd_ops`` compute what the plain forms do.
 
 Each fast form was chosen for speed (measured by ``benchmarks/ablations.py``); these tests
 pin it to the plain op or formula it replaces, ties included, so that speed never changes
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import lloyd_ops
+from kmeans_tutorial.engine import lloyd_ops
 
 pytestmark = pytest.mark.parity  # shared code under both packages
 

@@ -1,4 +1,4 @@
-"""Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.estimator._sharing``)."""
+"""Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.engine._sharing``)."""
 
 import json
 import os
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kmeans_tutorial.estimator._sharing import ALIGNMENT, is_shareable, shareable
+from kmeans_tutorial.engine._sharing import ALIGNMENT, is_shareable, shareable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def test_a_read_only_array_is_copied_as_dlpack_cannot_share_it():
 
 def test_tf2_computes_on_the_array_itself():
     """The TF2 core wraps X through DLPack: a change to X shows in its tensor."""
-    from tf2_eager.kmeans import _EagerCore
+    from tf2_eager.engine.kmeans import _EagerCore
 
     X = shareable(np.zeros((50, 2), dtype=np.float32))
     core = _EagerCore(X, np.ones(50, np.float32), np.zeros(2, np.float32))
@@ -63,8 +63,8 @@ import numpy as np
 sys.path.insert(0, "tests")
 from measure import fix_mmap_threshold, peak_growth
 from test_sharing import unaligned
-from kmeans_tutorial.estimator._sharing import shareable
-from tf1_graph.kmeans import _GraphCore
+from kmeans_tutorial.engine._sharing import shareable
+from tf1_graph.engine.kmeans import _GraphCore
 
 fix_mmap_threshold()
 # 64 MiB of float32 in few, wide rows: the run's own arrays (labels, a distance a row) grow
@@ -108,7 +108,7 @@ def test_tf1_feeds_the_array_itself():
 
 def test_a_fit_gives_freed_memory_back(impl, monkeypatch):
     """Each fit ends by handing freed blocks back (``estimator._memory``), core released."""
-    import kmeans_tutorial.estimator.base as estimator
+    import kmeans_tutorial.engine.base as estimator
 
     released = []
     monkeypatch.setattr(estimator, "return_freed_memory", lambda: released.append(True))
@@ -118,7 +118,7 @@ def test_a_fit_gives_freed_memory_back(impl, monkeypatch):
 
 
 def test_return_freed_memory_runs_here():
-    from kmeans_tutorial.estimator import _memory as memory
+    from kmeans_tutorial.engine import _memory as memory
 
     memory.return_freed_memory()  # glibc here: the call itself must not fail
     assert memory._MALLOC_TRIM is not None or not __import__("sys").platform.startswith("linux")

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from kmeans_tutorial.estimator import BaseKMeans
+from kmeans_tutorial.engine import BaseKMeans
 
 estimator_checks = pytest.importorskip("sklearn.utils.estimator_checks")
 sklearn_cluster = pytest.importorskip("sklearn.cluster")

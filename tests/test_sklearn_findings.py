@@ -6,7 +6,7 @@ streamed, under a strategy, mini-batch), in both packages.
 import numpy as np
 import pytest
 
-from kmeans_tutorial.estimator import ConvergenceWarning
+from kmeans_tutorial.engine import ConvergenceWarning
 from kmeans_tutorial.validation import InvalidParameterError
 
 sparse = pytest.importorskip("scipy.sparse")
@@ -96,9 +96,9 @@ def test_tf1_graphs_replaced_in_the_cache_keep_a_fit_s_session_open(tf1, monkeyp
     """Before: a fit failed with ``Attempted to use a closed Session`` once the graph cache
     replaced the graph its core still ran (40 fits in a row met it at the 26th). With every
     look-up building a new graph, the first mini-batch fit meets it."""
-    from tf1_graph import kmeans
+    from tf1_graph.engine import kmeans
 
-    monkeypatch.setattr(kmeans._Graph, "MAX_OPS", 0)
+    monkeypatch.setattr(kmeans._ShapeGraph, "MAX_OPS", 0)
     X = np.random.RandomState(0).rand(200, 10)
     fit = tf1.MiniBatchKMeans(n_clusters=10, init="random", n_init=3, random_state=0).fit(X)
     assert np.isfinite(fit.cluster_centers_).all()

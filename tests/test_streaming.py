@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import base, streaming
+from kmeans_tutorial.engine import base, streaming
 from kmeans_tutorial.validation import InvalidParameterError
 
 K = 6

@@ -11,8 +11,19 @@ from tf1_graph.functions import (
     plot_clusters,
     update_centroids,
 )
-from tf1_graph.kmeans import KMeans, MiniBatchKMeans, k_means, kmeans_plusplus
 from tf1_graph.runner import run_lesson
+
+# The k-means engine's names, loaded on first use: the lesson does not import the engine.
+_ENGINE = ("KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus")
+
+
+def __getattr__(name: str):
+    if name in _ENGINE:
+        from tf1_graph.engine import kmeans
+
+        return getattr(kmeans, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "KMeans",

@@ -11,8 +11,19 @@ from tf2_eager.functions import (
     plot_clusters,
     update_centroids,
 )
-from tf2_eager.kmeans import KMeans, MiniBatchKMeans, k_means, kmeans_plusplus
 from tf2_eager.runner import run_lesson
+
+# The k-means engine's names, loaded on first use: the lesson does not import the engine.
+_ENGINE = ("KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus")
+
+
+def __getattr__(name: str):
+    if name in _ENGINE:
+        from tf2_eager.engine import kmeans
+
+        return getattr(kmeans, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "KMeans",

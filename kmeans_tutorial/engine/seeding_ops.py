@@ -20,8 +20,8 @@ Shapes: ``X`` (n, d), ``sample_weight`` (n,), ``offset`` (d,), ``first`` a scala
 
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import lloyd_ops
-from kmeans_tutorial.estimator.lloyd_ops import chunk_rows, first_argmin, fresh_rows, n_chunks_of
+from kmeans_tutorial.engine import lloyd_ops
+from kmeans_tutorial.engine.lloyd_ops import chunk_rows, first_argmin, fresh_rows, n_chunks_of
 
 
 def chunk_size(n_samples: int, n_features: int) -> int:

@@ -12,7 +12,7 @@ the drivers give static shapes, padding a batch with rows of weight 0 past ``n_v
 
 import tensorflow as tf
 
-from kmeans_tutorial.estimator.lloyd_ops import (
+from kmeans_tutorial.engine.lloyd_ops import (
     _few,
     cluster_sums,
     first_argmin,

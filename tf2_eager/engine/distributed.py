@@ -1,6 +1,6 @@
 """Fits spread over ``tf.distribute`` replicas: TF2's way to use many devices or machines.
 
-Twin: ``tf1_graph/distributed.py`` (TF1's own runtime: ``train.Server`` and a graph with
+Twin: ``tf1_graph/engine/distributed.py`` (TF1's own runtime: ``train.Server`` and a graph with
 ``tf.device`` per worker). Under ``with strategy.scope():``, ``KMeans(...).fit(dataset)``
 and ``MiniBatchKMeans(...).fit(dataset)`` hand the dataset to
 ``strategy.experimental_distribute_dataset``, which splits every element (the *global*
@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import batch_ops, streaming
-from kmeans_tutorial.estimator.core import BatchCore
-from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
+from kmeans_tutorial.engine import batch_ops, streaming
+from kmeans_tutorial.engine.core import BatchCore
+from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.validation import InvalidParameterError
 
 SUM = tf.distribute.ReduceOp.SUM

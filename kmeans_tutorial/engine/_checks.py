@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.estimator._sharing import aligned_empty
+from kmeans_tutorial.engine._sharing import aligned_empty
 from kmeans_tutorial.validation import InvalidParameterError, all_finite
 
 

@@ -1,12 +1,12 @@
 """Lloyd's algorithm as TensorFlow ops, written once for both packages.
 
 These functions only *build* ops from TF2's API, which works the same inside a TF1 graph
-(``tf1_graph.kmeans`` runs them in a ``Session``) and inside a ``tf.function``
-(``tf2_eager.kmeans``), compiled by XLA or, for small data (``compiles``), not. The two
+(``tf1_graph.engine.kmeans`` runs them in a ``Session``) and inside a ``tf.function``
+(``tf2_eager.engine.kmeans``), compiled by XLA or, for small data (``compiles``), not. The two
 packages therefore run the same op sequence, so their results agree bit for bit; the
 TF1/TF2 difference lives only in the drivers.
 
-Every function trusts its input (validated by ``kmeans_tutorial.estimator``). Shapes:
+Every function trusts its input (validated by ``kmeans_tutorial.engine``). Shapes:
 ``X`` (n_samples, n_features), ``sample_weight`` (n_samples,), ``centers``
 (n_clusters, n_features); all one floating dtype. The shapes must be static, as both
 drivers make them: the ops choose their form (and chunk count) from them.

@@ -1,7 +1,7 @@
 """``KMeans`` for TF2: scikit-learn's interface, the Lloyd loop compiled by ``tf.function``.
 
-Twin: ``tf1_graph/kmeans.py``. The interface, validation and restarts are shared
-(``kmeans_tutorial.estimator.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
+Twin: ``tf1_graph/engine/kmeans.py``. The interface, validation and restarts are shared
+(``kmeans_tutorial.engine.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
 ``sparse_ops`` for CSR). This module is only the driver: where TF1 builds a graph with
 placeholders, compiles the loop with ``tf.xla.experimental.compile`` and runs it in a
 ``Session``, TF2 passes tensors to ``tf.function(jit_compile=True)``, traced once per
@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import (
+from kmeans_tutorial.engine import (
     base,
     batch_ops,
     lloyd_ops,
@@ -23,13 +23,14 @@ from kmeans_tutorial.estimator import (
     sparse_ops,
     streaming,
 )
-from kmeans_tutorial.estimator._checks import SparseRows
-from kmeans_tutorial.estimator._sharing import shareable
-from kmeans_tutorial.estimator.base import BaseKMeans
-from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
-from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
-from kmeans_tutorial.estimator.streaming import LocalBatchCore
-from tf2_eager import distributed, tf1_random
+from kmeans_tutorial.engine._checks import SparseRows
+from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.base import BaseKMeans
+from kmeans_tutorial.engine.core import BatchCore, KMeansCore
+from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
+from kmeans_tutorial.engine.streaming import LocalBatchCore
+from tf2_eager import tf1_random
+from tf2_eager.engine import distributed
 
 _PROGRAMS = {
     "lloyd": lloyd_ops.lloyd,

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from kmeans_tutorial.estimator._checks import _check_float_dtype, is_sparse
-from kmeans_tutorial.estimator._sharing import aligned_empty, shareable
-from kmeans_tutorial.estimator.core import BatchCore
+from kmeans_tutorial.engine._checks import _check_float_dtype, is_sparse
+from kmeans_tutorial.engine._sharing import aligned_empty, shareable
+from kmeans_tutorial.engine.core import BatchCore
 from kmeans_tutorial.validation import InvalidParameterError, all_finite
 
 # A chunk of an array-like holds at most this many numbers (16 MiB in float32), and its
@@ -89,7 +89,7 @@ STREAMED_BATCHES = 8
 
 def compiles(rows: int, n_features: int, n_clusters: int) -> bool:
     """Whether a batch program for this batch shape is compiled by XLA, in both drivers."""
-    from kmeans_tutorial.estimator import lloyd_ops
+    from kmeans_tutorial.engine import lloyd_ops
 
     return lloyd_ops.compiles(STREAMED_BATCHES * rows, n_features, n_clusters)
 
@@ -143,7 +143,7 @@ class LocalBatchCore(BatchCore):
 def chunk_rows(n_features: int, n_clusters: int) -> int:
     """Rows of an array-like read at once: a power of two within ``CHUNK_NUMBERS`` and
     ``lloyd_ops.CHUNK_BUDGET``, at least ``MIN_CHUNK_ROWS``."""
-    from kmeans_tutorial.estimator.lloyd_ops import CHUNK_BUDGET
+    from kmeans_tutorial.engine.lloyd_ops import CHUNK_BUDGET
 
     most = min(CHUNK_NUMBERS // n_features, CHUNK_BUDGET // n_clusters)
     return max(MIN_CHUNK_ROWS, 1 << max(0, most.bit_length() - 1))

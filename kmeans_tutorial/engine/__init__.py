@@ -1,7 +1,9 @@
-"""The scikit-learn-style ``KMeans`` engine that both packages drive.
+"""The k-means engine: the scikit-learn-style ``KMeans`` and ``MiniBatchKMeans`` that both
+packages' drivers (``tf1_graph.engine``, ``tf2_eager.engine``) run.
 
 The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``results``,
-``plotting``); this subpackage is the estimator:
+``plotting``); this subpackage is the engine (the estimator drop-in is another thing:
+``tf1_graph.estimator``):
 
 - ``base``: ``BaseKMeans``, the interface, restarts and fitted attributes;
 - ``core``: ``KMeansCore`` and ``BatchCore``, what ``base`` asks of each package's
@@ -13,14 +15,15 @@ The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``result
 - ``streaming`` and ``batch_ops``: fits on data read a batch at a time (memmaps, datasets),
   the host adding up what each batch's program returns;
 - ``minibatch``: ``BaseMiniBatchKMeans``, scikit-learn's mini-batch k-means;
+- ``saved_model``: a fitted model exported as a SavedModel;
 - ``_checks``, ``_sharing``, ``_memory``: input validation, handing arrays to TF without
   copies, and returning freed memory; private to the engine.
 
 Nothing here imports TensorFlow except the ops modules, which only the drivers load.
 """
 
-from kmeans_tutorial.estimator._checks import ConvergenceWarning, NotFittedError
-from kmeans_tutorial.estimator.base import BaseKMeans
-from kmeans_tutorial.estimator.core import KMeansCore
+from kmeans_tutorial.engine._checks import ConvergenceWarning, NotFittedError
+from kmeans_tutorial.engine.base import BaseKMeans
+from kmeans_tutorial.engine.core import KMeansCore
 
 __all__ = ["BaseKMeans", "ConvergenceWarning", "KMeansCore", "NotFittedError"]

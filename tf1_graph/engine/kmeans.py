@@ -1,7 +1,7 @@
 """``KMeans`` for TF1: scikit-learn's interface, the Lloyd loop a ``tf.while_loop`` in a graph.
 
-Twin: ``tf2_eager/kmeans.py``. The interface, validation and restarts are shared
-(``kmeans_tutorial.estimator.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
+Twin: ``tf2_eager/engine/kmeans.py``. The interface, validation and restarts are shared
+(``kmeans_tutorial.engine.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
 ``sparse_ops`` for CSR). This module is only the driver: it builds one private graph per
 data shape, with placeholders for the initial centres, ``max_iter`` and ``tol``; the whole
 loop is compiled by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2
@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.estimator import (
+from kmeans_tutorial.engine import (
     base,
     batch_ops,
     lloyd_ops,
@@ -24,13 +24,13 @@ from kmeans_tutorial.estimator import (
     sparse_ops,
     streaming,
 )
-from kmeans_tutorial.estimator._checks import SparseRows
-from kmeans_tutorial.estimator._sharing import shareable
-from kmeans_tutorial.estimator.base import BaseKMeans
-from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
-from kmeans_tutorial.estimator.minibatch import BaseMiniBatchKMeans
-from kmeans_tutorial.estimator.streaming import LocalBatchCore
-from tf1_graph import distributed
+from kmeans_tutorial.engine._checks import SparseRows
+from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.base import BaseKMeans
+from kmeans_tutorial.engine.core import BatchCore, KMeansCore
+from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
+from kmeans_tutorial.engine.streaming import LocalBatchCore
+from tf1_graph.engine import distributed
 
 
 class KMeans(BaseKMeans):
@@ -125,7 +125,7 @@ class _GraphBatchCore(LocalBatchCore):
         return tf.nest.flatten(outputs)
 
 
-class _Graph:
+class _ShapeGraph:
     """One graph, its placeholders and its ``Session``, per data dtype and shape.
 
     Graphs are kept between fits (as ``tf.function`` keeps its traces), so a second fit on
@@ -137,7 +137,7 @@ class _Graph:
     MAX_OPS = 256  # each new "random" seed adds a shuffle op; past this, start afresh
 
     @classmethod
-    def for_shape(cls, dtype, shape) -> "_Graph":
+    def for_shape(cls, dtype, shape) -> "_ShapeGraph":
         """The cached graph for this dtype and shape, built if there is none."""
         key = (np.dtype(dtype).str, shape)
         cached = cls._cache.pop(key, None)
@@ -166,7 +166,7 @@ class _Graph:
 
 
 class _GraphCore(KMeansCore):
-    """Runs the shared Lloyd ops on one data set: a cached ``_Graph`` and the data it is fed.
+    """Runs the shared Lloyd ops on one data set: a cached ``_ShapeGraph`` and the data it is fed.
 
     An op is cached in the graph under a key that holds everything it bakes in: the graph
     holds one dtype and shape; the key adds the number of centres, the chunk size and
@@ -175,10 +175,10 @@ class _GraphCore(KMeansCore):
     """
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
-        shared = _Graph.for_shape(X.dtype, X.shape)
+        shared = _ShapeGraph.for_shape(X.dtype, X.shape)
         # The graph itself is held, not only its parts: the cache may replace it while this
         # core lives (another fit of the same shape past MAX_OPS, or more than MAX_GRAPHS
-        # shapes), and a graph no one holds closes its session (``_Graph.__del__``).
+        # shapes), and a graph no one holds closes its session (``_ShapeGraph.__del__``).
         self.shared = shared
         self.__dict__.update(vars(shared))  # its placeholders, session and ops, shared
         # An aligned X is fed as it is, not copied (estimator._sharing).

@@ -1,6 +1,6 @@
 """Fits on a cluster with TF1's own distributed runtime: ``train.Server`` and ``tf.device``.
 
-Twin: ``tf2_eager/distributed.py`` (TF2's ``tf.distribute`` strategies). The cluster comes
+Twin: ``tf2_eager/engine/distributed.py`` (TF2's ``tf.distribute`` strategies). The cluster comes
 from ``TF_CONFIG``, as TF1's estimators read it: ``{"cluster": {"worker": [...]}, "task":
 {"type": "worker", "index": i}}`` (a ``"chief"`` job too, if there is one). Every task runs
 a ``tf.compat.v1.train.Server``. The chief (the ``chief`` task, else worker 0) builds one
@@ -28,8 +28,8 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.estimator import batch_ops, streaming
-from kmeans_tutorial.estimator.core import BatchCore
+from kmeans_tutorial.engine import batch_ops, streaming
+from kmeans_tutorial.engine.core import BatchCore
 from kmeans_tutorial.validation import InvalidParameterError
 
 WAIT_SECONDS = 600  # how long a task waits for the chief's model before it gives up

@@ -26,8 +26,8 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.estimator import streaming
-from kmeans_tutorial.estimator._checks import (
+from kmeans_tutorial.engine import streaming
+from kmeans_tutorial.engine._checks import (
     ConvergenceWarning,
     SparseRows,
     check_data,
@@ -37,10 +37,10 @@ from kmeans_tutorial.estimator._checks import (
     check_sample_weight,
     sklearn_class,
 )
-from kmeans_tutorial.estimator._memory import return_freed_memory
-from kmeans_tutorial.estimator._sharing import shareable
-from kmeans_tutorial.estimator.core import BatchCore, KMeansCore
-from kmeans_tutorial.estimator.streaming import batch_rows, is_stream, padded
+from kmeans_tutorial.engine._memory import return_freed_memory
+from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.core import BatchCore, KMeansCore
+from kmeans_tutorial.engine.streaming import batch_rows, is_stream, padded
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 INITS = ("k-means++", "random", "kmc2")
@@ -712,10 +712,10 @@ class BaseKMeans:
         """Write the fitted model as a SavedModel in the folder ``path`` (returned): the
         signatures ``cluster_index``, ``distances``, ``score`` and ``serving_default``,
         each taking ``x`` (batch, n_features); ``tf.saved_model.load`` and TF Serving read
-        it without this project (``estimator.export``)."""
-        from kmeans_tutorial.estimator import export
+        it without this project (``engine.saved_model``)."""
+        from kmeans_tutorial.engine import saved_model
 
-        return export.export_saved_model(self, path)
+        return saved_model.export_saved_model(self, path)
 
 
 def k_means(

@@ -30,23 +30,23 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.estimator import streaming
-from kmeans_tutorial.estimator._checks import (
+from kmeans_tutorial.engine import streaming
+from kmeans_tutorial.engine._checks import (
     SparseRows,
     check_data,
     check_feature_names,
     check_random_state,
     check_sample_weight,
 )
-from kmeans_tutorial.estimator._sharing import shareable
-from kmeans_tutorial.estimator.base import (
+from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.base import (
     BaseKMeans,
     _column_mean,
     _mean_variance,
     _unit_centers,
     _unit_rows,
 )
-from kmeans_tutorial.estimator.streaming import is_dataset, is_stream
+from kmeans_tutorial.engine.streaming import is_dataset, is_stream
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
 

@@ -20,7 +20,7 @@ the zeros (scikit-learn does not centre sparse data either).
 
 import tensorflow as tf
 
-from kmeans_tutorial.estimator import lloyd_ops
+from kmeans_tutorial.engine import lloyd_ops
 
 # Products (stored values x centres) a chunk may hold: 2**19 numbers, as lloyd_ops.
 PRODUCT_BUDGET = lloyd_ops.CHUNK_BUDGET
