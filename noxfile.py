@@ -45,7 +45,7 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session, impl: str) -> None:
     """Run the shared behavioural tests against one implementation."""
     _install_with_tests(session)
-    marks = "not parity and not distributed and not large and not estimator"
+    marks = "not parity and not distributed and not estimator"
     session.run("pytest", "-m", marks, f"--impl={impl}", *session.posargs, env=QUIET_TF)
 
 
@@ -86,7 +86,7 @@ def tensorflow(session: nox.Session, release: str) -> None:
     our own surface (``RELEASE_INDEPENDENT`` in tests/conftest.py); the newest release runs
     every test in the default sessions, the clusters of processes in ``distributed``."""
     _install_with_tests(session, release)
-    marks = "not distributed and not large and not estimator and not release_independent"
+    marks = "not distributed and not estimator and not release_independent"
     session.run("pytest", "-m", marks, *session.posargs, env=QUIET_TF)
 
 
@@ -96,7 +96,7 @@ def distributed(session: nox.Session) -> None:
     MirroredStrategy, TF1's train.Server) against one process, and a 2.4 GiB memmap."""
     _install_with_tests(session)
     env = {**QUIET_TF, "KMEANS_DISTRIBUTED_REQUIRED": "1"}
-    session.run("pytest", "-m", "distributed or large", *session.posargs, env=env)
+    session.run("pytest", "tests/distributed", *session.posargs, env=env)
 
 
 # The last release with tf.estimator, and the estimator package that matches it.
@@ -106,11 +106,12 @@ REFERENCE_RESULTS = Path("build") / "estimator" / "reference.npz"
 
 @nox.session(python=PYTHON, default=False)
 def estimator_reference(session: nox.Session) -> None:
-    """Run tests/estimator_scenarios.py on TensorFlow's real KMeans estimator (TF 2.15),
+    """Run tests/estimator/estimator_scenarios.py on TensorFlow's real KMeans estimator (TF 2.15),
     in an environment of its own; its results are what ``estimator`` compares with."""
     session.install(*ESTIMATOR_REFERENCE)
     REFERENCE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    session.run("python", "tests/estimator_scenarios.py", str(REFERENCE_RESULTS), env=QUIET_TF)
+    scenarios = "tests/estimator/estimator_scenarios.py"
+    session.run("python", scenarios, str(REFERENCE_RESULTS), env=QUIET_TF)
 
 
 @nox.session(python=PYTHON, default=False, requires=["estimator_reference"])

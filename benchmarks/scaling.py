@@ -4,11 +4,12 @@ measured section.
     python benchmarks/scaling.py [--no-write]
 
 Each configuration fits ``KMeans(k, init=..., tol=0)`` on uniform random data read from a
-``.npy`` by ``tf.data`` (``tests/distributed_worker.py``, a batch a record), twice, with
+``.npy`` by ``tf.data`` (``tests/distributed/distributed_worker.py``, a batch a record), twice, with
 ``max_iter`` 2 and 12, each in fresh processes; a pass's time is the difference over 10
 passes, so start-up, tracing and the final assignment cancel out. The clusters run on
-127.0.0.1 in a network namespace of their own (``tests/distributed_cluster.py``). Bytes are
-counted from the shapes of what each global batch all-reduces and all-gathers.
+127.0.0.1 in a network namespace of their own
+(``tests/distributed/distributed_cluster.py``). Bytes are counted from the shapes of what
+each global batch all-reduces and all-gathers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTS = ROOT / "tests"
+TESTS = ROOT / "tests" / "distributed"
 N_SAMPLES, N_FEATURES, N_CLUSTERS, BATCH = 2_000_000, 32, 64, 50_000
 SINGLE = ("single", "tf1-single")
 CONFIGS = [  # (label, mode, processes)

@@ -1,5 +1,11 @@
 """Shared fixtures: every behavioural test runs against both packages (ids ``tf1``, ``tf2``).
 
+The tests mirror the layout: ``lesson/`` (the lesson and its parity), ``migration/`` (TF1/TF2
+semantics, the migration guide, the upgrade tool, the mirrored API), ``engine/`` (``KMeans``
+and ``MiniBatchKMeans``), ``estimator/`` (the drop-in), ``distributed/`` (clusters of
+processes; the nox session ``distributed``); ``test_docs.py`` (the README and docs/) and the
+shared helpers sit here.
+
 ``pytest --impl tf1`` (or ``tf2``) keeps one of them; the nox ``tests`` session uses it.
 """
 
@@ -37,6 +43,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in RELEASE_INDEPENDENT:
             item.add_marker(pytest.mark.release_independent)
+        # The folder says it: clusters of processes and the 2.4 GiB memmap run in the
+        # nox session "distributed" only.
+        if item.path.parent.name == "distributed":
+            item.add_marker(pytest.mark.distributed)
 
 
 def pytest_addoption(parser):

@@ -26,6 +26,7 @@ def main(plot_path=None):
     for _ in range(lesson.n_iterations):
         nearest_indices = assign_to_nearest(samples, updated_centroids)
         updated_centroids = update_centroids(samples, nearest_indices, lesson.n_clusters)
+    # TF2: the values themselves, no Session to run
     sample_values, updated_centroid_value = samples.numpy(), updated_centroids.numpy()
     print(updated_centroid_value)
     save_script_plot(

@@ -11,11 +11,11 @@ The input checks marked ``# added`` are the same calls as in the twin.
 """
 
 import numpy as np
-import tensorflow as tf
+import tensorflow as tf  # TF2: not tensorflow.compat.v1
 
 from kmeans_tutorial import validation
 from kmeans_tutorial.plotting import plot_clusters
-from tf2_eager import tf1_random
+from tf2_eager import tf1_random  # TF2: TF1's seeded streams, eagerly
 
 __all__ = [
     "assign_to_nearest",
@@ -54,7 +54,7 @@ def create_samples(n_clusters, n_samples_per_cluster, n_features, embiggen_facto
             seed=seed,
             name="cluster_{}".format(i),  # noqa: UP032 (the lesson's line)
         )
-        current_centroid = (rng.random_sample((1, n_features)) * embiggen_factor) - (
+        current_centroid = (rng.random_sample((1, n_features)) * embiggen_factor) - (  # TF2: rng
             embiggen_factor / 2
         )
         centroids.append(current_centroid)
@@ -83,7 +83,8 @@ def choose_random_centroids(samples, n_clusters, seed=None):
     validation.check_choose_random_centroids_args(samples, n_clusters, seed)  # added
     # Step 0: Initialisation: Select `n_clusters` number of random points
     n_samples = tf.shape(samples)[0]
-    random_indices = tf1_random.random_shuffle(tf.range(0, n_samples), seed=seed)  # TF2
+    # TF2: the order TF1's seeded random_shuffle op gives, not tf.random.shuffle's
+    random_indices = tf1_random.random_shuffle(tf.range(0, n_samples), seed=seed)
     begin = [0,]  # fmt: skip
     size = [n_clusters,]  # fmt: skip
     size[0] = n_clusters

@@ -9,8 +9,8 @@ everything else as in ``tf2_eager``. It runs, it looks right, and it is not the 
 - the result depends on what ran before in the process: an earlier call with the same seed,
   of any shape, shifts every stream.
 
-``tests/test_semantics.py`` names the first stage where it diverges from ``tf1_graph``, and
-``kmeans-tutorial compare --naive`` draws its clusters beside the exact ones.
+``tests/migration/test_semantics.py`` names the first stage where it diverges from
+``tf1_graph``, and ``kmeans-tutorial compare --naive`` draws its clusters beside the exact ones.
 """
 
 import numpy as np

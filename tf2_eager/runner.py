@@ -6,7 +6,7 @@ plain Python loop over eager calls. There is no ``Session`` and no graph to own.
 """
 
 from kmeans_tutorial.params import LESSON_DEFAULTS, LessonParams, check_params
-from kmeans_tutorial.results import LessonResult, absolute_tol, stop_reason
+from kmeans_tutorial.results import LessonResult, absolute_tol, stop_reason  # TF2: early stop
 from tf2_eager.functions import (
     assign_to_nearest,
     choose_random_centroids,
@@ -43,23 +43,24 @@ def run_lesson(params: LessonParams = LESSON_DEFAULTS) -> LessonResult:
     )
     labels, centroids = [], []
     current = initial_centroids
-    tol = absolute_tol(samples, params.tol)
+    tol = absolute_tol(samples, params.tol)  # TF2: the early stop (below)
     for _ in range(params.n_iterations):
-        previous_labels, previous = (labels[-1] if labels else None), current
+        previous_labels, previous = (labels[-1] if labels else None), current  # TF2: for the stop
         nearest_indices = assign_to_nearest(samples, current)
         current = update_centroids(samples, nearest_indices, params.n_clusters)
         labels.append(nearest_indices)
         centroids.append(current)
         # TF2: values exist as we go, so stop as soon as a stopping rule holds (TF1's graph
         # runs every iteration; both records then end at the same one, in finish()).
-        if stop_reason(params.n_clusters, tol, previous_labels, nearest_indices, previous, current):
-            break
+        last = (previous_labels, nearest_indices, previous, current)  # TF2: the early stop
+        if stop_reason(params.n_clusters, tol, *last):  # TF2: the early stop
+            break  # TF2: the early stop
 
-    return LessonResult.from_iterations(
-        params,
-        samples=samples,
-        true_centroids=true_centroids,
-        initial_centroids=initial_centroids,
-        labels=labels,
-        centroids=centroids,
-    ).finish()
+    fetched = {  # TF2: the values themselves, where TF1 fetches them with one session.run
+        "samples": samples,
+        "true_centroids": true_centroids,
+        "initial_centroids": initial_centroids,
+        "labels": labels,
+        "centroids": centroids,
+    }
+    return LessonResult.from_iterations(params, **fetched).finish()

@@ -15,6 +15,7 @@ from tf2_eager.functions import create_samples
 def main(plot_path=None):
     """Compute, plot. Returns (sample_values, centroid_values)."""
     centroids, samples = create_samples(*lesson.create_samples_args)
+    # TF2: the values themselves, no Session to run
     sample_values, centroid_values = samples.numpy(), centroids.numpy()
     save_script_plot(
         __file__, sample_values, centroid_values, lesson.n_samples_per_cluster, plot_path

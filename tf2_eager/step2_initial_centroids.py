@@ -17,6 +17,7 @@ def main(plot_path=None):
     initial_centroids = choose_random_centroids(
         samples, lesson.n_clusters, lesson.initial_centroid_seed
     )
+    # TF2: the values themselves, no Session to run
     sample_values, updated_centroid_value = samples.numpy(), initial_centroids.numpy()
     save_script_plot(
         __file__, sample_values, updated_centroid_value, lesson.n_samples_per_cluster, plot_path

@@ -21,7 +21,7 @@ A TF1 stateful kernel seeded ``(seed, seed2)`` starts Philox at key ``seed`` and
 Philox key and counter directly, and fill their output with the same sampler as the stateful
 kernels. Feeding them the starting key and counter gives TF1's first draw, bit for bit, with
 no state at all: nothing that ran before can shift it, and nothing here changes the caller's
-global seed. ``tests/test_parity.py`` checks it against the graph, after earlier seeded calls
+global seed. ``tests/lesson/test_parity.py`` checks it against the graph, after earlier seeded calls
 and ``tf.random.set_seed``.
 
 The public wrappers ``tf.random.stateless_normal`` and

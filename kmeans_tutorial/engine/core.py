@@ -4,7 +4,7 @@
 fitted attributes; for the TensorFlow work it asks its subclass for a *core* bound to one
 data set, through ``_make_core``. ``tf1_graph.engine.kmeans`` implements the core with a graph
 and a ``Session``, ``tf2_eager.engine.kmeans`` with ``tf.function``; both declare that they
-implement ``KMeansCore``, and ``tests/test_api.py`` checks that they do.
+implement ``KMeansCore``, and ``tests/migration/test_api.py`` checks that they do.
 
 A core trusts its input: data already checked (a float32/float64 array aligned for
 TensorFlow, or ``SparseRows``), weights of the data's dtype, centres in the core's

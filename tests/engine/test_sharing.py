@@ -11,7 +11,7 @@ import pytest
 
 from kmeans_tutorial.engine._sharing import ALIGNMENT, is_shareable, shareable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def unaligned(shape, dtype=np.float32):

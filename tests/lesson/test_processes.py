@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.parity
 
-SCRIPT = Path(__file__).with_name("save_run.py")
+SCRIPT = Path(__file__).parents[1] / "save_run.py"
 THREADS = list(itertools.product([1, 2], [1, 2]))
 IMPLS = ("tf1", "tf2")
 

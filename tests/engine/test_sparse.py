@@ -12,7 +12,7 @@ from measure import peak_growth
 
 sparse = pytest.importorskip("scipy.sparse")
 sklearn_cluster = pytest.importorskip("sklearn.cluster")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def random_csr(n_samples, n_features, density, seed, dtype=np.float64):

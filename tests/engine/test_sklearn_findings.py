@@ -40,7 +40,7 @@ def _fit(impl, path, X, weights=None, **params):
     import tensorflow as tf
 
     if impl.__name__ != "tf2_eager":
-        pytest.skip("TF1's clusters run in the distributed session (tests/test_distributed.py)")
+        pytest.skip("TF1's clusters run in the distributed session (tests/distributed/)")
     with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
         return model.fit(_dataset(X, weights))
 

@@ -19,7 +19,7 @@ import tf1_graph
 pytestmark = pytest.mark.parity
 
 UPGRADE = [sys.executable, "-m", "tensorflow.tools.compatibility.tf_upgrade_v2_main"]
-SAVE_RUN = Path(__file__).with_name("save_run.py")
+SAVE_RUN = Path(__file__).parents[1] / "save_run.py"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 Each package fits in a fresh process (so the figure is the fit's, TensorFlow's start-up
 included); the file is read in chunks by the page cache, never copied. Run by the nox
-session ``distributed`` (``pytest -m large``), once: writing the file takes a while.
+session ``distributed`` (``pytest tests/distributed``), once: writing the file takes a while.
 """
 
 import os
@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytestmark = pytest.mark.large
 
 N_SAMPLES, N_FEATURES, N_CLUSTERS = 20_000_000, 32, 8  # 2.38 GiB of float32
 LIMIT = 512 * 2**20
@@ -54,7 +52,7 @@ def test_a_large_memmap_fit_stays_within_512_mib(big_npy, package, cls):
     import tf1_graph
 
     code = CHILD.format(
-        tests=str(Path(__file__).parent), package=package, path=str(big_npy), cls=cls,
+        tests=str(Path(__file__).parents[1]), package=package, path=str(big_npy), cls=cls,
         k=N_CLUSTERS,
     )  # fmt: skip
     env = {

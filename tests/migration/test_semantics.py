@@ -269,7 +269,7 @@ def test_a_feed_shares_an_aligned_array_and_tf_constant_copies_every_array():
 
     done = subprocess.run(
         [sys.executable, "-c", SESSION_FEED_PROBE],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},

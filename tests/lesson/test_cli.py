@@ -9,7 +9,7 @@ import pytest
 
 from kmeans_tutorial import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_help_does_not_import_tensorflow():

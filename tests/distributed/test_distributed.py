@@ -1,7 +1,7 @@
 """Distributed fits in real processes: ``MirroredStrategy`` over two logical CPUs,
 ``MultiWorkerMirroredStrategy`` over two worker processes, TF1's ``train.Server`` cluster.
 
-Run by the nox session ``distributed`` (``pytest -m distributed``). Every cluster runs in
+Run by the nox session ``distributed`` (``pytest tests/distributed``). Every cluster runs in
 a network namespace whose only interface is loopback (``distributed_cluster.py``), on free
 ports of 127.0.0.1; every process ends by itself, and one that hangs is killed after a
 bounded time (``TIMEOUT``), failing the test.
@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytestmark = pytest.mark.distributed
 
 HERE = Path(__file__).parent
 TIMEOUT = 240  # seconds a cluster may take, start-up included; it takes about 20
