@@ -59,7 +59,7 @@ def _argmin_replaced(lloyd_ops):
 
 
 def _few_form_off(lloyd_ops):
-    lloyd_ops._few = lambda n_clusters, n_features: False
+    lloyd_ops.elementwise_form = lambda n_clusters, n_features: False
 
 
 def _bigger_chunks(lloyd_ops):

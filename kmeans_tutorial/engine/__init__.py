@@ -8,6 +8,8 @@ The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``result
 - ``base``: ``BaseKMeans``, the interface, restarts and fitted attributes;
 - ``core``: ``KMeansCore`` and ``BatchCore``, what ``base`` asks of each package's
   TensorFlow driver;
+- ``data``: what every fit computes of its data first (the offset distances are taken
+  around, the variance ``tol`` is relative to, unit rows for cosine);
 - ``lloyd_ops`` and ``sparse_ops``: Lloyd's algorithm as TF ops, for dense and CSR data,
   written once and run by both drivers (so their fits agree bit for bit);
 - ``seeding_ops``: greedy k-means++ as TF ops, one program for dense data;

@@ -116,7 +116,7 @@ def _finite_error(values: np.ndarray, where: str, name: str) -> InvalidParameter
     return InvalidParameterError(f"Input {name} contains {kind}: {value} at {where(first)}.")
 
 
-def _check_float_dtype(dtype, name: str) -> np.dtype:
+def check_float_dtype(dtype, name: str) -> np.dtype:
     """float32 and float64 are kept; other real numbers become float64."""
     if np.issubdtype(dtype, np.complexfloating):
         raise InvalidParameterError(f"Complex data not supported: {name} has dtype {dtype}.")
@@ -149,7 +149,7 @@ def _as_sparse_rows(X, name: str, estimator_name: str) -> SparseRows:
         raise InvalidParameterError(
             f"{name} has {X.shape[1]} features; sparse input takes fewer than 2**31."
         )
-    dtype = _check_float_dtype(X.dtype, name)
+    dtype = check_float_dtype(X.dtype, name)
     X = X.tocsr()  # as scikit-learn's KMeans: no copy if it is CSR already
     if X.dtype != dtype:
         X = X.astype(dtype)
@@ -254,7 +254,7 @@ def check_data(X, name: str = "X", estimator_name: str = "KMeans") -> np.ndarray
             array = array.astype(np.float64)
         except (TypeError, ValueError) as error:
             raise InvalidParameterError(f"{name} must hold numbers: {error}") from None
-    dtype = _check_float_dtype(array.dtype, name)
+    dtype = check_float_dtype(array.dtype, name)
     if array.ndim != 2:
         if array.ndim == 1:
             raise InvalidParameterError(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
+from functools import partial
 
 import numpy as np
 
@@ -40,6 +41,14 @@ from kmeans_tutorial.engine._checks import (
 from kmeans_tutorial.engine._memory import return_freed_memory
 from kmeans_tutorial.engine._sharing import shareable
 from kmeans_tutorial.engine.core import BatchCore, KMeansCore
+from kmeans_tutorial.engine.data import (
+    column_mean,
+    mean_variance,
+    offset_of,
+    shareable_data,
+    unit_centers,
+    unit_rows,
+)
 from kmeans_tutorial.engine.streaming import batch_rows, is_stream, padded
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
@@ -53,90 +62,18 @@ METRICS = ("euclidean", "cosine")
 # Rows of a stream the initial centres are drawn from (``streaming``): at least this many,
 # and 3 per cluster; k-means++ on them is one program of a few milliseconds.
 STREAM_INIT_SIZE = 2**16
-_BLOCK_ROWS = 65536  # rows a NumPy temporary covers at once, so none is the size of X
-
-
-def _column_mean(X: np.ndarray) -> np.ndarray:
-    """The mean of each column, shape (n_features,), summed in ``X``'s dtype.
-
-    ``einsum`` sums along the rows in one loop, where ``X.mean(axis=0)`` makes several
-    passes. The mean is only the point distances are taken around (any point near the
-    data would do), so sums in float32 are accurate enough.
-    """
-    return np.einsum("ij->j", X) / X.dtype.type(len(X))
-
-
-def _offset(X) -> np.ndarray:
-    """The point a fit's distances are taken around: the column mean (dense), 0 (sparse).
-
-    Centring dense data keeps |x|² - 2x·c + |c|² accurate, as scikit-learn centres it;
-    centring sparse data would fill in its zeros, so it is left as it is (so does
-    scikit-learn).
-    """
-    if isinstance(X, SparseRows):
-        return np.zeros(X.shape[1], X.dtype)
-    return _column_mean(X)
-
-
-def _mean_variance(X, X_offset: np.ndarray) -> float:
-    """The mean over the features of each feature's variance, in float64."""
-    n_samples = len(X)
-    if isinstance(X, SparseRows):
-        columns = X.indices
-        sums = np.bincount(columns, X.data.astype(np.float64), minlength=X.shape[1])
-        squares = np.bincount(columns, np.square(X.data, dtype=np.float64), minlength=X.shape[1])
-        return float(np.mean(squares / n_samples - (sums / n_samples) ** 2))
-    sums = np.zeros(X.shape[1])
-    squares = np.zeros(X.shape[1])
-    for start in range(0, n_samples, _BLOCK_ROWS):
-        block = (X[start : start + _BLOCK_ROWS] - X_offset).astype(np.float64)
-        sums += block.sum(axis=0)
-        squares += np.square(block).sum(axis=0)
-    return float(np.mean(squares / n_samples - (sums / n_samples) ** 2))
-
-
-def _unit_rows(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
-    """``X`` with every row scaled to length 1 (a copy, in X's dtype), for the cosine
-    metric; a row of zeros has no direction, and is refused by its index."""
-    if isinstance(X, SparseRows):
-        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        norms = np.sqrt(np.bincount(row_of, np.square(X.data, dtype=np.float64), X.shape[0]))
-    else:
-        norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
-    zero = np.flatnonzero(norms == 0)
-    if len(zero):
-        raise InvalidParameterError(
-            f"metric='cosine' needs rows of nonzero length: row {zero[0]} of X is all zeros "
-            f"({len(zero)} such row(s))."
-        )
-    if isinstance(X, SparseRows):
-        data = (X.data / norms[row_of]).astype(X.dtype)
-        return SparseRows(data, X.indices, X.indptr, X.shape)
-    return (X / norms[:, np.newaxis]).astype(X.dtype)
-
-
-def _unit_centers(centers: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Centres (around ``offset``) scaled to length 1 about the origin, as the estimator's
-    cosine metric keeps them; a centre at the origin stays there (``tf.math.l2_normalize``)."""
-    absolute = centers.astype(np.float64) + offset
-    norms = np.linalg.norm(absolute, axis=1, keepdims=True)
-    return (absolute / np.maximum(norms, np.finfo(np.float64).tiny) - offset).astype(centers.dtype)
-
-
-def _shareable(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
-    """Dense ``X`` aligned for TensorFlow to use in place (``_sharing``); sparse as it is."""
-    return X if isinstance(X, SparseRows) else shareable(X)
 
 
 def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
-    """Whether two labelings are the same partition up to a renaming of the clusters."""
-    mapping = np.full(n_clusters, -1)
-    for a, b in zip(labels1, labels2, strict=True):
-        if mapping[a] == -1:
-            mapping[a] = b
-        elif mapping[a] != b:
-            return False
-    return True
+    """Whether two labelings are the same partition up to a renaming of the clusters: each
+    cluster of ``labels1`` renamed to the label ``labels2`` gives its first member."""
+    labels1, labels2 = np.asarray(labels1), np.asarray(labels2)
+    if labels1.shape != labels2.shape:
+        return False
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    clusters, first = np.unique(labels1, return_index=True)
+    mapping[clusters] = labels2[first]
+    return bool(np.array_equal(mapping[labels1], labels2))
 
 
 def check_center_shape(centers: np.ndarray, n_clusters: int, n_features: int) -> None:
@@ -425,38 +362,34 @@ class BaseKMeans:
         drawn from its first ``STREAM_INIT_SIZE`` rows (a dataset) or from as many random
         rows (an array-like).
         """
+        fitted = self._fit_distributed(X, sample_weight)
+        if fitted is not None:
+            return fitted
         check_feature_names(self, X, reset=True)
         if is_stream(X):
             return self._fit_stream(streaming.as_stream(X, sample_weight))
         X = check_data(X, estimator_name=type(self).__name__)
         if self._cosine:
-            X = _unit_rows(X)
+            X = unit_rows(X)
         n_samples, n_features = X.shape
         init, n_init = self._check_params(n_samples, n_features, X.dtype)
         weights = check_sample_weight(sample_weight, n_samples, X.dtype)
         random_state = check_random_state(self.random_state)
-        X_offset = _offset(X)
-        absolute_tol = 0.0 if self.tol == 0 else _mean_variance(X, X_offset) * self.tol
-        core = self._make_core(_shareable(X), shareable(weights), X_offset)
-        best = None
-        for _ in range(n_init):
-            centers = self._initial_centers(init, core, X_offset, random_state, X)
-            if self.verbose:
-                print("Initialization complete")
-            if self._cosine:
-                labels, inertia, centers, n_iter = self._spherical_lloyd(
-                    core, centers, absolute_tol, len(X), X_offset
-                )
-            elif self.verbose:
-                labels, inertia, centers, n_iter = self._lloyd_logged(
-                    core, centers, absolute_tol, len(X)
-                )
-            else:
-                labels, inertia, centers, n_iter = core.lloyd(centers, self.max_iter, absolute_tol)
-            if best is None or (
-                inertia < best[1] and not _is_same_clustering(labels, best[0], self.n_clusters)
-            ):
-                best = labels, inertia, centers, n_iter
+        X_offset = offset_of(X)
+        absolute_tol = 0.0 if self.tol == 0 else mean_variance(X, X_offset) * self.tol
+        core = self._make_core(shareable_data(X), shareable(weights), X_offset)
+        # The algorithm, chosen once: spherical for cosine, logged step by step when verbose,
+        # else the package's whole compiled loop.
+        if self._cosine:
+            lloyd = partial(
+                self._spherical_lloyd, core, tol=absolute_tol, n_samples=len(X), offset=X_offset
+            )
+        elif self.verbose:
+            lloyd = partial(self._lloyd_logged, core, tol=absolute_tol, n_samples=len(X))
+        else:
+            lloyd = partial(core.lloyd, max_iter=self.max_iter, tol=absolute_tol)
+        start = partial(self._initial_centers, init, core, X_offset, random_state, X)
+        best = self._best_of_runs(n_init, start, lloyd)
         del core  # and with it the aligned copy of X, if one was made
         return_freed_memory()
         return self._set_fitted(*best, X_offset, n_features)
@@ -464,6 +397,17 @@ class BaseKMeans:
     def _batch_core(self) -> BatchCore:
         """The package's core for streamed fits, one batch at a time (``core.BatchCore``)."""
         raise NotImplementedError
+
+    # The package's module for fits on many devices or processes (``tf1_graph.engine.
+    # distributed``, ``tf2_eager.engine.distributed``): its ``distributed_fit`` fits when it
+    # takes the fit (a TF_CONFIG cluster in TF1, a strategy's scope in TF2), else says None.
+    _distribution = None
+
+    def _fit_distributed(self, X, sample_weight):
+        """The fitted estimator if the package's ``_distribution`` fitted it, else None."""
+        if self._distribution is None:
+            return None
+        return self._distribution.distributed_fit(self, X, sample_weight)
 
     _progress: streaming.Progress | None = None  # set by the CLI: a progress bar per pass
 
@@ -474,7 +418,7 @@ class BaseKMeans:
         sample, sample_weights = stream.init_sample(size, random_state)
         n_samples = stream.n_samples if stream.n_samples is not None else len(sample)
         init, n_init = self._check_params(n_samples, stream.n_features, stream.dtype)
-        offset = _column_mean(sample)
+        offset = column_mean(sample)
         core = self._make_core(shareable(sample), shareable(sample_weights), offset)
         return init, n_init, offset, sample, core
 
@@ -485,24 +429,37 @@ class BaseKMeans:
         init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
         batch_core = batch_core or self._batch_core()
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
+        lloyd = partial(
+            streaming.lloyd,
+            batch_core,
+            stream,
+            offset=offset,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            progress=self._progress,
+        )
+        start = partial(self._initial_centers, init, sample_core, offset, random_state, sample)
+        best = self._best_of_runs(n_init, start, lloyd)
+        return self._set_fitted(*best, offset, stream.n_features)
+
+    def _best_of_runs(self, n_init: int, start, lloyd):
+        """``(labels, inertia, centers, n_iter)`` of the best of ``n_init`` runs, in memory or
+        streamed alike: each from ``start()``'s centres, run by ``lloyd(centers)``. A later
+        run is kept if its inertia is lower and its clustering another (scikit-learn's
+        rule: a rounding difference in the inertia of one partition changes nothing)."""
         best = None
         for _ in range(n_init):
-            centers = self._initial_centers(init, sample_core, offset, random_state, sample)
+            centers = start()
             if self.verbose:
                 print("Initialization complete")
-            labels, inertia, centers, n_iter = streaming.lloyd(
-                batch_core,
-                stream,
-                centers,
-                offset,
-                self.max_iter,
-                self.tol,
-                self.verbose,
-                self._progress,
-            )
-            if best is None or inertia < best[1]:
-                best = labels, inertia, centers, n_iter
-        return self._set_fitted(*best, offset, stream.n_features)
+            run = lloyd(centers)
+            labels, inertia = run[0], run[1]
+            if best is None or (
+                inertia < best[1] and not _is_same_clustering(labels, best[0], self.n_clusters)
+            ):
+                best = run
+        return best
 
     def _set_fitted(self, labels, inertia, centers, n_iter, offset, n_features):
         distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
@@ -549,8 +506,8 @@ class BaseKMeans:
             weights = np.ascontiguousarray(weights[rows])
         if not isinstance(init, str) and not callable(init):
             return np.asarray(init)
-        offset = _offset(X)
-        core = self._make_core(_shareable(X), shareable(weights), offset)
+        offset = offset_of(X)
+        core = self._make_core(shareable_data(X), shareable(weights), offset)
         return self._initial_centers(init, core, offset, random_state, X, n_clusters) + offset
 
     def _lloyd_logged(self, core, centers, tol, n_samples):
@@ -573,11 +530,11 @@ class BaseKMeans:
         1 (on the host, so both packages scale alike); stops when the labels stop changing
         or the scaled centres move by at most ``tol``. The inertia is the sum of
         ``1 - cos``, half the squared distance between unit vectors."""
-        centers = _unit_centers(centers, offset)
+        centers = unit_centers(centers, offset)
         labels = np.full(n_samples, -1, dtype=np.int32)
         for iteration in range(1, self.max_iter + 1):
             new_centers, new_labels, _, _, inertia = core.step(centers, labels, tol)
-            new_centers = _unit_centers(new_centers, offset)
+            new_centers = unit_centers(new_centers, offset)
             shift = float(np.sum(np.square(new_centers - centers, dtype=np.float64)))
             unchanged = np.array_equal(new_labels, labels)
             centers, labels = new_centers, new_labels
@@ -602,7 +559,7 @@ class BaseKMeans:
             )
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        core = self._make_core(_shareable(X), shareable(weights), _offset(X))
+        core = self._make_core(shareable_data(X), shareable(weights), offset_of(X))
         rows = np.asarray(core.plus_plus_rows(self.n_clusters, seed), dtype=np.int64)
         return (X.rows(rows) if isinstance(X, SparseRows) else X[rows]), rows
 
@@ -627,7 +584,7 @@ class BaseKMeans:
         """
         X = self._check_fitted_data(X)
         if self._cosine:
-            X = _unit_rows(X)
+            X = unit_rows(X)
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
         if isinstance(X, SparseRows):  # its programs take any number of rows

@@ -13,8 +13,8 @@ the drivers give static shapes, padding a batch with rows of weight 0 past ``n_v
 import tensorflow as tf
 
 from kmeans_tutorial.engine.lloyd_ops import (
-    _few,
     cluster_sums,
+    elementwise_form,
     first_argmin,
     nearest_centers,
     transform,
@@ -45,7 +45,7 @@ def batch_stats(x, w, centers, offset, n_valid, with_moments=False):
     n_clusters = centers.shape[0]
     x = x - offset
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
-    if _few(n_clusters, x.shape[1]):  # the elementwise form: own distances are cheap
+    if elementwise_form(n_clusters, x.shape[1]):  # the elementwise form: own distances are cheap
         labels = nearest_centers(x, centers, c_squared)
         distances = tf.reduce_sum(tf.square(x - tf.gather(centers, labels)), axis=1)
     else:  # from the matmul the labels come from, with no second pass over x

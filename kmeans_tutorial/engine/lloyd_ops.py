@@ -150,7 +150,7 @@ def _unchunk(chunked, like):
 FEW_FEATURES, FEW_CLUSTERS = 2, 8
 
 
-def _few(n_clusters: int, n_features: int) -> bool:
+def elementwise_form(n_clusters: int, n_features: int) -> bool:
     """Whether the centres are few and low-dimensional: the elementwise form."""
     return n_clusters <= FEW_CLUSTERS and n_features <= FEW_FEATURES
 
@@ -162,7 +162,7 @@ def nearest_centers(x, centers, c_squared):
     (scikit-learn's form too): one matmul and one add, or for few centres in few
     dimensions, the same sums elementwise.
     """
-    if not _few(*centers.shape):
+    if not elementwise_form(*centers.shape):
         return first_argmin(c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True))
     smallest = c_squared[0] - 2 * tf.reduce_sum(x * centers[0], axis=1)
     if centers.shape[0] == 1:
@@ -182,7 +182,7 @@ def cluster_sums(x, w, labels, n_clusters: int):
     A segment sum (a scatter, one row at a time); for few centres in few dimensions, one
     masked column sum per cluster, which XLA fuses and vectorises.
     """
-    if not _few(n_clusters, x.shape[1]):
+    if not elementwise_form(n_clusters, x.shape[1]):
         return (
             tf.math.unsorted_segment_sum(x * w[:, tf.newaxis], labels, n_clusters),
             tf.math.unsorted_segment_sum(w, labels, n_clusters),

@@ -39,13 +39,8 @@ from kmeans_tutorial.engine._checks import (
     check_sample_weight,
 )
 from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.engine.base import (
-    BaseKMeans,
-    _column_mean,
-    _mean_variance,
-    _unit_centers,
-    _unit_rows,
-)
+from kmeans_tutorial.engine.base import BaseKMeans
+from kmeans_tutorial.engine.data import column_mean, mean_variance, unit_centers, unit_rows
 from kmeans_tutorial.engine.streaming import is_dataset, is_stream
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
@@ -202,6 +197,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
         """
+        fitted = self._fit_distributed(X, sample_weight)
+        if fitted is not None:
+            return fitted
         check_feature_names(self, X, reset=True)
         if is_dataset(X):
             return self._fit_dataset(streaming.as_stream(X, sample_weight))
@@ -213,7 +211,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         else:
             X = check_data(X, estimator_name=type(self).__name__)
             if self._cosine:
-                X = _unit_rows(X)
+                X = unit_rows(X)
             (n_samples, n_features), dtype = X.shape, X.dtype
             weights = (
                 _Ones(n_samples, dtype)
@@ -227,7 +225,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         rows = _Rows(X)
         validation = random_state.randint(0, n_samples, init_size)
         X_valid, weights_valid = rows[validation], weights[validation]
-        offset = _column_mean(X_valid)
+        offset = column_mean(X_valid)
         centers = self._best_init(
             rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
         )
@@ -272,14 +270,14 @@ class BaseMiniBatchKMeans(BaseKMeans):
                 total.moments += [centred.sum(axis=0), np.square(centred).sum(axis=0)]
                 total.n_samples += len(x)
             return total.mean_variance()
-        return _mean_variance(X, offset if not isinstance(X, SparseRows) else 0 * offset)
+        return mean_variance(X, offset if not isinstance(X, SparseRows) else 0 * offset)
 
     def _best_init(
         self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
     ):
         """Initial centres (centred): the best of ``n_init`` on the judging rows."""
         if self._cosine:
-            return _unit_centers(
+            return unit_centers(
                 self._best_init_of(
                     rows, weights, X_valid, weights_valid, offset, init, n_init, init_size,
                     random_state,
@@ -332,7 +330,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
             print(f"[MiniBatchKMeans] Reassigning {n_moved} cluster centers.")
         state.counts = counts
         if self._cosine:
-            new_centers = _unit_centers(new_centers, offset)
+            new_centers = unit_centers(new_centers, offset)
         shift = (
             float(np.sum(np.square(new_centers - centers, dtype=np.float64))) if tol > 0 else 0.0
         )
@@ -373,7 +371,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         init, n_init, _, init_size = self._check_minibatch_params(len(sample), n_features, dtype)
         rows = _Rows(sample)
         validation = random_state.randint(0, len(sample), init_size)
-        offset = _column_mean(sample)
+        offset = column_mean(sample)
         centers = self._best_init(
             rows,
             sample_weights,
@@ -385,7 +383,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
             init_size,
             random_state,
         )
-        tol = 0.0 if self.tol == 0 else _mean_variance(sample, offset) * self.tol
+        tol = 0.0 if self.tol == 0 else mean_variance(sample, offset) * self.tol
         core = core or self._batch_core()
         n_rows = len(sample) if stream.n_samples is None else stream.n_samples
         state = _State(self.n_clusters, dtype, n_rows, self.batch_size)
@@ -431,7 +429,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         given = X  # checked, as it is before the cosine metric scales it
         if self._cosine:
-            X = _unit_rows(X)
+            X = unit_rows(X)
         if not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
         random_state = self._random_state

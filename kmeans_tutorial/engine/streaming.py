@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from kmeans_tutorial.engine._checks import _check_float_dtype, is_sparse
+from kmeans_tutorial.engine._checks import check_float_dtype, is_sparse
 from kmeans_tutorial.engine._sharing import aligned_empty, shareable
 from kmeans_tutorial.engine.core import BatchCore
 from kmeans_tutorial.validation import InvalidParameterError, all_finite
@@ -243,7 +243,7 @@ class ArrayStream(Stream):
             )
         self.X, self.name = _copy_on_write(X), name
         self.n_samples, self.n_features = shape
-        self.dtype = _check_float_dtype(np.dtype(X.dtype), name)
+        self.dtype = check_float_dtype(np.dtype(X.dtype), name)
         self.weights = (
             None
             if sample_weight is None
@@ -326,7 +326,7 @@ class DatasetStream(Stream):
         check_finite_dataset(dataset)
         x_spec, self.w_spec = _dataset_parts(dataset.element_spec)
         self.dataset, self.name = dataset, name
-        self.dtype = _check_float_dtype(np.dtype(x_spec.dtype.as_numpy_dtype), name)
+        self.dtype = check_float_dtype(np.dtype(x_spec.dtype.as_numpy_dtype), name)
         self.n_features = x_spec.shape[1]
         self.n_samples = None
         if self.n_features is None:  # known once the first batch is read

@@ -20,7 +20,7 @@ def blobs(seed, dtype, n_features=3):
 DATA = {
     "blobs0-f64": blobs(0, np.float64),
     "blobs1-f32": blobs(1, np.float32),
-    # Five centres in 2-D: the elementwise form of the assignment (lloyd_ops._few).
+    # Five centres in 2-D: the elementwise form of the assignment (lloyd_ops.elementwise_form).
     "blobs3-2d-f32": blobs(3, np.float32, n_features=2),
     # Many repeated points: empty clusters appear and are relocated.
     "duplicates-f64": np.repeat(blobs(2, np.float64)[:12], 10, axis=0),

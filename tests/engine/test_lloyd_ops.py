@@ -31,7 +31,7 @@ def test_elementwise_nearest_centres_agree_with_the_matmul_form(n_clusters):
     x = tf.constant(rng.standard_normal((2000, 2)))
     centers = tf.constant(rng.standard_normal((n_clusters, 2)))
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
-    assert lloyd_ops._few(*centers.shape)
+    assert lloyd_ops.elementwise_form(*centers.shape)
     partial = c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True)
     np.testing.assert_array_equal(
         lloyd_ops.nearest_centers(x, centers, c_squared).numpy(),

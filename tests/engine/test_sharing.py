@@ -60,7 +60,7 @@ def test_tf2_computes_on_the_array_itself():
 FEED_PROBE = """
 import json, sys
 import numpy as np
-sys.path.insert(0, "tests")
+sys.path[:0] = ["tests", "tests/engine"]
 from measure import fix_mmap_threshold, peak_growth
 from test_sharing import unaligned
 from kmeans_tutorial.engine._sharing import shareable

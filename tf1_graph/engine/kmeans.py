@@ -35,12 +35,8 @@ from tf1_graph.engine import distributed
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
-
-    def fit(self, X, y=None, sample_weight=None):
-        """``BaseKMeans.fit``; with a cluster in ``TF_CONFIG``, a fit on it of the
-        ``input_fn`` given as ``X`` (``distributed``)."""
-        fitted = distributed.distributed_fit(self, X, sample_weight)
-        return fitted if fitted is not None else super().fit(X, y, sample_weight)
+    # With a cluster in TF_CONFIG, ``fit`` fits the ``input_fn`` given as ``X`` on it.
+    _distribution = distributed
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -56,11 +52,7 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
-
-    def fit(self, X, y=None, sample_weight=None):
-        """``BaseMiniBatchKMeans.fit``; refused with a cluster in ``TF_CONFIG``."""
-        fitted = distributed.distributed_fit(self, X, sample_weight)
-        return fitted if fitted is not None else super().fit(X, y, sample_weight)
+    _distribution = distributed  # refuses a fit with a cluster in TF_CONFIG
 
 
 class _Chain:

@@ -138,12 +138,8 @@ def _chain(distances: np.ndarray, seed: int) -> int:
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
-
-    def fit(self, X, y=None, sample_weight=None):
-        """``BaseKMeans.fit``; under ``with strategy.scope():``, a fit of the dataset
-        ``X`` over the strategy's replicas (``distributed``)."""
-        fitted = distributed.distributed_fit(self, X, sample_weight)
-        return fitted if fitted is not None else super().fit(X, y, sample_weight)
+    # Under ``with strategy.scope():``, ``fit`` fits the dataset ``X`` over its replicas.
+    _distribution = distributed
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -159,12 +155,7 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
-
-    def fit(self, X, y=None, sample_weight=None):
-        """``BaseMiniBatchKMeans.fit``; under ``with strategy.scope():``, a fit of the
-        dataset ``X`` over the strategy's replicas (``distributed``)."""
-        fitted = distributed.distributed_fit(self, X, sample_weight)
-        return fitted if fitted is not None else super().fit(X, y, sample_weight)
+    _distribution = distributed
 
 
 class _EagerCore(KMeansCore):
