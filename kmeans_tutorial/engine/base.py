@@ -540,7 +540,7 @@ class BaseKMeans:
             centers, labels = new_centers, new_labels
             if self.verbose:
                 print(f"Iteration {iteration - 1}, inertia {inertia / 2}.")
-            if unchanged or shift <= tol:
+            if streaming.stopped(unchanged, shift, tol):
                 if self.verbose:
                     log_convergence(iteration, unchanged, shift, tol)
                 break

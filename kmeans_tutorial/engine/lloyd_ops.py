@@ -331,8 +331,14 @@ def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, w
         X, sample_weight, centers, offset, chunk, with_inertia
     )
     labels = _unchunk(labels, sample_weight)
-    strict = tf.reduce_all(tf.equal(labels, previous_labels))
-    return new_centers, labels, tf.logical_or(strict, shift <= tol), shift, inertia
+    return new_centers, labels, stopped(labels, previous_labels, shift, tol), shift, inertia
+
+
+def stopped(labels, previous_labels, shift, tol):
+    """scikit-learn's stop rule, the one every Lloyd loop here keeps (in ops; its host twin
+    is ``streaming.stopped``): the labels are the previous iteration's (strict convergence),
+    or the summed squared centre shift is at most ``tol``."""
+    return tf.logical_or(tf.reduce_all(tf.equal(labels, previous_labels)), shift <= tol)
 
 
 def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
@@ -358,8 +364,8 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
 
     def step(iteration, centers, previous_labels, stop):
         new_centers, labels, shift, _ = _iterate(X, sample_weight, centers, offset, chunk)
-        strict = tf.reduce_all(tf.equal(labels, previous_labels))  # both chunked alike
-        return iteration + 1, new_centers, labels, tf.logical_or(strict, shift <= tol)
+        # Both label sets are chunked alike.
+        return iteration + 1, new_centers, labels, stopped(labels, previous_labels, shift, tol)
 
     # -1, as max_iter >= 1: a value known at run time (see fresh_rows).
     no_labels_yet = tf.fill([n_chunks_of(X, chunk), chunk], tf.minimum(max_iter, -1))

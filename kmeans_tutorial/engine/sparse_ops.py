@@ -167,8 +167,8 @@ def lloyd_step(values, indices, indptr, sample_weight, centers, previous_labels,
     new_centers, labels, shift, inertia = _iterate(
         (values, indices, indptr), sample_weight, centers, chunk
     )
-    strict = tf.reduce_all(tf.equal(labels, previous_labels))
-    return new_centers, labels, tf.logical_or(strict, shift <= tol), shift, inertia
+    stop = lloyd_ops.stopped(labels, previous_labels, shift, tol)
+    return new_centers, labels, stop, shift, inertia
 
 
 def lloyd(values, indices, indptr, sample_weight, centers, max_iter, tol, chunk):
@@ -177,8 +177,8 @@ def lloyd(values, indices, indptr, sample_weight, centers, max_iter, tol, chunk)
 
     def step(iteration, centers, previous_labels, stop):
         new_centers, labels, shift, _ = _iterate(X, sample_weight, centers, chunk)
-        strict = tf.reduce_all(tf.equal(labels, previous_labels))
-        return iteration + 1, new_centers, labels, tf.logical_or(strict, shift <= tol)
+        stop = lloyd_ops.stopped(labels, previous_labels, shift, tol)
+        return iteration + 1, new_centers, labels, stop
 
     no_labels_yet = tf.fill([_n_rows(indptr)], tf.constant(-1, tf.int32))
     n_iter, centers, _, _ = tf.while_loop(

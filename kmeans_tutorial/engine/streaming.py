@@ -492,6 +492,12 @@ def one_pass(
     return total
 
 
+def stopped(unchanged: bool, shift: float, tol: float) -> bool:
+    """``lloyd_ops.stopped`` on the host: the labels did not change, or the summed squared
+    centre shift is at most ``tol``."""
+    return unchanged or shift <= tol
+
+
 def lloyd(
     core, stream: Stream, centers, offset, max_iter: int, tol: float, verbose=0, progress=None
 ):
@@ -523,7 +529,7 @@ def lloyd(
                 f"  pass {iteration}: inertia {total.inertia:.6g}, shift {shift:.3g}, "
                 f"{time.perf_counter() - started:.3f} s"
             )
-        if (iteration > 1 and total.changed == 0) or shift <= absolute_tol:
+        if stopped(iteration > 1 and total.changed == 0, shift, absolute_tol):
             break
     del labels  # this pass's labels are made afresh: never two copies at once
     labels, inertia = assign(core, stream, centers, offset, progress, iteration + 1)
