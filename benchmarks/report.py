@@ -17,7 +17,8 @@ def _by_config(rows):
     return configs
 
 
-TITLE = "# Benchmarks\n\nEach section is written by the script it names; do not edit by hand.\n"
+# The file's first line; what follows it up to the first script's section is written by hand.
+TITLE = "# Benchmarks\n"
 
 
 def replace_section(path: Path, name: str, text: str) -> None:

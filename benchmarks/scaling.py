@@ -1,4 +1,4 @@
-"""Per-pass time of a fit at 1 and 2 workers, and what they exchange; writes docs/SCALING.md's
+"""Per-pass time of a fit at 1 and 2 workers, and what they exchange; writes docs/BENCHMARKS.md's
 measured section.
 
     python benchmarks/scaling.py [--no-write]
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from report import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests" / "distributed"
@@ -97,11 +97,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        path = ROOT / "docs" / "SCALING.md"
-        begin, end = "<!-- begin: benchmarks/scaling.py -->", "<!-- end: benchmarks/scaling.py -->"
-        old = path.read_text()
-        pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
-        path.write_text(pattern.sub(lambda _: f"{begin}\n{text}\n{end}", old))
+        heading = "## Scaling out: `python benchmarks/scaling.py`\n\n"
+        replace_section(ROOT / "docs" / "BENCHMARKS.md", "benchmarks/scaling.py", heading + text)
 
 
 if __name__ == "__main__":
