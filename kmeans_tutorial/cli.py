@@ -10,7 +10,8 @@ can be known before it: values out of range, a lesson too large for this machine
 memory, an output path that cannot be written, iterations to draw that the run will not
 have. So does a run that leaves a cluster empty. Each is an ``InvalidParameterError``, the
 only error turned into one line: anything else is a bug and shows its traceback. A compare
-that finds any stage not bit-identical exits with status 1.
+that finds any stage not bit-identical exits with status 1; Ctrl-C ends with one line and
+status 130.
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ def _quieted(args: argparse.Namespace, function, *arguments, terminal: bool = Fa
         return function(*arguments, *([sys.stderr] if terminal else []))
     from kmeans_tutorial.quiet import tensorflow_quieted
 
-    with tensorflow_quieted(expected=(InvalidParameterError,)) as stderr:
+    with tensorflow_quieted(expected=(InvalidParameterError, KeyboardInterrupt)) as stderr:
         return function(*arguments, *([stderr] if terminal else []))
 
 
@@ -243,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _quieted(args, _execute, args, params)
     except InvalidParameterError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback, the shell's status for SIGINT (128 + 2). Output
+        # files are written whole or not at all (fit_command.save_atomically).
+        parser.exit(130, f"{parser.prog}: interrupted\n")
 
 
 if __name__ == "__main__":

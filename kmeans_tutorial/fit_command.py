@@ -91,7 +91,44 @@ def _load_csv(file: Path):
         header = 0
     except ValueError:  # a header line of names
         header = 1
-    return np.loadtxt(file, delimiter=",", ndmin=2, skiprows=header, dtype=np.float64)
+    try:
+        return np.loadtxt(file, delimiter=",", ndmin=2, skiprows=header, dtype=np.float64)
+    except ValueError:
+        _raise_at_bad_line(file, header)
+        raise
+
+
+def _raise_at_bad_line(file: Path, header: int) -> None:
+    """Name the first line (from 1, as an editor shows it) that is not numbers."""
+    with open(file) as stream:
+        for number, line in enumerate(stream, start=1):
+            if number <= header or not line.strip():
+                continue
+            try:
+                [float(field) for field in line.split(",")]
+            except ValueError:
+                data_row = number - header - 1
+                raise InvalidParameterError(
+                    f"line {number} (row {data_row} of the data) is not numbers separated by "
+                    f"commas: {line.strip()[:80]!r}"
+                ) from None
+
+
+def save_atomically(path, array) -> None:
+    """``np.save(path, array)`` that never leaves half a file: written beside it, then
+    renamed over it (a rename within one folder is atomic)."""
+    import numpy as np
+
+    target = Path(path)
+    if target.suffix != ".npy":  # as np.save names it
+        target = target.with_name(f"{target.name}.npy")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "wb") as stream:
+            np.save(stream, array)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class ProgressBar:
@@ -134,7 +171,6 @@ class ProgressBar:
 
 def run(args: argparse.Namespace, terminal=None) -> int:
     """Check the request, fit, write the results; the progress bar goes to ``terminal``."""
-    import numpy as np
 
     for flag, path in (("--centers", args.centers), ("--labels", args.labels)):
         _writable(flag, path)
@@ -158,8 +194,8 @@ def run(args: argparse.Namespace, terminal=None) -> int:
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - started
-    np.save(args.centers, estimator.cluster_centers_)
-    np.save(args.labels, estimator.labels_)
+    save_atomically(args.centers, estimator.cluster_centers_)
+    save_atomically(args.labels, estimator.labels_)
     kind = "MiniBatchKMeans" if args.mini_batch else "KMeans"
     shape = f"{data.shape[0]:,} samples, {data.shape[1]} features"
     print(

@@ -20,6 +20,8 @@ program on dense data (``seeding_ops``), a NumPy-driven loop on sparse data (``s
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
 import numbers
 import warnings
@@ -62,6 +64,28 @@ METRICS = ("euclidean", "cosine")
 # Rows of a stream the initial centres are drawn from (``streaming``): at least this many,
 # and 3 per cluster; k-means++ on them is one program of a few milliseconds.
 STREAM_INIT_SIZE = 2**16
+
+
+def keeps_state_on_failure(method):
+    """``method`` (``fit``, ``partial_fit``) leaves the estimator as it was when it raises:
+    a fit that fails on the 37th batch of a stream, or is interrupted, changes no fitted
+    attribute. A fit replaces its arrays, never writes into them, so the old ones are put
+    back as they are; a random generator it advances in place is put back as a copy."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        before = {
+            name: copy.deepcopy(value) if isinstance(value, np.random.RandomState) else value
+            for name, value in vars(self).items()
+        }
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return wrapper
 
 
 def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
@@ -344,6 +368,7 @@ class BaseKMeans:
         if not isinstance(copy_x, bool | np.bool_):
             raise InvalidParameterError(f"copy_x={copy_x!r} should be True or False.")
 
+    @keeps_state_on_failure
     def fit(self, X, y=None, sample_weight=None):
         """Compute the clustering; returns self.
 

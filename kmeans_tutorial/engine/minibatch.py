@@ -39,7 +39,7 @@ from kmeans_tutorial.engine._checks import (
     check_sample_weight,
 )
 from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.engine.base import BaseKMeans
+from kmeans_tutorial.engine.base import BaseKMeans, keeps_state_on_failure
 from kmeans_tutorial.engine.data import column_mean, mean_variance, unit_centers, unit_rows
 from kmeans_tutorial.engine.streaming import is_dataset, is_stream
 from kmeans_tutorial.validation import InvalidParameterError, check_int
@@ -62,7 +62,7 @@ class _Rows:
         if isinstance(self.X, streaming.ArrayStream):
             order = np.argsort(rows, kind="stable")  # an array-like reads best in order
             values = np.empty((len(rows), self.X.n_features), self.X.dtype)
-            values[order] = streaming._check_batch(
+            values[order] = streaming.check_batch(
                 self.X.X[rows[order]], 0, self.X.n_features, self.X.dtype, self.X.name
             )
             return values
@@ -187,6 +187,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
 
     # -- fitting --
 
+    @keeps_state_on_failure
     def fit(self, X, y=None, sample_weight=None):
         """Fit the centres on mini-batches of ``X``; returns self.
 
@@ -416,6 +417,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
             self.inertia_ = float(state.smoothed_inertia() * state.n_samples)
         return self
 
+    @keeps_state_on_failure
     def partial_fit(self, X, y=None, sample_weight=None):
         """One mini-batch step on ``X`` (the first call also draws the initial centres)."""
         fitted = hasattr(self, "cluster_centers_")

@@ -18,6 +18,7 @@ order, or ``init_size`` rows drawn at random from an array-like, as scikit-learn
 from __future__ import annotations
 
 import mmap
+import os
 import time
 from collections.abc import Callable, Iterator
 
@@ -149,20 +150,23 @@ def chunk_rows(n_features: int, n_clusters: int) -> int:
     return max(MIN_CHUNK_ROWS, 1 << max(0, most.bit_length() - 1))
 
 
-def _check_batch(
-    x, start: int, n_features: int | None, dtype, name: str, finite: bool = True
+def check_batch(
+    x, start: int, n_features: int | None, dtype, name: str, finite: bool = True, batch=None
 ) -> np.ndarray:
-    """One batch as a C-ordered float array; errors name the row in the whole stream.
-    ``finite``: also check that every value is finite."""
+    """One batch as a C-ordered float array; errors name the row in the whole stream (and
+    ``batch``, a dataset's element number from 0, if given). ``finite``: also check that
+    every value is finite. Nothing of a fit has changed when one is raised: a fit sets its
+    attributes only at its end."""
+    where = f"row {start}" if batch is None else f"row {start} (batch {batch})"
     x = np.asarray(x)
     if x.ndim != 2:
         raise InvalidParameterError(
             f"{name} must yield batches of shape (batch, n_features), got a batch of shape "
-            f"{x.shape} at row {start}; batch a dataset of rows with dataset.batch(n)."
+            f"{x.shape} at {where}; batch a dataset of rows with dataset.batch(n)."
         )
     if n_features is not None and x.shape[1] != n_features:
         raise InvalidParameterError(
-            f"{name} has {x.shape[1]} features at row {start}, {n_features} before."
+            f"{name} has {x.shape[1]} features at {where}, {n_features} before."
         )
     x = np.ascontiguousarray(x, dtype=dtype)
     if finite and not all_finite(x):
@@ -170,13 +174,14 @@ def _check_batch(
         row, column = start + flat // x.shape[1], flat % x.shape[1]
         value = x.reshape(-1)[flat]
         kind = "NaN" if np.isnan(value) else "infinity"
+        within = "" if batch is None else f" (batch {batch})"
         raise InvalidParameterError(
-            f"Input {name} contains {kind}: {value} at row {row}, column {column}."
+            f"Input {name} contains {kind}: {value} at row {row}, column {column}{within}."
         )
     return x
 
 
-def _check_weights(w, start: int, rows: int, dtype) -> np.ndarray:
+def check_weights(w, start: int, rows: int, dtype) -> np.ndarray:
     w = np.asarray(w, dtype=dtype).reshape(-1) if w is not None else np.ones(rows, dtype)
     if w.shape != (rows,):
         raise InvalidParameterError(
@@ -245,18 +250,38 @@ class ArrayStream(Stream):
         self.n_samples, self.n_features = shape
         self.dtype = check_float_dtype(np.dtype(X.dtype), name)
         self.weights = (
-            None
-            if sample_weight is None
-            else _check_weights(sample_weight, 0, shape[0], self.dtype)
+            None if sample_weight is None else check_weights(sample_weight, 0, shape[0], self.dtype)
         )
         if self.weights is not None and not self.weights.any():
             raise InvalidParameterError("sample_weight must not be all zero.")
         self.rows = MIN_CHUNK_ROWS
+        self._file = _mapped_file(X)
+
+    def _check_file(self, stop: int) -> None:
+        """A memmapped file still holds the rows up to ``stop``: reading a page that a
+        truncation removed would kill the process (SIGBUS), so that is told first."""
+        if self._file is None:
+            return
+        path, offset, row_bytes = self._file
+        try:
+            size = os.stat(path).st_size
+        except OSError as error:
+            raise InvalidParameterError(
+                f"{self.name}'s file {str(path)!r} cannot be read during the fit: {error}"
+            ) from None
+        if size < offset + stop * row_bytes:
+            held = max(0, (size - offset) // row_bytes)
+            raise InvalidParameterError(
+                f"{self.name}'s file {str(path)!r} was truncated during the fit: it holds "
+                f"{held} whole rows of {self.n_samples}, and the fit was reading up to row "
+                f"{stop}."
+            )
 
     def __iter__(self):
         for start in range(0, self.n_samples, self.rows):
             stop = min(start + self.rows, self.n_samples)
-            x = _check_batch(self.X[start:stop], start, self.n_features, self.dtype, self.name)
+            self._check_file(stop)
+            x = check_batch(self.X[start:stop], start, self.n_features, self.dtype, self.name)
             w = (
                 np.ones(stop - start, self.dtype)
                 if self.weights is None
@@ -268,9 +293,19 @@ class ArrayStream(Stream):
         # Drawn with replacement, as scikit-learn's MiniBatchKMeans draws its init rows:
         # without, NumPy would shuffle all n row numbers (8 bytes a row) to draw a few.
         rows = np.unique(random_state.randint(0, self.n_samples, size))
-        x = _check_batch(self.X[rows], 0, self.n_features, self.dtype, self.name)
+        self._check_file(int(rows[-1]) + 1)
+        x = check_batch(self.X[rows], 0, self.n_features, self.dtype, self.name)
         w = np.ones(len(rows), self.dtype) if self.weights is None else self.weights[rows]
         return x, w
+
+
+def _mapped_file(X):
+    """``(path, offset, bytes a row)`` of a C-ordered ``np.memmap`` of a file, else None."""
+    if not isinstance(X, np.memmap) or getattr(X, "filename", None) is None:
+        return None
+    if not X.flags.c_contiguous:
+        return None
+    return X.filename, X.offset, X.shape[1] * X.dtype.itemsize
 
 
 def _dataset_parts(spec) -> tuple:
@@ -339,11 +374,11 @@ class DatasetStream(Stream):
 
     def __iter__(self):
         start = 0
-        for element in self.dataset:
+        for batch, element in enumerate(self.dataset):
             x, w = (element, None) if self.w_spec is None else element
             finite = not self.checked
-            x = _check_batch(x.numpy(), start, self.n_features, self.dtype, self.name, finite)
-            w = _check_weights(None if w is None else w.numpy(), start, len(x), self.dtype)
+            x = check_batch(x.numpy(), start, self.n_features, self.dtype, self.name, finite, batch)
+            w = check_weights(None if w is None else w.numpy(), start, len(x), self.dtype)
             start += len(x)
             yield x, w
         self.n_samples, self.checked = start, True
