@@ -30,6 +30,7 @@ RELEASE_INDEPENDENT = {
     "test_api.py": "the packages' names, signatures and imports",
     "test_cli.py": "the command line's parsing, messages and files",
     "test_fit_command.py": "the fit command's reading of files and its messages",
+    "test_failures.py": "our checks of bad data, interrupts and files, in NumPy and Python",
     "test_migration_guide.py": "a document's rows and links",
     "test_params.py": "parameter checks that run before TensorFlow",
     "test_docs.py": "the README's and docs' examples and links, as a reader meets them",
