@@ -290,6 +290,13 @@ def check_random_state(seed) -> np.random.RandomState:
     )
 
 
+def first_bad_weight(weights: np.ndarray) -> int | None:
+    """The index of the first weight that is not finite or is negative, else None (the one
+    rule for weights, held whole or read a batch at a time)."""
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    return int(bad[0]) if bad.size else None
+
+
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     """One finite, non-negative weight per sample, not all zero (``None``: all ones)."""
     if sample_weight is None:
@@ -306,10 +313,10 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
         raise InvalidParameterError(
             f"sample_weight must have shape ({n_samples},), one per sample, got {weights.shape}."
         )
-    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
-    if bad.size:
+    bad = first_bad_weight(weights)
+    if bad is not None:
         raise InvalidParameterError(
-            f"sample_weight must be finite and >= 0, got {weights[bad[0]]} at {bad[0]}."
+            f"sample_weight must be finite and >= 0, got {weights[bad]} at {bad}."
         )
     if not weights.any():
         raise InvalidParameterError("sample_weight must not be all zero.")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from kmeans_tutorial.engine._checks import check_float_dtype, is_sparse
+from kmeans_tutorial.engine._checks import check_float_dtype, first_bad_weight, is_sparse
 from kmeans_tutorial.engine._sharing import aligned_empty, shareable
 from kmeans_tutorial.engine.core import BatchCore
 from kmeans_tutorial.validation import InvalidParameterError, all_finite
@@ -187,10 +187,10 @@ def check_weights(w, start: int, rows: int, dtype) -> np.ndarray:
         raise InvalidParameterError(
             f"sample_weight must be one per row: {w.shape[0]} for {rows} rows at row {start}."
         )
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if bad.size:
+    bad = first_bad_weight(w)
+    if bad is not None:
         raise InvalidParameterError(
-            f"sample_weight must be finite and >= 0, got {w[bad[0]]} at row {start + bad[0]}."
+            f"sample_weight must be finite and >= 0, got {w[bad]} at row {start + bad}."
         )
     return w
 
