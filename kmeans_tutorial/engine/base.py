@@ -24,12 +24,13 @@ import copy
 import functools
 import inspect
 import numbers
+import os
 import warnings
 from functools import partial
 
 import numpy as np
 
-from kmeans_tutorial.engine import streaming
+from kmeans_tutorial.engine import checkpoints, streaming
 from kmeans_tutorial.engine._checks import (
     ConvergenceWarning,
     SparseRows,
@@ -181,6 +182,16 @@ class BaseKMeans:
         are scaled to length 1 (a row of zeros is refused), each update's centres too
         (spherical k-means); ``inertia_`` and ``score`` sum ``1 - cos``, ``transform``
         gives ``1 - cos``. Arrays and sparse matrices only, not streams.
+    checkpoint_dir : str or os.PathLike, default=None
+        For a streamed fit (a dataset, memmap or array-like; ``tf.distribute`` and TF1
+        clusters too): save a checkpoint there after every pass, and resume from the last
+        one when the fit is started again with the same arguments, ending bit-identical
+        to a fit never stopped (``engine.checkpoints``). A checkpoint of other parameters
+        or data is refused. A finished fit's last checkpoint stays: fitting again returns
+        its result after one labelling pass.
+    log_dir : str or os.PathLike, default=None
+        For a streamed fit: write each pass's inertia as a ``tf.summary`` scalar
+        (``inertia``, step the pass, counted over the runs) there, for TensorBoard.
 
     Attributes
     ----------
@@ -208,6 +219,8 @@ class BaseKMeans:
         copy_x=True,
         algorithm="lloyd",
         metric="euclidean",
+        checkpoint_dir=None,
+        log_dir=None,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -219,6 +232,8 @@ class BaseKMeans:
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.metric = metric
+        self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
 
     # -- scikit-learn's parameter protocol (so that clone and Pipeline accept it) --
 
@@ -393,6 +408,13 @@ class BaseKMeans:
         check_feature_names(self, X, reset=True)
         if is_stream(X):
             return self._fit_stream(streaming.as_stream(X, sample_weight))
+        if self.checkpoint_dir is not None:
+            raise InvalidParameterError(
+                f"checkpoint_dir is for fits that read X a pass at a time: a tf.data.Dataset, "
+                f"an np.memmap or another array-like; a fit of {type(X).__name__} in memory "
+                f"is one TensorFlow program a run. Give X as one of those, or drop "
+                f"checkpoint_dir."
+            )
         X = check_data(X, estimator_name=type(self).__name__)
         if self._cosine:
             X = unit_rows(X)
@@ -436,6 +458,32 @@ class BaseKMeans:
 
     _progress: streaming.Progress | None = None  # set by the CLI: a progress bar per pass
 
+    # The package's checkpoint module (``tf1_graph.engine.checkpoint``,
+    # ``tf2_eager.engine.checkpoint``): its ``Writer`` saves with TensorFlow's machinery.
+    _checkpoint_module = None
+
+    def _open_checkpoint(self, kind=checkpoints.RunsCheckpoint, writes: bool = True):
+        """The fit's ``kind`` of checkpoint in ``checkpoint_dir`` (the saved one read, if
+        any), or None without ``checkpoint_dir``. ``writes``: whether this process saves
+        (a distributed fit's chief; every process reads)."""
+        directory = self.checkpoint_dir
+        if directory is None:
+            return None
+        if not isinstance(directory, str | os.PathLike):
+            raise InvalidParameterError(
+                f"checkpoint_dir={directory!r} should be a folder's path, a str or os.PathLike."
+            )
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            raise InvalidParameterError(f"checkpoint_dir={directory!r} is a file, not a folder.")
+        if writes:
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as error:
+                raise InvalidParameterError(
+                    f"checkpoint_dir={directory!r} cannot be made: {error.strerror}."
+                ) from None
+        return kind(self._checkpoint_module.Writer(directory), directory, writes)
+
     def _init_from_sample(self, stream, random_state):
         """The init sample of a stream (``streaming``), its offset, and a core on it."""
         check_int("n_clusters", self.n_clusters, 1)
@@ -451,8 +499,17 @@ class BaseKMeans:
         """``fit`` on a stream: exact Lloyd, one pass an iteration (``streaming.lloyd``)."""
         self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
-        init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
         batch_core = batch_core or self._batch_core()
+        checkpoint = self._open_checkpoint(writes=getattr(batch_core, "writes_checkpoints", True))
+        if checkpoint is not None:
+            checkpoint.begin(random_state)
+        init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
+        if checkpoint is not None:
+            checkpoint.check(
+                checkpoints.fingerprint(
+                    self, stream.n_features, stream.dtype, sample, stream.n_samples
+                )
+            )
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
         lloyd = partial(
             streaming.lloyd,
@@ -463,27 +520,43 @@ class BaseKMeans:
             tol=self.tol,
             verbose=self.verbose,
             progress=self._progress,
+            checkpoint=checkpoint,
         )
         start = partial(self._initial_centers, init, sample_core, offset, random_state, sample)
-        best = self._best_of_runs(n_init, start, lloyd)
+        relabel = partial(streaming.assign, batch_core, stream, offset=offset)
+        best = self._best_of_runs(n_init, start, lloyd, checkpoint, relabel)
         return self._set_fitted(*best, offset, stream.n_features)
 
-    def _best_of_runs(self, n_init: int, start, lloyd):
+    def _best_of_runs(self, n_init: int, start, lloyd, checkpoint=None, relabel=None):
         """``(labels, inertia, centers, n_iter)`` of the best of ``n_init`` runs, in memory or
         streamed alike: each from ``start()``'s centres, run by ``lloyd(centers)``. A later
         run is kept if its inertia is lower and its clustering another (scikit-learn's
-        rule: a rounding difference in the inertia of one partition changes nothing)."""
-        best = None
-        for _ in range(n_init):
-            centers = start()
-            if self.verbose:
-                print("Initialization complete")
+        rule: a rounding difference in the inertia of one partition changes nothing).
+
+        A streamed fit's ``checkpoint`` (``checkpoints.RunsCheckpoint``) says where to
+        resume: the runs done, the best of them (its labels made again by
+        ``relabel(centers)``), and the run in progress, which ``lloyd`` resumes from its
+        saved pass (``None`` centres: not drawn again). It is saved after every run."""
+        first, best = (0, None) if checkpoint is None else checkpoint.resume(relabel)
+        if self.verbose and checkpoint is not None and checkpoint.saved is not None:
+            print(f"Resumed from {checkpoint.path}")
+        for run_number in range(first, n_init):
+            if checkpoint is not None:
+                checkpoint.run, checkpoint.best = run_number, best
+            if checkpoint is not None and checkpoint.pending is not None:
+                centers = None
+            else:
+                centers = start()
+                if self.verbose:
+                    print("Initialization complete")
             run = lloyd(centers)
             labels, inertia = run[0], run[1]
             if best is None or (
                 inertia < best[1] and not _is_same_clustering(labels, best[0], self.n_clusters)
             ):
                 best = run
+            if checkpoint is not None:
+                checkpoint.save_run(run_number + 1, best)
         return best
 
     def _set_fitted(self, labels, inertia, centers, n_iter, offset, n_features):

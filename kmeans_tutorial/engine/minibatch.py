@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.engine import streaming
+from kmeans_tutorial.engine import checkpoints, streaming
 from kmeans_tutorial.engine._checks import (
     SparseRows,
     check_data,
@@ -101,6 +101,15 @@ class BaseMiniBatchKMeans(BaseKMeans):
     metric : {"euclidean", "cosine"}, default="euclidean"
         As ``KMeans``'s: for ``"cosine"`` the rows are scaled to length 1 and the centres
         after every step (arrays and sparse matrices only).
+    checkpoint_dir : str or os.PathLike, default=None
+        Save a checkpoint there every ``checkpoint_steps`` steps and when the fit stops;
+        a fit started again with the same arguments resumes from the last one, ending
+        bit-identical to a fit never stopped (``KMeans``'s; ``partial_fit`` ignores it).
+    checkpoint_steps : int, default=1000
+        Steps between checkpoints.
+    log_dir : str or os.PathLike, default=None
+        Write the smoothed batch inertia, scaled to the data's rows, as a ``tf.summary``
+        scalar (``inertia``, step the pass) there after each pass's worth of steps.
 
     Attributes
     ----------
@@ -126,6 +135,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         n_init="auto",
         reassignment_ratio=0.01,
         metric="euclidean",
+        checkpoint_dir=None,
+        checkpoint_steps=1000,
+        log_dir=None,
     ):
         # Not BaseKMeans.__init__: that sets KMeans's own parameters (copy_x, algorithm),
         # and an estimator's __init__ sets its parameters and nothing else.
@@ -142,6 +154,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         self.max_no_improvement = max_no_improvement
         self.init_size = init_size
         self.reassignment_ratio = reassignment_ratio
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_steps = checkpoint_steps
+        self.log_dir = log_dir
 
     # -- parameters --
 
@@ -223,6 +238,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
             n_samples, n_features, dtype
         )
         random_state = check_random_state(self.random_state)
+        checkpoint = self._open_steps_checkpoint(random_state)
         rows = _Rows(X)
         validation = random_state.randint(0, n_samples, init_size)
         X_valid, weights_valid = rows[validation], weights[validation]
@@ -235,8 +251,14 @@ class BaseMiniBatchKMeans(BaseKMeans):
         n_steps = (self.max_iter * n_samples) // batch_size
         state = _State(self.n_clusters, dtype, n_samples, batch_size)
         core = self._batch_core()
-        step, started = -1, time.perf_counter()
-        for step in range(n_steps):
+        step, first, started = -1, 0, time.perf_counter()
+        if checkpoint is not None:
+            checkpoint.check(checkpoints.fingerprint(self, n_features, dtype, X_valid, n_samples))
+            resumed = checkpoint.resume(state)
+            if resumed is not None:
+                step, centers, stopped, *_ = resumed
+                first = n_steps if stopped else step + 1
+        for step in range(first, n_steps):
             x = rows[draw(batch_size)]
             centers, batch_inertia, shift = self._step(
                 core, state, x, np.ones(batch_size, dtype), centers, offset, random_state, tol
@@ -249,7 +271,12 @@ class BaseMiniBatchKMeans(BaseKMeans):
                     time.perf_counter() - started,
                     state.smoothed_inertia() * n_samples,
                 )
-            if state.converged(step, n_steps, shift, batch_inertia, tol, self):
+            stop = state.converged(step, n_steps, shift, batch_inertia, tol, self)
+            if checkpoint is not None and (
+                stop or step + 1 == n_steps or (step + 1) % self.checkpoint_steps == 0
+            ):
+                checkpoint.save_step(step, centers, state, stop or step + 1 == n_steps)
+            if stop:
                 break
         self.n_steps_ = step + 1
         self.n_iter_ = math.ceil(self.n_steps_ * batch_size / n_samples)
@@ -262,6 +289,16 @@ class BaseMiniBatchKMeans(BaseKMeans):
             self.inertia_ = float(state.smoothed_inertia() * weights.sum(dtype=np.float64))
             self.inertia_ /= 2 if self._cosine else 1
         return self
+
+    def _open_steps_checkpoint(self, random_state, writes: bool = True):
+        """The fit's ``checkpoints.StepsCheckpoint``, begun, or None without
+        ``checkpoint_dir``."""
+        if self.checkpoint_dir is None:
+            return None
+        check_int("checkpoint_steps", self.checkpoint_steps, 1)
+        checkpoint = self._open_checkpoint(checkpoints.StepsCheckpoint, writes)
+        checkpoint.begin(random_state)
+        return checkpoint
 
     def _variance(self, X, offset) -> float:
         if isinstance(X, streaming.ArrayStream):
@@ -359,6 +396,10 @@ class BaseMiniBatchKMeans(BaseKMeans):
         """``fit`` on a dataset: its elements are the mini-batches, ``max_iter`` passes."""
         self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
+        core = core or self._batch_core()
+        checkpoint = self._open_steps_checkpoint(
+            random_state, getattr(core, "writes_checkpoints", True)
+        )
         n_features, dtype = stream.n_features, stream.dtype
         check_int("n_clusters", self.n_clusters, 1)
         sample, sample_weights = stream.init_sample(
@@ -385,12 +426,20 @@ class BaseMiniBatchKMeans(BaseKMeans):
             random_state,
         )
         tol = 0.0 if self.tol == 0 else mean_variance(sample, offset) * self.tol
-        core = core or self._batch_core()
         n_rows = len(sample) if stream.n_samples is None else stream.n_samples
         state = _State(self.n_clusters, dtype, n_rows, self.batch_size)
-        step, done = -1, False
-        for _ in range(self.max_iter):
-            for x, w in stream:
+        step, done, first_pass, skip = -1, False, 0, 0
+        if checkpoint is not None:
+            checkpoint.check(checkpoints.fingerprint(self, n_features, dtype, sample, None))
+            resumed = checkpoint.resume(state)
+            if resumed is not None:
+                step, centers, done, first_pass, skip, stream.n_samples = resumed
+        for pass_number in range(first_pass, 0 if done else self.max_iter):
+            # A resumed pass reads the elements its steps have taken (a dataset is read in
+            # order), without stepping on them.
+            for position, (x, w) in enumerate(stream, start=1):
+                if position <= skip:
+                    continue
                 step += 1
                 centers, batch_inertia, shift = self._step(
                     core, state, x, w, centers, offset, random_state, tol
@@ -399,11 +448,18 @@ class BaseMiniBatchKMeans(BaseKMeans):
                 # weight needs them); a dataset says how many only at its end.
                 rows_so_far = (step + 1) * state.last_rows
                 state.n_samples = stream.n_samples or max(state.n_samples, rows_so_far)
-                if state.converged(step, None, shift, batch_inertia, tol, self):
-                    done = True
+                done = state.converged(step, None, shift, batch_inertia, tol, self)
+                if checkpoint is not None and (done or (step + 1) % self.checkpoint_steps == 0):
+                    checkpoint.save_step(
+                        step, centers, state, done, pass_number, position, stream.n_samples
+                    )
+                if done:
                     break
+            skip = 0
             if done:
                 break
+        if checkpoint is not None and not done:  # the last pass ended: the fit stops
+            checkpoint.save_step(step, centers, state, True, self.max_iter, 0, stream.n_samples)
         self.n_steps_ = step + 1
         self.n_iter_ = math.ceil(self.n_steps_ * self.batch_size / state.n_samples)
         self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign

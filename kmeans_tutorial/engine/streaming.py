@@ -534,7 +534,15 @@ def stopped(unchanged: bool, shift: float, tol: float) -> bool:
 
 
 def lloyd(
-    core, stream: Stream, centers, offset, max_iter: int, tol: float, verbose=0, progress=None
+    core,
+    stream: Stream,
+    centers,
+    offset,
+    max_iter: int,
+    tol: float,
+    verbose=0,
+    progress=None,
+    checkpoint=None,
 ):
     """Exact Lloyd on a stream from ``centers`` (in ``X - offset`` coordinates).
 
@@ -543,13 +551,26 @@ def lloyd(
     mean per-feature variance (known after the first pass), or after ``max_iter`` passes;
     then assign once more, to the final centres.
 
+    ``checkpoint`` (``checkpoints.RunsCheckpoint``) is saved after every pass; if it holds
+    a pass of this run, the run resumes after it (``centers`` is then ``None``), making
+    that pass's labels again first, with the centres that made them.
+
     Returns
     -------
     labels (n_samples,) int32, inertia, centers (k, d) of the stream's dtype, n_iter
     """
     labels: list = []
-    absolute_tol = None
-    for iteration in range(1, max_iter + 1):
+    absolute_tol, first, last = None, 1, max_iter
+    resumed = None if checkpoint is None else checkpoint.take_pass()
+    if resumed is not None:
+        centers, absolute_tol = resumed.centers, resumed.absolute_tol
+        first = resumed.iteration + 1
+        if resumed.stopped:
+            last = resumed.iteration
+        else:
+            one_pass(core, stream, resumed.previous, offset, labels, None, resumed.iteration)
+    iteration = first - 1
+    for iteration in range(first, last + 1):
         started = time.perf_counter()
         total = one_pass(core, stream, centers, offset, labels, progress, iteration)
         if absolute_tol is None:
@@ -558,13 +579,18 @@ def lloyd(
         sums, weights = total.relocated(far)
         new_centers = average_centers(sums, weights).astype(centers.dtype)
         shift = float(np.sum(np.square(new_centers.astype(np.float64) - centers)))
-        centers = new_centers
+        previous, centers = centers, new_centers
         if verbose:
             print(
                 f"  pass {iteration}: inertia {total.inertia:.6g}, shift {shift:.3g}, "
                 f"{time.perf_counter() - started:.3f} s"
             )
-        if stopped(iteration > 1 and total.changed == 0, shift, absolute_tol):
+        stop = stopped(iteration > 1 and total.changed == 0, shift, absolute_tol)
+        if checkpoint is not None:
+            checkpoint.save_pass(
+                iteration, centers, previous, absolute_tol, stop or iteration == max_iter
+            )
+        if stop:
             break
     del labels  # this pass's labels are made afresh: never two copies at once
     labels, inertia = assign(core, stream, centers, offset, progress, iteration + 1)

@@ -30,13 +30,14 @@ from kmeans_tutorial.engine.base import BaseKMeans
 from kmeans_tutorial.engine.core import BatchCore, KMeansCore
 from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.engine.streaming import LocalBatchCore
-from tf1_graph.engine import distributed
+from tf1_graph.engine import checkpoint, distributed
 
 
 class KMeans(BaseKMeans):
     __doc__ = BaseKMeans.__doc__
     # With a cluster in TF_CONFIG, ``fit`` fits the ``input_fn`` given as ``X`` on it.
     _distribution = distributed
+    _checkpoint_module = checkpoint
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -52,6 +53,7 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
 
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
+    _checkpoint_module = checkpoint
     _distribution = distributed  # refuses a fit with a cluster in TF_CONFIG
 
 

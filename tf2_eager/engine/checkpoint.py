@@ -1,0 +1,45 @@
+"""A fit's checkpoints with TF2's object-based machinery: ``tf.train.Checkpoint`` and
+``tf.train.CheckpointManager``.
+
+Twin: ``tf1_graph/engine/checkpoint.py`` (TF1's name-based ``Saver``). What is saved and
+when is shared (``kmeans_tutorial.engine.checkpoints``); this module only writes and reads.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from kmeans_tutorial.engine import checkpoints
+
+
+class Writer:
+    """Checkpoints ``ckpt-N`` in ``directory``, the last ``checkpoints.KEEP`` kept."""
+
+    def __init__(self, directory):
+        self.directory = os.fspath(directory)
+        self.variables: dict[str, tf.Variable] = {}
+        self.manager = None
+
+    def save(self, values, number):
+        if self.manager is None:  # the first save makes the variables: their shapes are fixed
+            self.variables = {name: tf.Variable(value) for name, value in values.items()}
+            self.manager = tf.train.CheckpointManager(
+                tf.train.Checkpoint(**self.variables),
+                self.directory,
+                max_to_keep=checkpoints.KEEP,
+                checkpoint_name="ckpt",
+            )
+        else:
+            for name, value in values.items():
+                self.variables[name].assign(value)
+        return self.manager.save(checkpoint_number=number)
+
+    def latest(self):
+        path = tf.train.latest_checkpoint(self.directory)
+        if path is None:
+            return None
+        reader = tf.train.load_checkpoint(path)
+        values = {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()}
+        return path, checkpoints.normalized(values)
