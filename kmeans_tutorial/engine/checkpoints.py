@@ -315,3 +315,17 @@ class StepsCheckpoint(Checkpoint):
             int(saved["position"]),
             None if int(saved["stream_rows"]) < 0 else int(saved["stream_rows"]),
         )
+
+
+def latest_path(directory) -> str | None:
+    """The last checkpoint the index file in ``directory`` names, without TensorFlow: the
+    ``model_checkpoint_path`` line TensorFlow writes there."""
+    try:
+        with open(os.path.join(os.fspath(directory), "checkpoint")) as index:
+            for line in index:
+                if line.startswith("model_checkpoint_path:"):
+                    name = json.loads(line.split(":", 1)[1].strip())
+                    return os.path.join(os.fspath(directory), name)
+    except (OSError, ValueError):
+        return None
+    return None

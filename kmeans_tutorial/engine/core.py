@@ -71,3 +71,39 @@ class BatchCore(Protocol):
 
     def sum_over_processes(self, value: int) -> int:
         """``value`` summed over the processes of a distributed fit (one process: itself)."""
+
+
+class LostTaskError(RuntimeError):
+    """A distributed fit lost one of its processes (killed, crashed, cut off): the fit
+    cannot go on, in any of them."""
+
+
+def lost_task(
+    error: Exception, own_task: str, addresses: dict, checkpoint_dir=None
+) -> LostTaskError:
+    """The ``LostTaskError`` for a TensorFlow ``error`` that says a task stopped answering:
+    it names the first task the error's message names other than ``own_task`` (a device
+    like ``/job:worker/task:0``), with its address from ``addresses`` (device: host:port),
+    and says where a restart resumes from."""
+    import os
+    import re
+
+    pattern = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
+    named = [f"/job:{job}/task:{task}" for job, task in re.findall(pattern, str(error))]
+    own = "/job:{}/task:{}".format(*re.search(pattern, own_task).groups())
+    lost = next((device for device in named if device != own), "another task")
+    where = f" ({addresses[lost]})" if lost in addresses else ""
+    resume = "restart every process of the fit"
+    if checkpoint_dir is not None:
+        from kmeans_tutorial.engine.checkpoints import latest_path
+
+        folder, saved = os.fspath(checkpoint_dir), latest_path(checkpoint_dir)
+        resume += (
+            f"; with checkpoint_dir={folder!r} it resumes from {saved!r}"
+            if saved
+            else f"; checkpoint_dir={folder!r} holds no checkpoint yet"
+        )
+    return LostTaskError(
+        f"the fit lost task {lost}{where}: it stopped answering ({type(error).__name__}). "
+        f"This task ({own}) stops too; {resume}."
+    )

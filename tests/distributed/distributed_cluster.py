@@ -7,7 +7,9 @@ not configurable), so the test runs this launcher in a network namespace of its 
 (``unshare -rn``) whose only interface is loopback: the servers can be reached from this
 machine's 127.0.0.1 and nowhere else. The launcher brings loopback up, picks free ports on
 127.0.0.1, gives each worker its ``TF_CONFIG``, and waits ``TIMEOUT`` seconds at most:
-a worker still running then is killed, and the launcher fails.
+a worker still running then is killed, and the launcher fails. It writes what became of
+each worker to ``OUT_DIR/report.json``: its exit status (negative: the signal that ended
+it; ``null``: hung, and killed) and when it ended, in seconds from the cluster's start.
 """
 
 import json
@@ -55,20 +57,25 @@ def main() -> int:
                 log,
             )
         )
-    deadline = time.monotonic() + timeout
-    failed = False
-    for process, _ in workers:
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            failed = True
-        failed = failed or process.returncode != 0
-    for process, log in workers:
-        if process.poll() is None:
+    started = time.monotonic()
+    ended: dict[int, float] = {}
+    while len(ended) < n_workers and time.monotonic() - started < timeout:
+        for index, (process, _) in enumerate(workers):
+            if index not in ended and process.poll() is not None:
+                ended[index] = time.monotonic() - started
+        time.sleep(0.1)
+    report = []
+    for index, (process, log) in enumerate(workers):
+        hung = process.poll() is None
+        if hung:
             process.kill()  # hung: killed, never left behind
             process.wait()
         log.close()
-    return 1 if failed else 0
+        report.append(
+            {"returncode": None if hung else process.returncode, "seconds": ended.get(index)}
+        )
+    (Path(out_dir) / "report.json").write_text(json.dumps(report))
+    return 0 if all(worker["returncode"] == 0 for worker in report) else 1
 
 
 if __name__ == "__main__":

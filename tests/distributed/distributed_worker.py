@@ -3,18 +3,27 @@
     python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch] [--batch=N] [--clusters=K]
                                                [--max_iter=N]
                                                [--late_task=I]
+                                               [--checkpoint_dir=DIR]
+                                               [--kill_task=I --kill_at_pass=P]
 
 MODE: ``single`` (one process, no strategy), ``mirrored`` (``MirroredStrategy`` over two
 logical CPUs of this process), ``multi-worker`` (``MultiWorkerMirroredStrategy``, the
 cluster from ``TF_CONFIG``), ``tf1-single`` and ``tf1-cluster`` (``tf1_graph`` without and
 with the ``TF_CONFIG`` cluster). Every mode reads the same batches of the ``.npy`` file
 with ``npy_batches``; the fit starts from its first rows (``init``).
+
+``--kill_task=I --kill_at_pass=P``: the first task, once it has read the first batch of
+pass ``P``, kills task ``I`` with SIGKILL (itself, if ``I`` is 0), by the process id each
+task writes beside its output (``OUT.pid``). A task that fails writes its error's last line
+to ``OUT.error``.
 """
 
 import json
 import os
+import signal
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -56,6 +65,7 @@ def main() -> None:
         task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
         if task.get("index") == int(flags["late_task"]):
             time.sleep(LATE_SECONDS)
+    Path(out).with_suffix(".pid").write_text(str(os.getpid()))
     init = np.load(data, mmap_mode="r")[:n_clusters].copy()
     params = {"random_state": 0} if mini_batch else {"init": init, "n_init": 1}
     if "max_iter" in flags:  # every iteration run (timings): no early stop
@@ -64,10 +74,49 @@ def main() -> None:
         import tf1_graph as package
     else:
         import tf2_eager as package
+    if "checkpoint_dir" in flags:
+        params["checkpoint_dir"] = flags["checkpoint_dir"]
     cls = package.MiniBatchKMeans if mini_batch else package.KMeans
     estimator = cls(n_clusters, **params)
+    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
+    passes = []  # the number of each pass the fit reads batches in
+    kill = _killer(out, int(flags["kill_task"]), flags) if "kill_task" in flags else None
+    if task == 0 and kill is not None:
+        estimator._progress = lambda number, *_: (passes.append(number), kill(number))
+    else:
+        estimator._progress = lambda number, *_: passes.append(number)
+    try:
+        seconds = _fit(estimator, mode, data, batch)
+    except Exception as error:
+        Path(out).with_suffix(".error").write_text(f"{type(error).__name__}: {error}")
+        raise
+    np.savez(
+        out,
+        centers=estimator.cluster_centers_,
+        labels=getattr(estimator, "labels_", np.empty(0)),
+        inertia=estimator.inertia_,
+        n_iter=estimator.n_iter_,
+        seconds=seconds,
+        first_pass=passes[0] if passes else 0,
+    )
+
+
+def _killer(out: str, victim: int, flags: dict):
+    """Called with each batch's pass number: kills task ``victim`` on pass
+    ``--kill_at_pass``."""
+    at = int(flags["kill_at_pass"])
+
+    def kill(number):
+        if number == at:
+            pid = int((Path(out).parent / f"worker{victim}.pid").read_text())
+            os.kill(pid, signal.SIGKILL)
+
+    return kill
+
+
+def _fit(estimator, mode: str, data: str, batch: int) -> float:
     started = time.perf_counter()
-    if mode == "single" or mode == "tf1-single":
+    if mode in ("single", "tf1-single"):
         estimator.fit(npy_batches(data, batch))
     elif mode == "tf1-cluster":
         estimator.fit(lambda: npy_batches(data, batch))
@@ -79,15 +128,7 @@ def main() -> None:
         )
         with strategy.scope():
             estimator.fit(npy_batches(data, batch))
-    seconds = time.perf_counter() - started
-    np.savez(
-        out,
-        centers=estimator.cluster_centers_,
-        labels=getattr(estimator, "labels_", np.empty(0)),
-        inertia=estimator.inertia_,
-        n_iter=estimator.n_iter_,
-        seconds=seconds,
-    )
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -29,10 +29,20 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from kmeans_tutorial.engine import batch_ops, streaming
-from kmeans_tutorial.engine.core import BatchCore
+from kmeans_tutorial.engine.core import BatchCore, lost_task
 from kmeans_tutorial.validation import InvalidParameterError
 
 WAIT_SECONDS = 600  # how long a task waits for the chief's model before it gives up
+# Once the chief has started, a waiting task asks it every so often whether it still
+# answers, and gives up on it after PING_SECONDS without an answer.
+POLL_SECONDS, PING_SECONDS = 2, 5
+# What a session run raises when a task is gone: the connection reset, or a call cut off.
+LOST = (
+    tf.errors.UnavailableError,
+    tf.errors.AbortedError,
+    tf.errors.CancelledError,
+    tf.errors.DeadlineExceededError,
+)
 _SERVERS: dict = {}  # one server a process: a port is bound once
 
 
@@ -83,6 +93,15 @@ class Cluster:
     def device(self) -> str:
         return f"/job:{self.task_type}/task:{self.task_index}"
 
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Every task's ``host:port``, by its device."""
+        return {
+            f"/job:{job}/task:{index}": address
+            for job, tasks in self.spec.items()
+            for index, address in enumerate(tasks)
+        }
+
 
 def _server_for(cluster: Cluster) -> tf.train.Server:
     """This process's ``train.Server`` for its task, started once."""
@@ -96,6 +115,10 @@ def _server_for(cluster: Cluster) -> tf.train.Server:
     return _SERVERS[key]
 
 
+# What the chief puts on each task's queue first: no model yet, -1 iterations.
+STARTED = (np.zeros((1, 1)), np.float64(0), np.int32(-1), np.zeros(0, np.int32), np.int32(0))
+
+
 def _model_queue(device: str):
     """The queue through which the chief hands a task the fitted model, on its device."""
     with tf.device(device):
@@ -103,6 +126,14 @@ def _model_queue(device: str):
         return tf.FIFOQueue(
             1, [tf.float64, tf.float64, tf.int32, tf.int32, tf.int32], shared_name=name
         )
+
+
+def _abandon(session) -> None:
+    """Drop a session on a cluster that lost a task, without closing it: ``close`` asks
+    every task to drop its part of the session, and waits for the lost one for ever, so
+    the process could not end. The session is dropped with the process."""
+    session._closed = True  # what Session.close sets; __del__ then closes nothing
+    session._session = None  # nor deletes the session (TF_DeleteSession)
 
 
 class ClusterStream(streaming.Stream):
@@ -146,7 +177,7 @@ class ClusterBatchCore(BatchCore):
         while True:
             try:
                 self.session.run(pings)
-                return
+                break
             except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
                 if time.monotonic() > deadline:
                     raise RuntimeError(
@@ -154,6 +185,13 @@ class ClusterBatchCore(BatchCore):
                         f"{WAIT_SECONDS} s"
                     ) from None
                 time.sleep(0.2)
+        # Each task is told the chief has started (its queue's first element, of no
+        # iterations): it may now ask the chief whether it still answers. A task that
+        # dialled the chief before its server was up would leave a backed-off channel that
+        # fails the chief's first pass.
+        with self.graph.as_default():
+            started = [_model_queue(device).enqueue(STARTED) for device in self.cluster.devices[1:]]
+        self.session.run(started)
 
     def bind(self, input_fn, n_features: int, dtype) -> None:
         self.input_fn, self.n_features, self.dtype = input_fn, n_features, tf.as_dtype(dtype)
@@ -297,29 +335,67 @@ def distributed_fit(estimator, X, sample_weight=None):
         return _take_model(estimator, cluster, server)
     core = ClusterBatchCore(cluster, server)
     core.wait_for_tasks()
-    estimator._fit_stream(ClusterStream(input_fn, core), core)
-    core.publish(estimator)
+    try:
+        estimator._fit_stream(ClusterStream(input_fn, core), core)
+        core.publish(estimator)
+    except LOST as error:
+        _abandon(core.session)
+        raise lost_task(
+            error, cluster.device, cluster.addresses, estimator.checkpoint_dir
+        ) from None
     estimator.labels_ = core.task_labels(0)
     return estimator
 
 
 def _take_model(estimator, cluster: Cluster, server):
-    """Wait (``WAIT_SECONDS`` at most) for the model the chief puts on this task's queue."""
-    graph = tf.Graph()
+    """Wait for the model the chief puts on this task's queue: ``WAIT_SECONDS`` at most for
+    the chief to start, then as long as it answers (asked every ``POLL_SECONDS``)."""
+    graph, ping_graph = tf.Graph(), tf.Graph()  # a session places its whole graph
+    chief = cluster.devices[0]
     with graph.as_default():
         values = _model_queue(cluster.device).dequeue()
-    options = tf.RunOptions(timeout_in_ms=WAIT_SECONDS * 1000)
+    with ping_graph.as_default(), tf.device(chief):
+        ping = tf.identity(tf.constant(0))
     # Only this task's devices: a session's master otherwise asks every task of the cluster
     # for its devices, and if the chief's server is not up yet, this process's channel to it
     # backs off, failing the chief's first pass (its RecvTensor from here) fast.
     config = tf.ConfigProto(device_filters=[cluster.device])
     with tf.Session(server.target, graph=graph, config=config) as session:
         try:
-            centers, inertia, n_iter, labels, single = session.run(values, options=options)
+            session.run(values, options=tf.RunOptions(timeout_in_ms=WAIT_SECONDS * 1000))
         except tf.errors.DeadlineExceededError:
-            raise RuntimeError(
-                f"the chief {cluster.devices[0]} sent no model in {WAIT_SECONDS} s"
-            ) from None
+            raise RuntimeError(f"the chief {chief} did not start in {WAIT_SECONDS} s") from None
+        # The chief is up: from now on it may be dialled, by a session of its own, made
+        # now (making one lists the chief's devices, which a lost chief would never do).
+        asking = tf.Session(
+            server.target,
+            graph=ping_graph,
+            config=tf.ConfigProto(
+                device_filters=[chief], operation_timeout_in_ms=PING_SECONDS * 1000
+            ),
+        )
+        asking.run(ping)
+        poll = tf.RunOptions(timeout_in_ms=POLL_SECONDS * 1000)
+        model, lost = None, None
+        while model is None and lost is None:
+            try:
+                model = session.run(values, options=poll)
+            except tf.errors.DeadlineExceededError:
+                try:
+                    asking.run(ping, options=tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000))
+                except LOST as error:
+                    lost = type(error)(None, None, f"the chief {chief} did not answer: {error}")
+        if lost is not None:
+            _abandon(asking)
+            try:  # the chief may have handed over the model, then ended
+                model = session.run(values, options=tf.RunOptions(timeout_in_ms=1000))
+            except tf.errors.DeadlineExceededError:
+                raise lost_task(
+                    lost, cluster.device, cluster.addresses, estimator.checkpoint_dir
+                ) from None
+        else:
+            asking.close()
+    centers, inertia, n_iter, labels, single = model
     estimator.cluster_centers_ = centers.astype(np.float32 if single else np.float64)
     estimator.inertia_, estimator.n_iter_ = float(inertia), int(n_iter)
     estimator.labels_ = labels

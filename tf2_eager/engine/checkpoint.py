@@ -8,6 +8,7 @@ when is shared (``kmeans_tutorial.engine.checkpoints``); this module only writes
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import tensorflow as tf
 
@@ -21,8 +22,16 @@ class Writer:
         self.directory = os.fspath(directory)
         self.variables: dict[str, tf.Variable] = {}
         self.manager = None
+        # Saves run on a thread of their own, outside any strategy's scope (a scope holds
+        # for its thread only): under MultiWorkerMirroredStrategy the chief alone saves,
+        # and variables made in the scope would be mirrored, their saving a collective the
+        # other workers never join.
+        self.thread = ThreadPoolExecutor(1)
 
     def save(self, values, number):
+        return self.thread.submit(self._save, values, number).result()
+
+    def _save(self, values, number):
         if self.manager is None:  # the first save makes the variables: their shapes are fixed
             self.variables = {name: tf.Variable(value) for name, value in values.items()}
             self.manager = tf.train.CheckpointManager(

@@ -24,11 +24,19 @@ import numpy as np
 import tensorflow as tf
 
 from kmeans_tutorial.engine import batch_ops, streaming
-from kmeans_tutorial.engine.core import BatchCore
+from kmeans_tutorial.engine.core import BatchCore, lost_task
 from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.validation import InvalidParameterError
 
 SUM = tf.distribute.ReduceOp.SUM
+# What a collective raises when a worker is gone: its peers' health checks (heartbeats)
+# abort every collective with UnavailableError; the others, if a call was cut halfway.
+LOST = (
+    tf.errors.UnavailableError,
+    tf.errors.AbortedError,
+    tf.errors.CancelledError,
+    tf.errors.DeadlineExceededError,
+)
 
 
 def _strategy_in_scope() -> tf.distribute.Strategy | None:
@@ -73,6 +81,8 @@ class DistributedBatchCore(BatchCore):
 
     def __init__(self, strategy: tf.distribute.Strategy):
         self.strategy = strategy
+        # Every worker reads a fit's checkpoints; the chief alone writes them.
+        self.writes_checkpoints = bool(strategy.extended.should_checkpoint)
         self._stats = tf.function(self._stats_of, autograph=False)
         self._farthest = tf.function(self._farthest_of, autograph=False)
         self._labels = tf.function(self._labels_of, autograph=False)
@@ -191,6 +201,18 @@ def distributed_fit(estimator, X, sample_weight=None):
         )
     stream = DistributedStream(X, strategy, sample_weight)
     core = DistributedBatchCore(strategy)
-    if isinstance(estimator, BaseMiniBatchKMeans):
-        return estimator._fit_dataset(stream, core)
-    return estimator._fit_stream(stream, core)
+    try:
+        if isinstance(estimator, BaseMiniBatchKMeans):
+            return estimator._fit_dataset(stream, core)
+        return estimator._fit_stream(stream, core)
+    except LOST as error:
+        resolver = getattr(strategy, "cluster_resolver", None)
+        if resolver is None or not resolver.cluster_spec().as_dict():
+            raise
+        own = f"/job:{resolver.task_type}/task:{resolver.task_id}"
+        addresses = {
+            f"/job:{job}/task:{index}": address
+            for job, tasks in resolver.cluster_spec().as_dict().items()
+            for index, address in enumerate(tasks)
+        }
+        raise lost_task(error, own, addresses, estimator.checkpoint_dir) from None
