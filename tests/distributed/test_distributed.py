@@ -7,8 +7,10 @@ ports of 127.0.0.1; every process ends by itself, and one that hangs is killed a
 bounded time (``TIMEOUT``), failing the test.
 """
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +75,14 @@ def run_single(mode: str, data: Path, out: Path, *flags: str) -> dict:
 
 def run_cluster(mode: str, data: Path, folder: Path, *flags: str) -> list[dict]:
     """``N_WORKERS`` processes of a cluster on loopback; each one's fit."""
+    done = start_cluster(mode, data, folder, *flags)
+    logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
+    assert done.returncode == 0, done.stderr[-2000:] + logs
+    return [dict(np.load(folder / f"worker{index}.npz")) for index in range(N_WORKERS)]
+
+
+def start_cluster(mode: str, data: Path, folder: Path, *flags: str):
+    """Run a cluster to its end (``TIMEOUT`` at most); the launcher's completed process."""
     folder.mkdir(exist_ok=True)
     command = [
         "unshare", "-rn", sys.executable, str(HERE / "distributed_cluster.py"),
@@ -83,9 +93,7 @@ def run_cluster(mode: str, data: Path, folder: Path, *flags: str) -> list[dict]:
                               timeout=TIMEOUT + 30)  # fmt: skip
     except subprocess.TimeoutExpired:
         pytest.fail(f"the {mode} cluster did not end in {TIMEOUT + 30} s")
-    logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
-    assert done.returncode == 0, done.stderr[-2000:] + logs
-    return [dict(np.load(folder / f"worker{index}.npz")) for index in range(N_WORKERS)]
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +120,14 @@ def test_mirrored_over_two_logical_cpus_equals_one_process(data, single, tmp_pat
     assert mirrored["n_iter"] == single["n_iter"] > 2
 
 
-def test_multi_worker_over_two_processes_equals_one_process(netns, data, single, tmp_path):
-    workers = run_cluster("multi-worker", data, tmp_path)
+@pytest.fixture(scope="module")
+def multi_worker(netns, data, tmp_path_factory):
+    """Each worker's fit under MultiWorkerMirroredStrategy."""
+    return run_cluster("multi-worker", data, tmp_path_factory.mktemp("multi-worker"))
+
+
+def test_multi_worker_over_two_processes_equals_one_process(multi_worker, single):
+    workers = multi_worker
     for worker in workers[1:]:  # every worker ends with the same model
         np.testing.assert_array_equal(worker["centers"], workers[0]["centers"])
         assert worker["inertia"] == workers[0]["inertia"]
@@ -137,11 +151,10 @@ def tf1_cluster(netns, data, tmp_path_factory):
     return run_cluster("tf1-cluster", data, tmp_path_factory.mktemp("tf1"))
 
 
-def test_tf1_cluster_equals_tf2_multi_worker(tf1_cluster, data, tmp_path):
+def test_tf1_cluster_equals_tf2_multi_worker(tf1_cluster, multi_worker):
     """TF1's train.Server cluster (in-graph replication, tf.device per task) and TF2's
     MultiWorkerMirroredStrategy: the same model, the same labels on each task."""
-    tf1 = tf1_cluster
-    tf2 = run_cluster("multi-worker", data, tmp_path / "tf2")
+    tf1, tf2 = tf1_cluster, multi_worker
     for tf1_worker, tf2_worker in zip(tf1, tf2, strict=True):
         np.testing.assert_array_equal(tf1_worker["centers"], tf2_worker["centers"])
         np.testing.assert_array_equal(tf1_worker["labels"], tf2_worker["labels"])
@@ -159,3 +172,61 @@ def test_tf1_cluster_whichever_task_starts_late(tf1_cluster, data, tmp_path, lat
     for on_time_worker, late_worker in zip(on_time, late, strict=True):
         np.testing.assert_array_equal(late_worker["centers"], on_time_worker["centers"])
         np.testing.assert_array_equal(late_worker["labels"], on_time_worker["labels"])
+
+
+# A surviving task ends this long after another is killed, at most: MultiWorkerMirrored-
+# Strategy's workers tell a dead peer by its missing heartbeats (about 10 s here), a TF1
+# chief by its connection reset (1 s), a TF1 task by asking the chief (every 2 s, 5 s).
+LOST_SECONDS = 60
+KILLED_AT_PASS = 2
+
+
+def kill_a_task(mode: str, data: Path, folder: Path, victim: int, *flags: str) -> list[dict]:
+    """A cluster whose first task kills task ``victim`` (SIGKILL) on the first batch of pass
+    ``KILLED_AT_PASS``: each task's exit status, end time and error, checked."""
+    done = start_cluster(
+        mode, data, folder, f"--kill_task={victim}", f"--kill_at_pass={KILLED_AT_PASS}", *flags
+    )
+    report = json.loads((folder / "report.json").read_text())
+    logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
+    assert done.returncode == 1, logs
+    assert report[victim]["returncode"] == -signal.SIGKILL, report
+    for index, task in enumerate(report):
+        if index == victim:
+            continue
+        assert task["returncode"] == 1, (report, logs)  # ended by itself, failing
+        assert task["seconds"] - report[victim]["seconds"] < LOST_SECONDS, report
+        error = (folder / f"worker{index}.error").read_text()
+        assert error.startswith(f"LostTaskError: the fit lost task /job:worker/task:{victim} ")
+        assert error.count("\n") == 0, error  # one line
+        task["error"] = error
+    return report
+
+
+def assert_fits_equal(resumed: list[dict], uninterrupted: list[dict]) -> None:
+    for resumed_task, task in zip(resumed, uninterrupted, strict=True):
+        np.testing.assert_array_equal(resumed_task["centers"], task["centers"])
+        np.testing.assert_array_equal(resumed_task["labels"], task["labels"])
+        assert resumed_task["inertia"] == task["inertia"]
+        assert resumed_task["n_iter"] == task["n_iter"] > KILLED_AT_PASS
+
+
+@pytest.mark.parametrize("mode", ["multi-worker", "tf1-cluster"])
+def test_a_killed_worker_ends_the_fit_and_a_restart_resumes(
+    mode, multi_worker, tf1_cluster, data, tmp_path
+):
+    """Kill worker 1 mid-pass: the other ends with one error naming it, within
+    ``LOST_SECONDS``; the cluster started again resumes from the checkpoint of the last
+    whole pass and ends bit-identical to a fit never stopped."""
+    checkpoints = f"--checkpoint_dir={tmp_path / 'checkpoints'}"
+    report = kill_a_task(mode, data, tmp_path / "killed", 1, checkpoints)
+    assert f"resumes from '{tmp_path / 'checkpoints' / 'ckpt-1'}'" in report[0]["error"]
+    resumed = run_cluster(mode, data, tmp_path / "resumed", checkpoints)
+    assert resumed[0]["first_pass"] == KILLED_AT_PASS  # pass 1 was not read again
+    assert_fits_equal(resumed, multi_worker if mode == "multi-worker" else tf1_cluster)
+
+
+def test_a_killed_tf1_chief_ends_the_fit_in_its_tasks(netns, data, tmp_path):
+    """The other side: the chief dies, and a task waiting for its model stops waiting."""
+    report = kill_a_task("tf1-cluster", data, tmp_path, 0)
+    assert "it stopped answering" in report[1]["error"]
