@@ -96,7 +96,7 @@ def _first_difference(saved: dict, wanted: dict) -> str:
         return f"a {saved.get('estimator')} fit, not a {wanted['estimator']} fit"
     for part in ("params", "data"):
         there, here = saved.get(part, {}), wanted[part]
-        for name in sorted(set(there) | set(here)):
+        for name in [*here, *(name for name in there if name not in here)]:
             if there.get(name) != here.get(name):
                 what = "the data differ: " if part == "data" else ""
                 return f"{what}{name}={there.get(name)!r} there, {here.get(name)!r} here"

@@ -1,0 +1,192 @@
+"""``checkpoint_dir``: a fit stopped by an error or an interrupt resumes from its last
+checkpoint, in either package, and ends bit-identical to a fit never stopped; a checkpoint
+of another fit is refused. (Processes killed with SIGKILL, and clusters that lose a
+worker: ``tests/distributed``.)"""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kmeans_tutorial.engine import checkpoints
+from kmeans_tutorial.validation import InvalidParameterError
+
+KMEANS = {"n_clusters": 8, "n_init": 2, "max_iter": 10, "random_state": 2}
+MINIBATCH = {
+    "n_clusters": 8,
+    "batch_size": 100,
+    "max_iter": 3,
+    "checkpoint_steps": 7,
+    "max_no_improvement": None,
+    "random_state": 2,
+}
+
+
+class StopError(Exception):
+    """Stands for whatever ends a fit: an error, Ctrl-C."""
+
+
+@pytest.fixture(scope="module")
+def values():
+    return np.random.RandomState(0).rand(4000, 3).astype(np.float32)
+
+
+def dataset(values, rows=500):
+    return tf.data.Dataset.from_tensor_slices(values).batch(rows)
+
+
+def memmap(values, folder):
+    np.save(folder / "X.npy", values)
+    return np.load(folder / "X.npy", mmap_mode="r")
+
+
+def recorded(estimator, stop_at: int | None = None) -> list:
+    """The pass number of each batch the fit reads; a ``StopError`` on batch ``stop_at``."""
+    passes = []
+
+    def progress(number, *_):
+        if len(passes) == stop_at:
+            raise StopError
+        passes.append(number)
+
+    estimator._progress = progress
+    return passes
+
+
+def count_steps(estimator, stop_at: int | None = None) -> list:
+    """A list that grows by one a mini-batch step; a ``StopError`` before step ``stop_at``."""
+    steps, step = [], estimator._step
+
+    def counted(*args, **kwargs):
+        if len(steps) == stop_at:
+            raise StopError
+        steps.append(1)
+        return step(*args, **kwargs)
+
+    estimator._step = counted
+    return steps
+
+
+def assert_same_fit(fit, reference):
+    np.testing.assert_array_equal(fit.cluster_centers_, reference.cluster_centers_)
+    np.testing.assert_array_equal(fit.labels_, reference.labels_)
+    assert fit.inertia_ == reference.inertia_
+    assert fit.n_iter_ == reference.n_iter_
+
+
+def test_a_stopped_streamed_fit_resumes_where_it_stopped(impl, values, tmp_path):
+    """Stopped in its first run and in its second (8 batches a pass, 2 runs): the fit
+    started again reads from the start of the pass it stopped in, never before it."""
+    reference = impl.KMeans(**KMEANS)
+    passes = recorded(reference)
+    reference.fit(dataset(values))
+    second_run = int(np.flatnonzero(np.diff(passes) < 0)[0]) + 1
+    for stop_at in (8 * 3 + 5, second_run + 8 * 2 + 1):
+        folder = tmp_path / str(stop_at)
+        stopped = impl.KMeans(checkpoint_dir=folder, **KMEANS)
+        recorded(stopped, stop_at)
+        with pytest.raises(StopError):
+            stopped.fit(dataset(values))
+        assert not hasattr(stopped, "cluster_centers_")
+        resumed = impl.KMeans(checkpoint_dir=folder, **KMEANS)
+        read = recorded(resumed)
+        resumed.fit(dataset(values))
+        assert_same_fit(resumed, reference)
+        start = stop_at - stop_at % 8  # the first batch of the pass it stopped in
+        assert read == passes[start:]
+
+
+@pytest.mark.parametrize("kind", ["array", "dataset"])
+def test_a_stopped_mini_batch_fit_resumes(impl, kind, values, tmp_path):
+    """Stopped before step 30, checkpoints every 7 steps: it resumes after step 28."""
+    data = (lambda: values) if kind == "array" else (lambda: dataset(values, 100))
+    reference = impl.MiniBatchKMeans(**MINIBATCH).fit(data())
+    stopped = impl.MiniBatchKMeans(checkpoint_dir=tmp_path, **MINIBATCH)
+    count_steps(stopped, stop_at=29)
+    with pytest.raises(StopError):
+        stopped.fit(data())
+    resumed = impl.MiniBatchKMeans(checkpoint_dir=tmp_path, **MINIBATCH)
+    steps = count_steps(resumed)
+    resumed.fit(data())
+    assert_same_fit(resumed, reference)
+    assert resumed.n_steps_ == reference.n_steps_
+    assert len(steps) == reference.n_steps_ - 28
+
+
+def test_a_finished_fit_is_read_from_its_checkpoint(impl, values, tmp_path):
+    """The directory keeps a finished fit: fitting again reads no pass but the labelling."""
+    first = impl.KMeans(checkpoint_dir=tmp_path, **KMEANS).fit(memmap(values, tmp_path))
+    again = impl.KMeans(checkpoint_dir=tmp_path, **KMEANS)
+    read = recorded(again)
+    again.fit(memmap(values, tmp_path))
+    assert_same_fit(again, first)
+    assert read == []
+
+
+def test_either_package_resumes_the_others_checkpoints(values, tmp_path):
+    import tf1_graph
+    import tf2_eager
+
+    reference = tf2_eager.KMeans(**KMEANS).fit(dataset(values))
+    for first, then in ((tf1_graph, tf2_eager), (tf2_eager, tf1_graph)):
+        folder = tmp_path / first.__name__
+        stopped = first.KMeans(checkpoint_dir=folder, **KMEANS)
+        recorded(stopped, 8 * 4 + 2)
+        with pytest.raises(StopError):
+            stopped.fit(dataset(values))
+        resumed = then.KMeans(checkpoint_dir=folder, **KMEANS).fit(dataset(values))
+        assert_same_fit(resumed, reference)
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"n_clusters": 7}, "n_clusters=8 there, 7 here"),
+        ({"random_state": 3}, "random_state=2 there, 3 here"),
+        ({"tol": 0.5}, "tol=0.0001 there, 0.5 here"),
+        ({"data": "other"}, "the data differ: init sample="),
+        ({"data": "shorter"}, "the data differ: n_samples=4000 there, 3999 here"),
+    ],
+)
+def test_a_checkpoint_of_another_fit_is_refused(impl, values, tmp_path, change, named):
+    impl.KMeans(checkpoint_dir=tmp_path, **KMEANS).fit(memmap(values, tmp_path))
+    change = dict(change)
+    data = {"other": values[::-1].copy(), "shorter": values[:-1]}.get(change.pop("data", None))
+    (tmp_path / "other").mkdir()
+    other = memmap(values if data is None else data, tmp_path / "other")
+    with pytest.raises(InvalidParameterError, match="holds a checkpoint of another fit") as error:
+        impl.KMeans(checkpoint_dir=tmp_path, **{**KMEANS, **change}).fit(other)
+    assert named in str(error.value)
+    assert str(tmp_path) in str(error.value)
+
+
+def test_a_checkpoint_of_another_estimator_is_refused(impl, values, tmp_path):
+    impl.MiniBatchKMeans(checkpoint_dir=tmp_path, **MINIBATCH).fit(values)
+    with pytest.raises(InvalidParameterError, match="a MiniBatchKMeans fit, not a KMeans fit"):
+        impl.KMeans(checkpoint_dir=tmp_path, **KMEANS).fit(memmap(values, tmp_path))
+
+
+def test_checkpoint_parameters_are_checked(impl, values, tmp_path):
+    with pytest.raises(InvalidParameterError, match="checkpoint_dir is for fits that read X"):
+        impl.KMeans(checkpoint_dir=tmp_path, **KMEANS).fit(values)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InvalidParameterError, match="is a file, not a folder"):
+        impl.KMeans(checkpoint_dir=tmp_path / "file", **KMEANS).fit(dataset(values))
+    with pytest.raises(InvalidParameterError, match="checkpoint_steps=0 should be >= 1"):
+        impl.MiniBatchKMeans(checkpoint_dir=tmp_path, checkpoint_steps=0).fit(values)
+    with pytest.raises(InvalidParameterError, match="checkpoint_dir=3 should be a folder's path"):
+        impl.KMeans(checkpoint_dir=3).fit(dataset(values))
+
+
+def test_a_checkpoint_holds_no_labels(impl, values, tmp_path):
+    """What is saved grows with n_clusters x n_features, never with the data's rows; the
+    fingerprint holds the parameters."""
+    impl.KMeans(checkpoint_dir=tmp_path, **KMEANS).fit(dataset(values))
+    reader = tf.train.load_checkpoint(checkpoints.latest_path(tmp_path))
+    sizes = {
+        name: int(np.prod(shape)) for name, shape in reader.get_variable_to_shape_map().items()
+    }
+    assert max(sizes.values()) == 626  # the random generator's state
+    fit = json.loads(reader.get_tensor(next(name for name in sizes if name.startswith("fit"))))
+    assert fit["params"]["n_clusters"] == 8 and fit["data"]["n_features"] == 3
