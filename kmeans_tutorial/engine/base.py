@@ -461,6 +461,21 @@ class BaseKMeans:
     # The package's checkpoint module (``tf1_graph.engine.checkpoint``,
     # ``tf2_eager.engine.checkpoint``): its ``Writer`` saves with TensorFlow's machinery.
     _checkpoint_module = None
+    # Its summaries module (``*.engine.summaries``): its ``Writer`` writes TensorBoard scalars.
+    _summaries_module = None
+
+    def _summary_writer(self, writes: bool = True):
+        """A writer of scalars to ``log_dir`` (``None`` without one, or on a distributed
+        fit's process that is not the chief)."""
+        if self.log_dir is None or not writes:
+            return None
+        if not isinstance(self.log_dir, str | os.PathLike):
+            raise InvalidParameterError(
+                f"log_dir={self.log_dir!r} should be a folder's path, a str or os.PathLike."
+            )
+        if os.path.exists(self.log_dir) and not os.path.isdir(self.log_dir):
+            raise InvalidParameterError(f"log_dir={self.log_dir!r} is a file, not a folder.")
+        return self._summaries_module.Writer(self.log_dir)
 
     def _open_checkpoint(self, kind=checkpoints.RunsCheckpoint, writes: bool = True):
         """The fit's ``kind`` of checkpoint in ``checkpoint_dir`` (the saved one read, if
@@ -500,7 +515,9 @@ class BaseKMeans:
         self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
         batch_core = batch_core or self._batch_core()
-        checkpoint = self._open_checkpoint(writes=getattr(batch_core, "writes_checkpoints", True))
+        chief = getattr(batch_core, "writes_checkpoints", True)
+        checkpoint = self._open_checkpoint(writes=chief)
+        summaries = self._summary_writer(chief)
         if checkpoint is not None:
             checkpoint.begin(random_state)
         init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
@@ -511,7 +528,20 @@ class BaseKMeans:
                 )
             )
         stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
-        lloyd = partial(
+        runs = iter(range(n_init))
+
+        def lloyd(centers):
+            # Each run's passes are a curve of their own, numbered from 1; a resumed run
+            # is the checkpoint's.
+            number = next(runs) if checkpoint is None else checkpoint.run
+            log = (
+                None
+                if summaries is None
+                else partial(summaries.scalar, f"inertia/run {number + 1}")
+            )
+            return run_lloyd(centers, log=log)
+
+        run_lloyd = partial(
             streaming.lloyd,
             batch_core,
             stream,

@@ -239,6 +239,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         )
         random_state = check_random_state(self.random_state)
         checkpoint = self._open_steps_checkpoint(random_state)
+        summaries = self._summary_writer()
         rows = _Rows(X)
         validation = random_state.randint(0, n_samples, init_size)
         X_valid, weights_valid = rows[validation], weights[validation]
@@ -272,6 +273,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
                     state.smoothed_inertia() * n_samples,
                 )
             stop = state.converged(step, n_steps, shift, batch_inertia, tol, self)
+            passes = (step + 1) * batch_size // n_samples
+            if summaries is not None and passes > step * batch_size // n_samples:
+                summaries.scalar("inertia", passes, state.smoothed_inertia() * n_samples)
             if checkpoint is not None and (
                 stop or step + 1 == n_steps or (step + 1) % self.checkpoint_steps == 0
             ):
@@ -397,9 +401,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
         core = core or self._batch_core()
-        checkpoint = self._open_steps_checkpoint(
-            random_state, getattr(core, "writes_checkpoints", True)
-        )
+        chief = getattr(core, "writes_checkpoints", True)
+        checkpoint = self._open_steps_checkpoint(random_state, chief)
+        summaries = self._summary_writer(chief)
         n_features, dtype = stream.n_features, stream.dtype
         check_int("n_clusters", self.n_clusters, 1)
         sample, sample_weights = stream.init_sample(
@@ -458,6 +462,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
             skip = 0
             if done:
                 break
+            if summaries is not None:
+                inertia = state.smoothed_inertia() * state.n_samples
+                summaries.scalar("inertia", pass_number + 1, inertia)
         if checkpoint is not None and not done:  # the last pass ended: the fit stops
             checkpoint.save_step(step, centers, state, True, self.max_iter, 0, stream.n_samples)
         self.n_steps_ = step + 1

@@ -543,6 +543,7 @@ def lloyd(
     verbose=0,
     progress=None,
     checkpoint=None,
+    log=None,
 ):
     """Exact Lloyd on a stream from ``centers`` (in ``X - offset`` coordinates).
 
@@ -553,7 +554,8 @@ def lloyd(
 
     ``checkpoint`` (``checkpoints.RunsCheckpoint``) is saved after every pass; if it holds
     a pass of this run, the run resumes after it (``centers`` is then ``None``), making
-    that pass's labels again first, with the centres that made them.
+    that pass's labels again first, with the centres that made them. ``log(iteration,
+    inertia)`` is told each pass's inertia (of its rows to the centres they were assigned).
 
     Returns
     -------
@@ -586,6 +588,8 @@ def lloyd(
                 f"{time.perf_counter() - started:.3f} s"
             )
         stop = stopped(iteration > 1 and total.changed == 0, shift, absolute_tol)
+        if log is not None:
+            log(iteration, total.inertia)
         if checkpoint is not None:
             checkpoint.save_pass(
                 iteration, centers, previous, absolute_tol, stop or iteration == max_iter

@@ -3,6 +3,8 @@ checkpoint, in either package, and ends bit-identical to a fit never stopped; a 
 of another fit is refused. (Processes killed with SIGKILL, and clusters that lose a
 worker: ``tests/distributed``.)"""
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -190,3 +192,42 @@ def test_a_checkpoint_holds_no_labels(impl, values, tmp_path):
     assert max(sizes.values()) == 626  # the random generator's state
     fit = json.loads(reader.get_tensor(next(name for name in sizes if name.startswith("fit"))))
     assert fit["params"]["n_clusters"] == 8 and fit["data"]["n_features"] == 3
+
+
+def logged(folder) -> dict:
+    """The scalars of the event files in ``folder``: {tag: [(step, value), ...]}."""
+    from tensorflow.core.util import event_pb2
+
+    scalars: dict = {}
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                number = (
+                    value.simple_value
+                    if value.HasField("simple_value")
+                    else float(tf.make_ndarray(value.tensor))
+                )
+                scalars.setdefault(value.tag, []).append((event.step, number))
+    return scalars
+
+
+def test_a_streamed_fit_logs_each_pass_inertia_for_tensorboard(impl, values, tmp_path):
+    """One curve a run, a point a pass: the inertia of the pass's rows to the centres they
+    were given, which the verbose fit prints too."""
+    fit = impl.KMeans(log_dir=tmp_path, verbose=1, **KMEANS)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        fit.fit(dataset(values))
+    lines = [line.split("inertia ")[1] for line in out.getvalue().splitlines() if "pass " in line]
+    printed = [float(line.split(",")[0]) for line in lines]
+    scalars = logged(tmp_path)
+    assert sorted(scalars) == ["inertia/run 1", "inertia/run 2"]
+    first, second = scalars["inertia/run 1"], scalars["inertia/run 2"]
+    assert [step for step, _ in first] == list(range(1, len(first) + 1))
+    np.testing.assert_allclose([value for _, value in first + second], printed, rtol=1e-5)
+
+
+def test_a_mini_batch_fit_logs_each_pass(impl, values, tmp_path):
+    impl.MiniBatchKMeans(log_dir=tmp_path, **MINIBATCH).fit(values)
+    assert [step for step, _ in logged(tmp_path)["inertia"]] == [1, 2, 3]

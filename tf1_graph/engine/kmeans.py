@@ -30,7 +30,7 @@ from kmeans_tutorial.engine.base import BaseKMeans
 from kmeans_tutorial.engine.core import BatchCore, KMeansCore
 from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.engine.streaming import LocalBatchCore
-from tf1_graph.engine import checkpoint, distributed
+from tf1_graph.engine import checkpoint, distributed, summaries
 
 
 class KMeans(BaseKMeans):
@@ -38,6 +38,7 @@ class KMeans(BaseKMeans):
     # With a cluster in TF_CONFIG, ``fit`` fits the ``input_fn`` given as ``X`` on it.
     _distribution = distributed
     _checkpoint_module = checkpoint
+    _summaries_module = summaries
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -54,6 +55,7 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
     _checkpoint_module = checkpoint
+    _summaries_module = summaries
     _distribution = distributed  # refuses a fit with a cluster in TF_CONFIG
 
 

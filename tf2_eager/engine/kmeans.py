@@ -30,7 +30,7 @@ from kmeans_tutorial.engine.core import BatchCore, KMeansCore
 from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
 from kmeans_tutorial.engine.streaming import LocalBatchCore
 from tf2_eager import tf1_random
-from tf2_eager.engine import checkpoint, distributed
+from tf2_eager.engine import checkpoint, distributed, summaries
 
 _PROGRAMS = {
     "lloyd": lloyd_ops.lloyd,
@@ -141,6 +141,7 @@ class KMeans(BaseKMeans):
     # Under ``with strategy.scope():``, ``fit`` fits the dataset ``X`` over its replicas.
     _distribution = distributed
     _checkpoint_module = checkpoint
+    _summaries_module = summaries
 
     def _make_core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
@@ -157,6 +158,7 @@ class MiniBatchKMeans(BaseMiniBatchKMeans):
     _make_core = KMeans._make_core
     _batch_core = KMeans._batch_core
     _checkpoint_module = checkpoint
+    _summaries_module = summaries
     _distribution = distributed
 
 
