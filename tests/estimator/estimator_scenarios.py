@@ -9,6 +9,7 @@ to the drop-in (``DROP_IN_IMPORT``) on the project's TensorFlow, and
 differ between the runs: a test checks that the copy differs by that line alone.
 """
 
+import glob
 import sys
 import tempfile
 
@@ -61,6 +62,17 @@ def fitted(name, out, estimator_, train_input, predict_input=None):
     out[f"{name}/global_step"] = estimator_.get_variable_value("global_step")
 
 
+def summaries(model_dir):
+    """The scalars a model_dir's event files hold (not its eval/ folder's): {tag: [(step,
+    value), ...]}."""
+    found = {}
+    for path in sorted(glob.glob(f"{model_dir}/events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return found
+
+
 def main(path):
     out = {}
     folder = tempfile.mkdtemp()
@@ -73,6 +85,12 @@ def main(path):
         full.train(whole())
         trajectory.append(full.cluster_centers())
     out["full/trajectory"] = np.array(trajectory)
+    # What TensorBoard shows of it: the loss of the first step of each train call.
+    logged = summaries(f"{folder}/full")
+    out["summaries/tags"] = np.array(sorted(logged))
+    out["summaries/steps"] = np.array([step for step, _ in logged["loss"]])
+    out["summaries/loss"] = np.array([value for _, value in logged["loss"]])
+    out["summaries/raw"] = np.array([value for _, value in logged["loss/raw"]])
     fitted("full", out, full, whole())
     out["full/names"] = np.array(sorted(full.get_variable_names()))
     out["full/evaluate"] = np.array(
@@ -129,6 +147,9 @@ def main(path):
         mini.train(batches(60), steps=200)
         fitted(f"mini{steps}", out, mini, whole())
         out[f"mini{steps}/names"] = np.array(sorted(mini.get_variable_names()))
+        logged = summaries(f"{folder}/mini{steps}")
+        out[f"mini{steps}/summary_tags"] = np.array(sorted(logged))
+        out[f"mini{steps}/summary_steps"] = np.array([step for step, _ in logged["loss"]])
 
     # Export, then serve from the SavedModel with TF2's loader.
     def serving():

@@ -23,7 +23,9 @@ HERE = Path(__file__).parent
 SCENARIOS = HERE / "estimator_scenarios.py"
 ORIGINAL_IMPORT = "from tensorflow.compat.v1 import estimator"
 DROP_IN_IMPORT = "from tf1_graph import estimator"
-DETERMINISTIC = ("full", "restored", "resumed", "cosine", "seed1", "seed2", "plus", "tol", "export")
+DETERMINISTIC = (
+    "full", "restored", "resumed", "cosine", "seed1", "seed2", "plus", "tol", "export", "summaries",
+)  # fmt: skip
 
 
 def drop_in_script() -> str:
@@ -100,3 +102,5 @@ def test_mini_batch_is_as_good_as_the_estimators(reference, drop_in, steps):
     assert drop_in[f"mini{steps}/score"] <= 1.02 * reference[f"mini{steps}/score"]
     assert drop_in[f"mini{steps}/global_step"] == reference[f"mini{steps}/global_step"]
     np.testing.assert_array_equal(drop_in[f"mini{steps}/names"], reference[f"mini{steps}/names"])
+    for key in ("summary_tags", "summary_steps"):  # TensorBoard's curves: their names, steps
+        np.testing.assert_array_equal(drop_in[f"mini{steps}/{key}"], reference[f"mini{steps}/{key}"])

@@ -46,17 +46,22 @@ class RunConfig:
 
     ``save_checkpoints_secs`` defaults to 600 when neither it nor
     ``save_checkpoints_steps`` is given, as the estimator's; a checkpoint is also saved
-    at the end of every ``train``.
+    at the end of every ``train``. Every ``save_summary_steps`` steps ``train`` writes the
+    loss (``loss`` and the model's ``loss/raw``) to ``model_dir`` for TensorBoard, and
+    every ``log_step_count_steps`` the steps a second (``global_step/sec``), as the
+    estimator did.
     """
 
     def __init__(
         self,
         model_dir=None,
         tf_random_seed=None,
+        save_summary_steps=100,
         save_checkpoints_steps=None,
         save_checkpoints_secs=None,
         keep_checkpoint_max=5,
         session_config=None,
+        log_step_count_steps=100,
     ):
         if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
             raise InvalidParameterError(
@@ -70,6 +75,8 @@ class RunConfig:
         self.save_checkpoints_secs = save_checkpoints_secs
         self.keep_checkpoint_max = keep_checkpoint_max
         self.session_config = session_config
+        self.save_summary_steps = save_summary_steps
+        self.log_step_count_steps = log_step_count_steps
         self.is_chief = True
 
     def replace(self, **changes) -> RunConfig:
@@ -561,6 +568,7 @@ class KMeans:
             with tf.control_dependencies([model.train_op, increment]):
                 train_op = tf.identity(model.loss)
             all_hooks = [*input_hooks, _InitializeClustersHook(model.init_op, model.initialized)]
+            all_hooks.extend(self._summary_hooks(model.loss))
             if self._relative_tolerance is not None:
                 all_hooks.append(_LossRelativeChangeHook(model.loss, self._relative_tolerance))
             if steps is not None or max_steps is not None:
@@ -589,6 +597,29 @@ class KMeans:
                 while not session.should_stop():
                     session.run(train_op)
         return self
+
+    def _summary_hooks(self, loss) -> list:
+        """The loss for TensorBoard, as the estimator wrote it: its model's ``loss/raw``
+        and the estimator's own ``loss``, every ``save_summary_steps`` steps; the steps a
+        second every ``log_step_count_steps``."""
+        config, hooks = self._config, []
+        if config.save_summary_steps:
+            tf.summary.scalar("loss/raw", loss)
+            tf.summary.scalar("loss", loss)
+            hooks.append(
+                tf.train.SummarySaverHook(
+                    save_steps=config.save_summary_steps,
+                    output_dir=self._model_dir,
+                    summary_op=tf.summary.merge_all(),
+                )
+            )
+        if config.log_step_count_steps:
+            hooks.append(
+                tf.train.StepCounterHook(
+                    every_n_steps=config.log_step_count_steps, output_dir=self._model_dir
+                )
+            )
+        return hooks
 
     # -- using the model --
 
