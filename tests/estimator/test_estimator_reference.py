@@ -103,4 +103,5 @@ def test_mini_batch_is_as_good_as_the_estimators(reference, drop_in, steps):
     assert drop_in[f"mini{steps}/global_step"] == reference[f"mini{steps}/global_step"]
     np.testing.assert_array_equal(drop_in[f"mini{steps}/names"], reference[f"mini{steps}/names"])
     for key in ("summary_tags", "summary_steps"):  # TensorBoard's curves: their names, steps
-        np.testing.assert_array_equal(drop_in[f"mini{steps}/{key}"], reference[f"mini{steps}/{key}"])
+        key = f"mini{steps}/{key}"
+        np.testing.assert_array_equal(drop_in[key], reference[key])
