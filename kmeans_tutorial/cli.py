@@ -244,10 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _quieted(args, _execute, args, params)
     except InvalidParameterError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         # Ctrl-C: one line, no traceback, the shell's status for SIGINT (128 + 2). Output
-        # files are written whole or not at all (fit_command.save_atomically).
-        parser.exit(130, f"{parser.prog}: interrupted\n")
+        # files are written whole or not at all (fit_command.save_atomically); a fit with
+        # checkpoints says where it resumes from.
+        where = f": {interrupt}" if str(interrupt) else ""
+        parser.exit(130, f"{parser.prog}: interrupted{where}\n")
 
 
 if __name__ == "__main__":

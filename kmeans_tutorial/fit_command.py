@@ -38,6 +38,15 @@ def add_parser(commands) -> None:
     fit.add_argument("--batch-size", type=int, default=1024, help="with --mini-batch")
     fit.add_argument("--max-iter", type=int, default=None, metavar="N", help="passes at most")
     fit.add_argument("--seed", type=int, default=0, help="random_state (default: %(default)s)")
+    fit.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="save a checkpoint there after every pass (--mini-batch: every 1000 steps); "
+        "the same command run again resumes from the last one",
+    )
+    fit.add_argument(
+        "--log-dir", metavar="DIR", help="write each pass's inertia there, for TensorBoard"
+    )
     output = fit.add_argument_group("output")
     output.add_argument("--centers", default="centers.npy", metavar="NPY")
     output.add_argument("--labels", default="labels.npy", metavar="NPY")
@@ -169,6 +178,11 @@ class ProgressBar:
             self.stream.write("\n")
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a fit with ``--checkpoint-dir``: its message says where the fit
+    resumes from."""
+
+
 def run(args: argparse.Namespace, terminal=None) -> int:
     """Check the request, fit, write the results; the progress bar goes to ``terminal``."""
 
@@ -177,8 +191,21 @@ def run(args: argparse.Namespace, terminal=None) -> int:
     data = load(args.data)
     if not args.no_plot and data.shape[1] == 2:
         _writable("--plot", args.plot)
+    import numpy as np
+
+    for flag, folder in (("--checkpoint-dir", args.checkpoint_dir), ("--log-dir", args.log_dir)):
+        if folder is not None and not args.mini_batch and not isinstance(data, np.memmap):
+            raise InvalidParameterError(
+                f"{flag} needs DATA as a .npy file, streamed from disk a pass at a time, or "
+                f"--mini-batch: a .csv is fitted in memory, in one TensorFlow program."
+            )
     package = importlib.import_module(IMPLEMENTATIONS[args.impl])
-    params = {"n_clusters": args.n_clusters, "random_state": args.seed}
+    params = {
+        "n_clusters": args.n_clusters,
+        "random_state": args.seed,
+        "checkpoint_dir": args.checkpoint_dir,
+        "log_dir": args.log_dir,
+    }
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
     if args.mini_batch:
@@ -190,6 +217,17 @@ def run(args: argparse.Namespace, terminal=None) -> int:
     started = time.perf_counter()
     try:
         estimator.fit(data)
+    except KeyboardInterrupt:
+        if args.checkpoint_dir is None:
+            raise
+        from kmeans_tutorial.engine.checkpoints import latest_path
+
+        saved = latest_path(args.checkpoint_dir)
+        raise Interrupted(
+            f"the fit's last checkpoint is {saved}; run the same command again to resume"
+            if saved
+            else f"no checkpoint was saved in {args.checkpoint_dir} yet"
+        ) from None
     finally:
         if bar is not None:
             bar.close()

@@ -408,13 +408,14 @@ class BaseKMeans:
         check_feature_names(self, X, reset=True)
         if is_stream(X):
             return self._fit_stream(streaming.as_stream(X, sample_weight))
-        if self.checkpoint_dir is not None:
-            raise InvalidParameterError(
-                f"checkpoint_dir is for fits that read X a pass at a time: a tf.data.Dataset, "
-                f"an np.memmap or another array-like; a fit of {type(X).__name__} in memory "
-                f"is one TensorFlow program a run. Give X as one of those, or drop "
-                f"checkpoint_dir."
-            )
+        for name in ("checkpoint_dir", "log_dir"):
+            if getattr(self, name) is not None:
+                raise InvalidParameterError(
+                    f"{name} is for fits that read X a pass at a time: a tf.data.Dataset, "
+                    f"an np.memmap or another array-like; a fit of {type(X).__name__} in "
+                    f"memory is one TensorFlow program a run. Give X as one of those, or "
+                    f"drop {name}."
+                )
         X = check_data(X, estimator_name=type(self).__name__)
         if self._cosine:
             X = unit_rows(X)

@@ -193,3 +193,45 @@ def test_an_interrupted_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
     monkeypatch.undo()
     fit_command.save_atomically(tmp_path / "labels", np.arange(3))  # np.save's name
     np.testing.assert_array_equal(np.load(tmp_path / "labels.npy"), np.arange(3))
+
+
+def test_ctrl_c_says_where_a_checkpointed_fit_resumes(tmp_path, capsys, monkeypatch):
+    """With --checkpoint-dir, the one line names the last checkpoint; the same command run
+    again resumes from it and saves the fit never interrupted."""
+    path, folder = tmp_path / "data.npy", tmp_path / "checkpoints"
+    np.save(path, np.random.RandomState(1).rand(3000, 2))
+
+    def interrupted_on_pass_3(self, number, *args):
+        if number == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit_command.ProgressBar, "__call__", interrupted_on_pass_3)
+    centers = tmp_path / "c.npy"
+    argv = ["fit", str(path), "--n-clusters", "5", "--impl", "tf2", "--no-plot"]
+    argv += ["--checkpoint-dir", str(folder), "--centers", str(centers)]
+    argv += ["--labels", str(tmp_path / "l.npy")]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 130
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"kmeans-tutorial: interrupted: the fit's last checkpoint is {folder / 'ckpt-2'}; "
+        f"run the same command again to resume"
+    )
+    assert not centers.exists()
+    monkeypatch.undo()
+    assert cli.main(argv) == 0
+    import tf2_eager
+
+    expected = tf2_eager.KMeans(5, random_state=0).fit(np.load(path, mmap_mode="r"))
+    np.testing.assert_array_equal(np.load(centers), expected.cluster_centers_)
+
+
+def test_checkpoints_of_a_csv_fit_are_refused(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text("1,2\n3,4\n5,6\n")
+    argv = ["fit", str(path), "--n-clusters", "2", "--checkpoint-dir", str(tmp_path / "c")]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert "--checkpoint-dir needs DATA as a .npy file" in capsys.readouterr().err

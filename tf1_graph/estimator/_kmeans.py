@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
+from tensorflow.python.training import training_util
 
 from kmeans_tutorial.validation import InvalidParameterError, check_int
 
@@ -564,7 +565,12 @@ class KMeans:
         graph, model, input_hooks = self._build(input_fn, ModeKeys.TRAIN)
         tf.io.gfile.makedirs(self._model_dir)
         with graph.as_default():
-            increment = tf.assign_add(model.global_step, 1)
+            # The hooks fetch TensorFlow's cached read of the step (summaries are written at
+            # the step it says); the estimator built its model after that read, so the
+            # read is the step before this run's update, never after it.
+            step_read = training_util._get_or_create_global_step_read()
+            with tf.control_dependencies([step_read]):
+                increment = tf.assign_add(model.global_step, 1)
             with tf.control_dependencies([model.train_op, increment]):
                 train_op = tf.identity(model.loss)
             all_hooks = [*input_hooks, _InitializeClustersHook(model.init_op, model.initialized)]
