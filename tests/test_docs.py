@@ -54,6 +54,21 @@ def test_the_beyond_memory_example_runs(impl, tmp_path, monkeypatch):
     assert names["mini"].n_steps_ > 1
 
 
+def test_the_checkpoint_example_runs(impl, tmp_path, monkeypatch):
+    """The checkpoint example, after the page's first (its X), run twice: the second fit
+    reads the first's checkpoint and is the same fit."""
+    monkeypatch.chdir(tmp_path)
+    names = run(example("docs/BEYOND_MEMORY.md"), "docs/BEYOND_MEMORY.md", impl)
+    section = "Checkpoints: fits that survive being stopped"
+    code = example("docs/BEYOND_MEMORY.md", section).replace("tf2_eager", impl.__name__)
+    exec(compile(code, "docs/BEYOND_MEMORY.md", "exec"), names)
+    first = names["kmeans"]
+    exec(compile(code, "docs/BEYOND_MEMORY.md", "exec"), names)
+    np.testing.assert_array_equal(names["kmeans"].cluster_centers_, first.cluster_centers_)
+    assert (tmp_path / "ckpt" / "checkpoint").exists()
+    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+
+
 def test_the_estimator_example_runs(tmp_path, monkeypatch, request):
     """The drop-in's example, as written (TF1 code: with the tf1 tests)."""
     if request.config.getoption("impl") == "tf2":
