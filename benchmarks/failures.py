@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 STREAMED = (2_000_000, 16, 16)  # rows, features, clusters
 PASSES = 10
-MINI = {"n_clusters": 16, "batch_size": 1024, "max_iter": 20, "max_no_improvement": None}
+MINI = {"n_clusters": 16, "batch_size": 1024, "max_iter": 2, "max_no_improvement": None}
 CLUSTER_DATA = (5003, 4)
 
 
@@ -111,8 +111,9 @@ def markdown(costs, lost, repeats) -> str:
     lines = [
         "## Surviving failure: `python benchmarks/failures.py`",
         "",
-        f"### Checkpoints: warm fits with `checkpoint_dir` and without (median of {repeats})",
+        "### Checkpoints",
         "",
+        f"Warm fits with `checkpoint_dir` and without, median of {repeats}.",
         f"`KMeans(k={k}, max_iter={PASSES}, tol=0)` on a memmap of {n:,} x {d} float32 (a save "
         f"a pass); `MiniBatchKMeans({MINI})` on it (a save every 1000 steps). *Again*: the "
         f"same fit started again on its finished checkpoint.",
@@ -127,11 +128,11 @@ def markdown(costs, lost, repeats) -> str:
         )
     lines += [
         "",
-        f"### A lost worker: seconds from a task's SIGKILL to the survivor's end (median of "
-        f"{repeats})",
+        "### A lost worker",
         "",
-        f"Two tasks on loopback, data {CLUSTER_DATA[0]:,} x {CLUSTER_DATA[1]}, killed on the "
-        f"first batch of pass 2. The survivor ends with `LostTaskError` naming the lost task.",
+        f"Seconds from a task's SIGKILL to the survivor's end, median of {repeats}: two tasks "
+        f"on loopback, data {CLUSTER_DATA[0]:,} x {CLUSTER_DATA[1]}, one killed on the first "
+        f"batch of pass 2. The survivor ends with `LostTaskError` naming the lost task.",
         "",
         "| scenario | seconds | each run |",
         "| --- | ---: | --- |",

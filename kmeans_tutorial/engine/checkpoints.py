@@ -49,8 +49,8 @@ class CheckpointWriter(Protocol):
         """Write ``values`` (name: array, the same names and shapes every time) as
         checkpoint ``number``, keep the last ``KEEP``; the checkpoint's path."""
 
-    def latest(self) -> tuple[str, dict[str, np.ndarray]] | None:
-        """The last checkpoint in the directory, by its index file: (path, values)."""
+    def read(self, path: str) -> dict[str, np.ndarray]:
+        """Checkpoint ``path``'s values, by name (``normalized``)."""
 
 
 def _described(value):
@@ -129,8 +129,8 @@ class Checkpoint:
 
     def __init__(self, writer: CheckpointWriter, directory, writes: bool = True):
         self.writer, self.directory, self.writes = writer, os.fspath(directory), writes
-        found = writer.latest()
-        self.path, self.saved = found if found is not None else (None, None)
+        self.path = latest_path(directory)
+        self.saved = None if self.path is None else writer.read(self.path)
         self.number = 0 if self.saved is None else int(self.saved["number"])
         self.identity: dict | None = None
         self.random_state: np.random.RandomState | None = None
@@ -318,14 +318,14 @@ class StepsCheckpoint(Checkpoint):
 
 
 def latest_path(directory) -> str | None:
-    """The last checkpoint the index file in ``directory`` names, without TensorFlow: the
-    ``model_checkpoint_path`` line TensorFlow writes there."""
+    """The last checkpoint the index file in ``directory`` names, if its files are there
+    (``tf.train.latest_checkpoint``'s answer, read without TensorFlow: the
+    ``model_checkpoint_path`` line TensorFlow writes in the index)."""
+    folder = os.fspath(directory)
     try:
-        with open(os.path.join(os.fspath(directory), "checkpoint")) as index:
-            for line in index:
-                if line.startswith("model_checkpoint_path:"):
-                    name = json.loads(line.split(":", 1)[1].strip())
-                    return os.path.join(os.fspath(directory), name)
-    except (OSError, ValueError):
+        with open(os.path.join(folder, "checkpoint")) as index:
+            lines = [line for line in index if line.startswith("model_checkpoint_path:")]
+        path = os.path.join(folder, json.loads(lines[0].split(":", 1)[1].strip()))
+    except (OSError, ValueError, IndexError):
         return None
-    return None
+    return path if os.path.exists(f"{path}.index") else None

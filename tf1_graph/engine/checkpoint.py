@@ -48,13 +48,10 @@ class Writer:
         with self.graph.as_default():  # else Saver.save saves eagerly, not with its graph
             return self.saver.save(self.session, prefix, global_step=number, write_meta_graph=False)
 
-    def latest(self):
-        path = tf.train.latest_checkpoint(self.directory)
-        if path is None:
-            return None
+    def read(self, path):
         reader = tf.train.NewCheckpointReader(path)
         values = {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()}
-        return path, checkpoints.normalized(values)
+        return checkpoints.normalized(values)
 
     def __del__(self):
         if self.session is not None:

@@ -45,10 +45,7 @@ class Writer:
                 self.variables[name].assign(value)
         return self.manager.save(checkpoint_number=number)
 
-    def latest(self):
-        path = tf.train.latest_checkpoint(self.directory)
-        if path is None:
-            return None
+    def read(self, path):
         reader = tf.train.load_checkpoint(path)
         values = {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()}
-        return path, checkpoints.normalized(values)
+        return checkpoints.normalized(values)
