@@ -190,8 +190,8 @@ class BaseKMeans:
         or data is refused. A finished fit's last checkpoint stays: fitting again returns
         its result after one labelling pass.
     log_dir : str or os.PathLike, default=None
-        For a streamed fit: write each pass's inertia as a ``tf.summary`` scalar
-        (``inertia``, step the pass, counted over the runs) there, for TensorBoard.
+        For a streamed fit: write each pass's inertia there as a TensorBoard scalar, a
+        curve a run (``inertia/run 1``, ...), its step the pass.
 
     Attributes
     ----------
@@ -465,40 +465,41 @@ class BaseKMeans:
     # Its summaries module (``*.engine.summaries``): its ``Writer`` writes TensorBoard scalars.
     _summaries_module = None
 
+    def _folder(self, name: str, writes: bool):
+        """The folder parameter ``name`` (``checkpoint_dir``, ``log_dir``), checked, and
+        made if this process ``writes`` there; None if not given."""
+        folder = getattr(self, name)
+        if folder is None:
+            return None
+        if not isinstance(folder, str | os.PathLike):
+            raise InvalidParameterError(
+                f"{name}={folder!r} should be a folder's path, a str or os.PathLike."
+            )
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise InvalidParameterError(f"{name}={folder!r} is a file, not a folder.")
+        if writes:
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as error:
+                raise InvalidParameterError(
+                    f"{name}={folder!r} cannot be made: {error.strerror}."
+                ) from None
+        return folder
+
     def _summary_writer(self, writes: bool = True):
         """A writer of scalars to ``log_dir`` (``None`` without one, or on a distributed
         fit's process that is not the chief)."""
-        if self.log_dir is None or not writes:
-            return None
-        if not isinstance(self.log_dir, str | os.PathLike):
-            raise InvalidParameterError(
-                f"log_dir={self.log_dir!r} should be a folder's path, a str or os.PathLike."
-            )
-        if os.path.exists(self.log_dir) and not os.path.isdir(self.log_dir):
-            raise InvalidParameterError(f"log_dir={self.log_dir!r} is a file, not a folder.")
-        return self._summaries_module.Writer(self.log_dir)
+        folder = self._folder("log_dir", writes)
+        return None if folder is None or not writes else self._summaries_module.Writer(folder)
 
     def _open_checkpoint(self, kind=checkpoints.RunsCheckpoint, writes: bool = True):
         """The fit's ``kind`` of checkpoint in ``checkpoint_dir`` (the saved one read, if
         any), or None without ``checkpoint_dir``. ``writes``: whether this process saves
         (a distributed fit's chief; every process reads)."""
-        directory = self.checkpoint_dir
-        if directory is None:
+        folder = self._folder("checkpoint_dir", writes)
+        if folder is None:
             return None
-        if not isinstance(directory, str | os.PathLike):
-            raise InvalidParameterError(
-                f"checkpoint_dir={directory!r} should be a folder's path, a str or os.PathLike."
-            )
-        if os.path.exists(directory) and not os.path.isdir(directory):
-            raise InvalidParameterError(f"checkpoint_dir={directory!r} is a file, not a folder.")
-        if writes:
-            try:
-                os.makedirs(directory, exist_ok=True)
-            except OSError as error:
-                raise InvalidParameterError(
-                    f"checkpoint_dir={directory!r} cannot be made: {error.strerror}."
-                ) from None
-        return kind(self._checkpoint_module.Writer(directory), directory, writes)
+        return kind(self._checkpoint_module.Writer(folder), folder, writes)
 
     def _init_from_sample(self, stream, random_state):
         """The init sample of a stream (``streaming``), its offset, and a core on it."""
