@@ -11,9 +11,13 @@ TensorFlow, or ``SparseRows``), weights of the data's dtype, centres in the core
 coordinates (``X - offset``; the offset is zero for sparse data).
 """
 
+import os
+import re
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from kmeans_tutorial.engine.checkpoints import latest_path
 
 
 @runtime_checkable
@@ -85,9 +89,6 @@ def lost_task(
     it names the first task the error's message names other than ``own_task`` (a device
     like ``/job:worker/task:0``), with its address from ``addresses`` (device: host:port),
     and says where a restart resumes from."""
-    import os
-    import re
-
     pattern = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
     named = [f"/job:{job}/task:{task}" for job, task in re.findall(pattern, str(error))]
     own = "/job:{}/task:{}".format(*re.search(pattern, own_task).groups())
@@ -95,8 +96,6 @@ def lost_task(
     where = f" ({addresses[lost]})" if lost in addresses else ""
     resume = "restart every process of the fit"
     if checkpoint_dir is not None:
-        from kmeans_tutorial.engine.checkpoints import latest_path
-
         folder, saved = os.fspath(checkpoint_dir), latest_path(checkpoint_dir)
         resume += (
             f"; with checkpoint_dir={folder!r} it resumes from {saved!r}"

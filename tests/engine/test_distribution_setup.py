@@ -93,3 +93,33 @@ def test_under_a_strategy_fit_takes_a_dataset_and_all_reduces(tf2, blobs):
     scale = np.abs(alone.cluster_centers_).max()
     np.testing.assert_allclose(spread.cluster_centers_, alone.cluster_centers_, atol=1e-5 * scale)
     np.testing.assert_array_equal(spread.labels_, alone.labels_)
+
+
+MWMS_MESSAGE = (
+    "{{function_node __wrapped__CollectiveReduceV2_Nordering_token_1_device_/job:worker/"
+    "replica:0/task:0/device:CPU:0}} Collective ops is aborted by: Error reported from "
+    "/job:worker/task:1: The following tasks are unhealthy (stopped sending heartbeats):\n"
+    "/job:worker/replica:0/task:1\nThe tasks have crashed."
+)
+TF1_MESSAGE = (
+    "Graph execution error:\nUNAVAILABLE: From /job:worker/replica:0/task:1:\n"
+    "recvmsg:Connection reset by peer"
+)
+
+
+@pytest.mark.parametrize("message", [MWMS_MESSAGE, TF1_MESSAGE])
+def test_a_lost_task_is_named_with_its_address(message, tmp_path):
+    from kmeans_tutorial.engine.core import LostTaskError, lost_task
+
+    addresses = {"/job:worker/task:0": "127.0.0.1:1000", "/job:worker/task:1": "127.0.0.1:1001"}
+    error = lost_task(ConnectionError(message), "/job:worker/task:0", addresses)
+    assert isinstance(error, LostTaskError)
+    assert str(error).startswith(
+        "the fit lost task /job:worker/task:1 (127.0.0.1:1001): it stopped answering "
+        "(ConnectionError). This task (/job:worker/task:0) stops too; restart every process"
+    )
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "ckpt-4"\n')
+    (tmp_path / "ckpt-4.index").write_text("")
+    resumable = lost_task(ConnectionError(message), "/job:worker/task:0", addresses, tmp_path)
+    assert str(resumable).endswith(f"it resumes from '{tmp_path / 'ckpt-4'}'.")
+    assert "\n" not in str(resumable)
