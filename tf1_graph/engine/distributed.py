@@ -163,7 +163,8 @@ class ClusterBatchCore(BatchCore):
         self.graph = tf.Graph()
         self.session = tf.Session(server.target, graph=self.graph)
         self.programs: dict = {}
-        self.parts: list = []  # per task, the labels of the last assignment pass
+        # Per global batch, the rows each task read of it (the same every pass).
+        self.sizes: list[list[int]] = []
 
     def wait_for_tasks(self) -> None:
         """Run a trivial op on every task until all answer (``WAIT_SECONDS`` at most): the
@@ -269,13 +270,12 @@ class ClusterBatchCore(BatchCore):
 
     def batch_labels_inertia(self, x, w, centers, offset):
         if self.initialize:
-            self.parts = [[] for _ in self.cluster.devices]
+            self.sizes = []
         result = self._run("assign", centers, offset)
         if result is None:
             return None
         labels, inertia = result
-        for part, task_labels in zip(self.parts, labels, strict=True):
-            part.append(task_labels)
+        self.sizes.append([len(task_labels) for task_labels in labels])
         return np.concatenate(labels), float(inertia)
 
     def batch_distances(self, x, centers, offset):
@@ -287,9 +287,11 @@ class ClusterBatchCore(BatchCore):
     def sum_over_processes(self, value: int) -> int:
         return value  # the chief sees every task's rows
 
-    def task_labels(self, index: int) -> np.ndarray:
-        """The labels of the rows task ``index`` read in the last assignment pass."""
-        return np.concatenate(self.parts[index]).astype(np.int32)
+    def task_labels(self, labels: np.ndarray, index: int) -> np.ndarray:
+        """Of ``labels`` (every row, global batch by global batch, each batch's parts in
+        task order, as an assignment pass returns them), those of the rows task ``index``
+        read: the fitted labels, whichever run they come from."""
+        return task_part(labels, self.sizes, index)
 
     def publish(self, estimator) -> None:
         """Hand every other task the fitted model, through the queue on its device."""
@@ -300,11 +302,24 @@ class ClusterBatchCore(BatchCore):
                     estimator.cluster_centers_.astype(np.float64),
                     np.float64(estimator.inertia_),
                     np.int32(estimator.n_iter_),
-                    self.task_labels(index),
+                    self.task_labels(estimator.labels_, index),
                     np.int32(estimator.cluster_centers_.dtype == np.float32),
                 )
                 enqueues.append(_model_queue(device).enqueue(values))
         self.session.run(enqueues)
+
+
+def task_part(labels: np.ndarray, sizes: list[list[int]], index: int) -> np.ndarray:
+    """The labels of task ``index``'s rows: ``sizes[b][t]`` rows of global batch ``b`` are
+    task ``t``'s, the batches' parts one after another in ``labels``."""
+    if not sizes:
+        return np.empty(0, np.int32)
+    counts = np.asarray(sizes)
+    starts = (np.cumsum(counts.ravel()) - counts.ravel()).reshape(counts.shape)
+    pairs = zip(starts[:, index], counts[:, index], strict=True)
+    return np.concatenate([labels[start : start + count] for start, count in pairs]).astype(
+        np.int32
+    )
 
 
 def distributed_fit(estimator, X, sample_weight=None):
@@ -343,7 +358,7 @@ def distributed_fit(estimator, X, sample_weight=None):
         raise lost_task(
             error, cluster.device, cluster.addresses, estimator.checkpoint_dir
         ) from None
-    estimator.labels_ = core.task_labels(0)
+    estimator.labels_ = core.task_labels(estimator.labels_, 0)
     return estimator
 
 
