@@ -87,7 +87,9 @@ def tensorflow(session: nox.Session, release: str) -> None:
     every test in the default sessions, the clusters of processes in ``distributed``."""
     _install_with_tests(session, release)
     marks = "not distributed and not estimator and not release_independent"
-    session.run("pytest", "-m", marks, *session.posargs, env=QUIET_TF)
+    # Two workers: much of a test's time is Python building graphs and tracing functions,
+    # which one core does while TensorFlow's ops use the other.
+    session.run("pytest", "-n", "2", "-m", marks, *session.posargs, env=QUIET_TF)
 
 
 @nox.session(python=PYTHON)
