@@ -135,7 +135,6 @@ class Checkpoint:
         self.identity: dict | None = None
         self.random_state: np.random.RandomState | None = None
         self._start_state: dict | None = None
-        self.last_path = self.path
 
     def begin(self, random_state: np.random.RandomState) -> None:
         """At the fit's start: put back the generator's state at the saved fit's start (its
@@ -160,9 +159,8 @@ class Checkpoint:
         if saved != identity:
             raise InvalidParameterError(
                 f"checkpoint_dir={self.directory!r} holds a checkpoint of another fit "
-                f"({_first_difference(saved, identity)}): give another directory, or delete "
-                f"{os.path.basename(self.path)!r} and the checkpoint index there to start "
-                f"afresh."
+                f"({_first_difference(saved, identity)}, in {os.path.basename(self.path)!r}): "
+                f"give another directory, or empty this one to start afresh."
             )
 
     def save(self, **state) -> None:
@@ -176,7 +174,7 @@ class Checkpoint:
         values.update(random_state_values(self.random_state))
         values["number"] = np.int64(self.number)
         values["fit"] = np.asarray(json.dumps(self.identity, sort_keys=True))
-        self.last_path = self.writer.save(values, self.number)
+        self.writer.save(values, self.number)
 
     def restore_random_state(self) -> None:
         """The generator as it was at the saved checkpoint."""
