@@ -128,10 +128,10 @@ def test_a_lost_task_is_named_with_its_address(message, tmp_path):
 def test_a_tf1_task_gets_its_rows_of_the_fitted_labels():
     """The chief hands each task its part of the kept run's labels (not of whichever
     assignment pass ran last): each global batch's parts follow one another in task order."""
-    from tf1_graph.engine.distributed import task_part
+    from tf1_graph.engine.distributed import _task_part
 
     labels = np.arange(10)  # batch 0: task 0 rows 0-2, task 1 rows 3-4; batch 1: 5-7, 8-9
     sizes = [[3, 2], [3, 2]]
-    np.testing.assert_array_equal(task_part(labels, sizes, 0), [0, 1, 2, 5, 6, 7])
-    np.testing.assert_array_equal(task_part(labels, sizes, 1), [3, 4, 8, 9])
-    np.testing.assert_array_equal(task_part(labels[:7], [[3, 2], [2, 0]], 1), [3, 4])
+    np.testing.assert_array_equal(_task_part(labels, sizes, 0), [0, 1, 2, 5, 6, 7])
+    np.testing.assert_array_equal(_task_part(labels, sizes, 1), [3, 4, 8, 9])
+    np.testing.assert_array_equal(_task_part(labels[:7], [[3, 2], [2, 0]], 1), [3, 4])

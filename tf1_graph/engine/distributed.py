@@ -291,7 +291,7 @@ class ClusterBatchCore(BatchCore):
         """Of ``labels`` (every row, global batch by global batch, each batch's parts in
         task order, as an assignment pass returns them), those of the rows task ``index``
         read: the fitted labels, whichever run they come from."""
-        return task_part(labels, self.sizes, index)
+        return _task_part(labels, self.sizes, index)
 
     def publish(self, estimator) -> None:
         """Hand every other task the fitted model, through the queue on its device."""
@@ -309,7 +309,7 @@ class ClusterBatchCore(BatchCore):
         self.session.run(enqueues)
 
 
-def task_part(labels: np.ndarray, sizes: list[list[int]], index: int) -> np.ndarray:
+def _task_part(labels: np.ndarray, sizes: list[list[int]], index: int) -> np.ndarray:
     """The labels of task ``index``'s rows: ``sizes[b][t]`` rows of global batch ``b`` are
     task ``t``'s, the batches' parts one after another in ``labels``."""
     if not sizes:
