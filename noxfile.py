@@ -16,6 +16,9 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "tests", "parity", "sklearn", "distributed"]
 
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+# Two pytest workers (pytest-xdist): much of a test's time is Python building graphs and
+# tracing functions, which one core does while TensorFlow's ops use the other.
+TWO_WORKERS = ("-n", "2")
 PYTHON = "3.11"  # the one Python the project supports and CI has
 # Test and lint tools at pinned versions (TensorFlow and numpy are left free: see the file).
 CONSTRAINTS = ("-c", "constraints.txt")
@@ -46,14 +49,17 @@ def tests(session: nox.Session, impl: str) -> None:
     """Run the shared behavioural tests against one implementation."""
     _install_with_tests(session)
     marks = "not parity and not distributed and not estimator"
-    session.run("pytest", "-m", marks, f"--impl={impl}", *session.posargs, env=QUIET_TF)
+    session.run(
+        "pytest", *TWO_WORKERS, "-m", marks, f"--impl={impl}", *session.posargs, env=QUIET_TF
+    )
 
 
 @nox.session(python=PYTHON)
 def parity(session: nox.Session) -> None:
     """Compare the two implementations bit for bit and test every TF1/TF2 claim."""
     _install_with_tests(session)
-    session.run("pytest", "-m", "parity and not estimator", *session.posargs, env=QUIET_TF)
+    marks = "parity and not estimator"
+    session.run("pytest", *TWO_WORKERS, "-m", marks, *session.posargs, env=QUIET_TF)
 
 
 # scikit-learn's default seed for its seeded tests, then the seeds the suite must also pass.
@@ -87,9 +93,7 @@ def tensorflow(session: nox.Session, release: str) -> None:
     every test in the default sessions, the clusters of processes in ``distributed``."""
     _install_with_tests(session, release)
     marks = "not distributed and not estimator and not release_independent"
-    # Two workers: much of a test's time is Python building graphs and tracing functions,
-    # which one core does while TensorFlow's ops use the other.
-    session.run("pytest", "-n", "2", "-m", marks, *session.posargs, env=QUIET_TF)
+    session.run("pytest", *TWO_WORKERS, "-m", marks, *session.posargs, env=QUIET_TF)
 
 
 @nox.session(python=PYTHON)
