@@ -112,7 +112,7 @@ def feed_child(repeats: int) -> dict:
     """A TF1 ``session.run`` fed X (1e6 x 32 float32) aligned, as shipped, or as NumPy made it."""
     import tensorflow as tf
 
-    from kmeans_tutorial.engine._sharing import is_shareable, shareable
+    from kmeans_tutorial.engine.sharing import is_shareable, shareable
 
     X, _ = make_data(1_000_000, 32, 64)
     unaligned = X if not is_shareable(X) else np.ones((len(X) + 1, 32), np.float32)[1:]
@@ -137,7 +137,7 @@ def constant_child() -> dict:
     """Resident memory a TF2 tensor of X (1e6 x 32 float32) adds: DLPack against tf.constant."""
     import tensorflow as tf
 
-    from kmeans_tutorial.engine._sharing import shareable
+    from kmeans_tutorial.engine.sharing import shareable
 
     X = shareable(make_data(1_000_000, 32, 64)[0])
     tf.constant(np.ones(4))  # the runtime's own start-up does not count

@@ -18,14 +18,14 @@ The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``result
   the host adding up what each batch's program returns;
 - ``minibatch``: ``BaseMiniBatchKMeans``, scikit-learn's mini-batch k-means;
 - ``saved_model``: a fitted model exported as a SavedModel;
-- ``_checks``, ``_sharing``, ``_memory``: input validation, handing arrays to TF without
+- ``checks``, ``sharing``, ``_memory``: input validation, handing arrays to TF without
   copies, and returning freed memory; private to the engine.
 
 Nothing here imports TensorFlow except the ops modules, which only the drivers load.
 """
 
-from kmeans_tutorial.engine._checks import ConvergenceWarning, NotFittedError
 from kmeans_tutorial.engine.base import BaseKMeans
-from kmeans_tutorial.engine.core import KMeansCore
+from kmeans_tutorial.engine.driver import KMeansCore
+from kmeans_tutorial.engine.errors import ConvergenceWarning, NotFittedError
 
 __all__ = ["BaseKMeans", "ConvergenceWarning", "KMeansCore", "NotFittedError"]

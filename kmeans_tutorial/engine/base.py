@@ -1,21 +1,11 @@
-"""The scikit-learn-style ``KMeans`` interface, shared by both packages.
+"""What scikit-learn's ``KMeans`` and ``MiniBatchKMeans`` share (its ``_BaseKMeans``), for
+both packages: the parameter protocol, the checks every fit makes, the fitted model's uses
+(``predict``, ``transform``, ``score``, export), checkpoints and summaries of streamed fits,
+and a fit spread over processes.
 
-``BaseKMeans`` does everything that is not TensorFlow: parameters, input validation
-(``_checks``), ``n_init`` restarts and their seeds, picking the best run, warnings, and
-the fitted attributes. A package subclasses it with ``_make_core``, which returns a core
-(``core.KMeansCore``) that builds and runs the TensorFlow computation and trusts its
-input (scikit-learn's own split between ``KMeans`` and ``_kmeans_single_lloyd``):
-
-- ``tf1_graph.KMeans``: one graph per data shape, the Lloyd loop a ``tf.while_loop``
-  compiled by XLA, run by a ``Session``;
-- ``tf2_eager.KMeans``: the same loop in a ``tf.function(jit_compile=True)``.
-
-Semantics follow scikit-learn's ``KMeans(algorithm="lloyd")``: ``tol`` is relative to the
-mean per-feature variance of ``X``; a run stops early when the labels stop changing (strict
-convergence) or when the summed squared centre shift is at most that tolerance; empty
-clusters are given the points farthest from their centres. ``init="random"`` is the lesson's
-seeded shuffle; ``"k-means++"`` is scikit-learn's greedy k-means++, weighted: one compiled
-program on dense data (``seeding_ops``), a NumPy-driven loop on sparse data (``seeding``).
+The two estimators are siblings on it: ``kmeans.KMeans`` and ``minibatch.MiniBatchKMeans``.
+For TensorFlow's work every estimator asks its class's ``driver`` (``driver.Driver``): the
+package's cores, checkpoint and summary writers, and the plan of a distributed fit.
 """
 
 from __future__ import annotations
@@ -26,45 +16,29 @@ import inspect
 import numbers
 import os
 import warnings
-from functools import partial
+from typing import ClassVar
 
 import numpy as np
 
-from kmeans_tutorial.engine import checkpoints, streaming
-from kmeans_tutorial.engine._checks import (
-    ConvergenceWarning,
-    SparseRows,
+from kmeans_tutorial.common_checks import InvalidParameterError, check_int
+from kmeans_tutorial.engine import checkpoints, sources, streamed
+from kmeans_tutorial.engine.batch_core import batch_rows, padded
+from kmeans_tutorial.engine.checks import (
     check_data,
     check_feature_names,
     check_is_fitted,
     check_random_state,
     check_sample_weight,
-    sklearn_class,
 )
-from kmeans_tutorial.engine._memory import return_freed_memory
-from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.engine.core import BatchCore, KMeansCore
-from kmeans_tutorial.engine.data import (
-    column_mean,
-    mean_variance,
-    offset_of,
-    shareable_data,
-    unit_centers,
-    unit_rows,
-)
-from kmeans_tutorial.engine.streaming import batch_rows, is_stream, padded
-from kmeans_tutorial.validation import InvalidParameterError, check_int
+from kmeans_tutorial.engine.coordinates import DataCore
+from kmeans_tutorial.engine.data import SparseRows, offset_of, shareable_data, unit_rows
+from kmeans_tutorial.engine.driver import Driver, Model
+from kmeans_tutorial.engine.errors import ConvergenceWarning, sklearn_class
+from kmeans_tutorial.engine.init import checked_init, initial_centers, seed_of
+from kmeans_tutorial.engine.sharing import shareable
+from kmeans_tutorial.engine.sources import is_stream
 
-INITS = ("k-means++", "random", "kmc2")
-# scikit-learn's algorithm names: "lloyd" is what runs; "elkan" (an exact acceleration of
-# Lloyd's iterations, giving its result) is not implemented; "auto" and "full" were
-# scikit-learn's aliases of these until 1.3, which removed them.
-ALGORITHMS = ("lloyd",)
-REMOVED_ALGORITHMS = ("auto", "full")
 METRICS = ("euclidean", "cosine")
-# Rows of a stream the initial centres are drawn from (``streaming``): at least this many,
-# and 3 per cluster; k-means++ on them is one program of a few milliseconds.
-STREAM_INIT_SIZE = 2**16
 
 
 def keeps_state_on_failure(method):
@@ -89,151 +63,28 @@ def keeps_state_on_failure(method):
     return wrapper
 
 
-def _is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
-    """Whether two labelings are the same partition up to a renaming of the clusters: each
-    cluster of ``labels1`` renamed to the label ``labels2`` gives its first member."""
-    labels1, labels2 = np.asarray(labels1), np.asarray(labels2)
-    if labels1.shape != labels2.shape:
-        return False
-    mapping = np.full(n_clusters, -1, dtype=np.int64)
-    clusters, first = np.unique(labels1, return_index=True)
-    mapping[clusters] = labels2[first]
-    return bool(np.array_equal(mapping[labels1], labels2))
-
-
-def check_center_shape(centers: np.ndarray, n_clusters: int, n_features: int) -> None:
-    """Initial centres must be (n_clusters, n_features); scikit-learn's messages."""
-    if centers.ndim != 2 or centers.shape[0] != n_clusters:
-        raise InvalidParameterError(
-            f"The shape of the initial centers {centers.shape} does not match the number "
-            f"of clusters {n_clusters}."
-        )
-    if centers.shape[1] != n_features:
-        raise InvalidParameterError(
-            f"The shape of the initial centers {centers.shape} does not match the number "
-            f"of features of the data {n_features}."
-        )
-
-
-def called_init(init, X, n_clusters: int, random_state) -> np.ndarray:
-    """The centres a callable ``init`` makes of ``X`` (a CSR matrix if ``X`` is sparse),
-    checked: numbers of ``X``'s dtype, of shape (n_clusters, n_features)."""
-    given = X
-    if isinstance(X, SparseRows):
-        import scipy.sparse
-
-        given = scipy.sparse.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape)
-    centers = check_data(init(given, n_clusters, random_state=random_state), "init")
-    if isinstance(centers, SparseRows):
-        centers = centers.rows(np.arange(len(centers)))
-    centers = centers.astype(X.dtype)
-    check_center_shape(centers, n_clusters, X.shape[1])
-    return centers
-
-
-def log_convergence(iteration: int, strict: bool, shift: float, tol: float) -> None:
-    """Why a verbose fit stopped, in scikit-learn's words (iterations counted from 0)."""
-    if strict:
-        print(f"Converged at iteration {iteration - 1}: strict convergence.")
-    else:
-        print(
-            f"Converged at iteration {iteration - 1}: center shift {shift} within tolerance {tol}."
-        )
-
-
 class BaseKMeans:
-    """K-means clustering with scikit-learn's interface; subclasses supply the TF core.
+    """What ``KMeans`` and ``MiniBatchKMeans`` share; a package's class names its ``driver``.
 
-    Parameters
-    ----------
-    n_clusters : int, default=8
-        The number of clusters, and of centroids.
-    init : {"k-means++", "random", "kmc2"}, callable or array of shape (n_clusters, n_features)
-        ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre, drawn in
-        proportion to weight x squared distance), as scikit-learn's.
-        ``"random"``: ``n_clusters`` distinct samples; unweighted, the lesson's way (a
-        seeded shuffle); weighted, drawn in proportion to their weights, as scikit-learn
-        draws them (a row of weight 0 is never a centre).
-        ``"kmc2"``: k-MC2, k-means++ approximated by Markov chains of 200 candidates a
-        centre, run by TensorFlow's ``KMC2ChainInitialization`` op (``seeding.kmc2_rows``).
-        An array: these initial centres, used as given. A callable: called as
-        ``init(X, n_clusters, random_state=random_state)`` once a run (``X`` as given, a
-        CSR matrix if sparse; ``random_state`` a ``RandomState``), returning the centres.
-    n_init : "auto" or int, default="auto"
-        Runs from different initialisations; the one with the lowest inertia is kept.
-        ``"auto"``: 10 for ``"random"`` and a callable, 1 otherwise.
-    max_iter : int, default=300
-        Lloyd iterations at most, per run.
-    tol : float, default=1e-4
-        Stop when the summed squared centre shift is at most ``tol`` times the mean
-        per-feature variance of ``X``; 0 stops only when the labels stop changing.
-    verbose : int, default=0
-        Print a line per iteration: inertia, centre shift and time (the loop then runs
-        one compiled iteration at a time, from Python, instead of as one computation).
-    random_state : None, int or RandomState
-        Seeds of the initialisations.
-    copy_x : bool, default=True
-        scikit-learn's, accepted for its users: ``X`` is never modified either way, since
-        distances are taken around the data's mean without centring ``X`` in place.
-    algorithm : {"lloyd"}, default="lloyd"
-        Lloyd's iterations. ``"elkan"`` is refused: it is not implemented here.
-    metric : {"euclidean", "cosine"}, default="euclidean"
-        ``"cosine"``: TensorFlow's KMeans estimator's cosine distance, ``1 - cos``. Rows
-        are scaled to length 1 (a row of zeros is refused), each update's centres too
-        (spherical k-means); ``inertia_`` and ``score`` sum ``1 - cos``, ``transform``
-        gives ``1 - cos``. Arrays and sparse matrices only, not streams.
-    checkpoint_dir : str or os.PathLike, default=None
-        For a streamed fit (a dataset, memmap or array-like; ``tf.distribute`` and TF1
-        clusters too): save a checkpoint there after every pass, and resume from the last
-        one when the fit is started again with the same arguments, ending bit-identical
-        to a fit never stopped (``engine.checkpoints``). A checkpoint of other parameters
-        or data is refused. A finished fit's last checkpoint stays: fitting again returns
-        its result after one labelling pass.
-    log_dir : str or os.PathLike, default=None
-        For a streamed fit: write each pass's inertia there as a TensorBoard scalar, a
-        curve a run (``inertia/run 1``, ...), its step the pass.
-
-    Attributes
-    ----------
-    cluster_centers_ : ndarray of shape (n_clusters, n_features)
-    labels_ : ndarray of shape (n_samples,), int32
-    inertia_ : float
-        Sum of (weighted) squared distances of the samples to their centre.
-    n_iter_ : int
-        Iterations of the kept run.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,), object
-        The column names of a dataframe ``X`` whose names are all strings.
+    Subclasses set their parameters in ``__init__`` and nothing else (scikit-learn's rule);
+    these are read here by name: ``n_clusters``, ``init``, ``n_init``, ``max_iter``, ``tol``,
+    ``verbose``, ``random_state``, ``metric``, ``checkpoint_dir``, ``log_dir``.
     """
 
-    def __init__(
-        self,
-        n_clusters=8,
-        *,
-        init="k-means++",
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        verbose=0,
-        random_state=None,
-        copy_x=True,
-        algorithm="lloyd",
-        metric="euclidean",
-        checkpoint_dir=None,
-        log_dir=None,
-    ):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.copy_x = copy_x
-        self.algorithm = algorithm
-        self.metric = metric
-        self.checkpoint_dir = checkpoint_dir
-        self.log_dir = log_dir
+    # The package's TensorFlow runtime (``tf1_graph.engine.kmeans``, ``tf2_eager.engine.kmeans``).
+    driver: ClassVar[Driver]
+    n_clusters: int
+    init: object
+    n_init: object
+    max_iter: int
+    tol: float
+    verbose: int
+    random_state: object
+    metric: str
+    checkpoint_dir: object
+    log_dir: object
+    # Set by the CLI: told each pass's progress (pass, rows done, seconds, inertia).
+    _progress: streamed.Progress | None = None
 
     # -- scikit-learn's parameter protocol (so that clone and Pipeline accept it) --
 
@@ -283,20 +134,7 @@ class BaseKMeans:
         ]
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    # -- what a package supplies --
-
-    def _make_core(
-        self, X: np.ndarray | SparseRows, sample_weight: np.ndarray, offset: np.ndarray
-    ) -> KMeansCore:
-        """A core bound to ``X``, its weights, and the point its distances are taken around.
-
-        ``X`` is a dense array aligned for TensorFlow to use in place (``_sharing``), or
-        ``SparseRows``. The core computes with ``X - offset`` (row block by row block, no
-        copy of ``X``); the centres it takes and returns are in those coordinates.
-        """
-        raise NotImplementedError
-
-    # -- fitting --
+    # -- checks and parts every fit uses --
 
     @property
     def _cosine(self) -> bool:
@@ -328,22 +166,7 @@ class BaseKMeans:
             or not (0 <= self.tol < float("inf"))
         ):
             raise InvalidParameterError(f"tol={self.tol!r} should be a finite number >= 0.")
-        self._check_algorithm()
-        if isinstance(self.init, str):
-            if self.init not in INITS:
-                raise InvalidParameterError(
-                    f"init={self.init!r} should be 'k-means++', 'random', 'kmc2', a callable "
-                    f"or an array."
-                )
-            init = str(self.init)
-        elif callable(self.init):
-            init = self.init
-        else:
-            init = check_data(self.init, "init")
-            if isinstance(init, SparseRows):
-                init = init.rows(np.arange(len(init)))
-            init = init.astype(dtype)
-            check_center_shape(init, self.n_clusters, n_features)
+        init = checked_init(self.init, self.n_clusters, n_features, dtype)
         if isinstance(self.n_init, str) and self.n_init == "auto":
             by_draw = callable(init) or (isinstance(init, str) and init == "random")
             n_init = self._auto_n_init() if by_draw else 1
@@ -363,107 +186,12 @@ class BaseKMeans:
 
     def _auto_n_init(self) -> int:
         """``n_init="auto"``'s runs for ``"random"`` and callable inits (scikit-learn's)."""
-        return 10
-
-    def _check_algorithm(self) -> None:
-        algorithm, copy_x = getattr(self, "algorithm", "lloyd"), getattr(self, "copy_x", True)
-        if algorithm == "elkan":
-            raise InvalidParameterError(
-                "algorithm='elkan' is not implemented here; use algorithm='lloyd' (the "
-                "default), which gives the same clustering (Elkan's algorithm only skips "
-                "distance computations)."
-            )
-        if algorithm in REMOVED_ALGORITHMS:
-            raise InvalidParameterError(
-                f"algorithm={algorithm!r} was removed in scikit-learn 1.3 (it meant 'lloyd' "
-                f"or 'elkan'); use algorithm='lloyd'."
-            )
-        if not (isinstance(algorithm, str) and algorithm in ALGORITHMS):
-            raise InvalidParameterError(f"algorithm={algorithm!r} should be 'lloyd'.")
-        if not isinstance(copy_x, bool | np.bool_):
-            raise InvalidParameterError(f"copy_x={copy_x!r} should be True or False.")
-
-    @keeps_state_on_failure
-    def fit(self, X, y=None, sample_weight=None):
-        """Compute the clustering; returns self.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            float32 and float64 are kept; other numbers become float64. A scipy sparse
-            matrix or array is used as CSR, never made dense.
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), optional
-
-        ``X`` may also be a stream, read batch by batch and never held whole: a
-        ``tf.data.Dataset`` of float batches (batch, n_features) or of (x, sample_weight)
-        pairs, an ``np.memmap``, or any 2-D array-like that is not a NumPy array (an HDF5
-        dataset, say). Each Lloyd iteration is one pass over it; the initial centres are
-        drawn from its first ``STREAM_INIT_SIZE`` rows (a dataset) or from as many random
-        rows (an array-like).
-        """
-        fitted = self._fit_distributed(X, sample_weight)
-        if fitted is not None:
-            return fitted
-        check_feature_names(self, X, reset=True)
-        if is_stream(X):
-            return self._fit_stream(streaming.as_stream(X, sample_weight))
-        for name in ("checkpoint_dir", "log_dir"):
-            if getattr(self, name) is not None:
-                raise InvalidParameterError(
-                    f"{name} is for fits that read X a pass at a time: a tf.data.Dataset, "
-                    f"an np.memmap or another array-like; a fit of {type(X).__name__} in "
-                    f"memory is one TensorFlow program a run. Give X as one of those, or "
-                    f"drop {name}."
-                )
-        X = check_data(X, estimator_name=type(self).__name__)
-        if self._cosine:
-            X = unit_rows(X)
-        n_samples, n_features = X.shape
-        init, n_init = self._check_params(n_samples, n_features, X.dtype)
-        weights = check_sample_weight(sample_weight, n_samples, X.dtype)
-        random_state = check_random_state(self.random_state)
-        X_offset = offset_of(X)
-        absolute_tol = 0.0 if self.tol == 0 else mean_variance(X, X_offset) * self.tol
-        core = self._make_core(shareable_data(X), shareable(weights), X_offset)
-        # The algorithm, chosen once: spherical for cosine, logged step by step when verbose,
-        # else the package's whole compiled loop.
-        if self._cosine:
-            lloyd = partial(
-                self._spherical_lloyd, core, tol=absolute_tol, n_samples=len(X), offset=X_offset
-            )
-        elif self.verbose:
-            lloyd = partial(self._lloyd_logged, core, tol=absolute_tol, n_samples=len(X))
-        else:
-            lloyd = partial(core.lloyd, max_iter=self.max_iter, tol=absolute_tol)
-        start = partial(self._initial_centers, init, core, X_offset, random_state, X)
-        best = self._best_of_runs(n_init, start, lloyd)
-        del core  # and with it the aligned copy of X, if one was made
-        return_freed_memory()
-        return self._set_fitted(*best, X_offset, n_features)
-
-    def _batch_core(self) -> BatchCore:
-        """The package's core for streamed fits, one batch at a time (``core.BatchCore``)."""
         raise NotImplementedError
 
-    # The package's module for fits on many devices or processes (``tf1_graph.engine.
-    # distributed``, ``tf2_eager.engine.distributed``): its ``distributed_fit`` fits when it
-    # takes the fit (a TF_CONFIG cluster in TF1, a strategy's scope in TF2), else says None.
-    _distribution = None
-
-    def _fit_distributed(self, X, sample_weight):
-        """The fitted estimator if the package's ``_distribution`` fitted it, else None."""
-        if self._distribution is None:
-            return None
-        return self._distribution.distributed_fit(self, X, sample_weight)
-
-    _progress: streaming.Progress | None = None  # set by the CLI: a progress bar per pass
-
-    # The package's checkpoint module (``tf1_graph.engine.checkpoint``,
-    # ``tf2_eager.engine.checkpoint``): its ``Writer`` saves with TensorFlow's machinery.
-    _checkpoint_module = None
-    # Its summaries module (``*.engine.summaries``): its ``Writer`` writes TensorBoard scalars.
-    _summaries_module = None
+    def _core(self, X, sample_weight: np.ndarray, offset: np.ndarray) -> DataCore:
+        """The driver's core on ``X`` (aligned for TensorFlow, or ``SparseRows``) and its
+        weights, computing around ``offset``; centres in the data's coordinates."""
+        return DataCore(self.driver.core(X, sample_weight, offset), offset)
 
     def _folder(self, name: str, writes: bool):
         """The folder parameter ``name`` (``checkpoint_dir``, ``log_dir``), checked, and
@@ -490,108 +218,39 @@ class BaseKMeans:
         """A writer of scalars to ``log_dir`` (``None`` without one, or on a distributed
         fit's process that is not the chief)."""
         folder = self._folder("log_dir", writes)
-        return None if folder is None or not writes else self._summaries_module.Writer(folder)
+        return None if folder is None or not writes else self.driver.summary_writer(folder)
 
-    def _open_checkpoint(self, kind=checkpoints.RunsCheckpoint, writes: bool = True):
+    def _open_checkpoint(self, kind: type[checkpoints.Checkpoint], writes: bool = True):
         """The fit's ``kind`` of checkpoint in ``checkpoint_dir`` (the saved one read, if
         any), or None without ``checkpoint_dir``. ``writes``: whether this process saves
         (a distributed fit's chief; every process reads)."""
         folder = self._folder("checkpoint_dir", writes)
         if folder is None:
             return None
-        return kind(self._checkpoint_module.Writer(folder), folder, writes)
+        return kind(self.driver.checkpoint_writer(os.fspath(folder)), folder, writes)
 
-    def _init_from_sample(self, stream, random_state):
-        """The init sample of a stream (``streaming``), its offset, and a core on it."""
-        check_int("n_clusters", self.n_clusters, 1)
-        size = max(STREAM_INIT_SIZE, 3 * self.n_clusters)
-        sample, sample_weights = stream.init_sample(size, random_state)
-        n_samples = stream.n_samples if stream.n_samples is not None else len(sample)
-        init, n_init = self._check_params(n_samples, stream.n_features, stream.dtype)
-        offset = column_mean(sample)
-        core = self._make_core(shareable(sample), shareable(sample_weights), offset)
-        return init, n_init, offset, sample, core
-
-    def _fit_stream(self, stream, batch_core: BatchCore | None = None):
-        """``fit`` on a stream: exact Lloyd, one pass an iteration (``streaming.lloyd``)."""
-        self._no_stream_for_cosine()
-        random_state = check_random_state(self.random_state)
-        batch_core = batch_core or self._batch_core()
-        chief = getattr(batch_core, "writes_checkpoints", True)
-        checkpoint = self._open_checkpoint(writes=chief)
-        summaries = self._summary_writer(chief)
-        if checkpoint is not None:
-            checkpoint.begin(random_state)
-        init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
-        if checkpoint is not None:
-            checkpoint.check(
-                checkpoints.fingerprint(
-                    self, stream.n_features, stream.dtype, sample, stream.n_samples
-                )
-            )
-        stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
-        runs = iter(range(n_init))
-
-        def lloyd(centers):
-            # Each run's passes are a curve of their own, numbered from 1; a resumed run
-            # is the checkpoint's.
-            number = next(runs) if checkpoint is None else checkpoint.run
-            log = (
-                None
-                if summaries is None
-                else partial(summaries.scalar, f"inertia/run {number + 1}")
-            )
-            return run_lloyd(centers, log=log)
-
-        run_lloyd = partial(
-            streaming.lloyd,
-            batch_core,
-            stream,
-            offset=offset,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-            progress=self._progress,
-            checkpoint=checkpoint,
+    def _fit_distributed(self, X, sample_weight, fit_stream) -> bool:
+        """Whether the driver took the fit over many devices or processes (its plan), and
+        fitted: ``fit_stream(stream, core, chief)`` on this process's part, or the model
+        another process fitted."""
+        plan = self.driver.distributed_plan(
+            X, sample_weight, type(self).__name__, self.checkpoint_dir
         )
-        start = partial(self._initial_centers, init, sample_core, offset, random_state, sample)
-        relabel = partial(streaming.assign, batch_core, stream, offset=offset)
-        best = self._best_of_runs(n_init, start, lloyd, checkpoint, relabel)
-        return self._set_fitted(*best, offset, stream.n_features)
+        if plan is None:
+            return False
+        with plan.errors():
+            if plan.stream is None:
+                model = plan.take_model()
+                self.cluster_centers_, self.labels_ = model.centers, model.labels
+                self.inertia_, self.n_iter_ = model.inertia, model.n_iter
+                self.n_features_in_ = model.centers.shape[1]
+                return True
+            fit_stream(plan.stream, plan.core, plan.chief)
+            fitted = Model(self.cluster_centers_, self.inertia_, self.n_iter_, self.labels_)
+            self.labels_ = plan.publish(fitted)
+        return True
 
-    def _best_of_runs(self, n_init: int, start, lloyd, checkpoint=None, relabel=None):
-        """``(labels, inertia, centers, n_iter)`` of the best of ``n_init`` runs, in memory or
-        streamed alike: each from ``start()``'s centres, run by ``lloyd(centers)``. A later
-        run is kept if its inertia is lower and its clustering another (scikit-learn's
-        rule: a rounding difference in the inertia of one partition changes nothing).
-
-        A streamed fit's ``checkpoint`` (``checkpoints.RunsCheckpoint``) says where to
-        resume: the runs done, the best of them (its labels made again by
-        ``relabel(centers)``), and the run in progress, which ``lloyd`` resumes from its
-        saved pass (``None`` centres: not drawn again). It is saved after every run."""
-        first, best = (0, None) if checkpoint is None else checkpoint.resume(relabel)
-        if self.verbose and checkpoint is not None and checkpoint.saved is not None:
-            print(f"Resumed from {checkpoint.path}")
-        for run_number in range(first, n_init):
-            if checkpoint is not None:
-                checkpoint.run, checkpoint.best = run_number, best
-            if checkpoint is not None and checkpoint.pending is not None:
-                centers = None
-            else:
-                centers = start()
-                if self.verbose:
-                    print("Initialization complete")
-            run = lloyd(centers)
-            labels, inertia = run[0], run[1]
-            if best is None or (
-                inertia < best[1] and not _is_same_clustering(labels, best[0], self.n_clusters)
-            ):
-                best = run
-            if checkpoint is not None:
-                checkpoint.save_run(run_number + 1, best)
-        return best
-
-    def _set_fitted(self, labels, inertia, centers, n_iter, offset, n_features):
+    def _set_fitted(self, labels, inertia, centers, n_iter, n_features):
         distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if distinct < self.n_clusters:
             warnings.warn(
@@ -600,23 +259,12 @@ class BaseKMeans:
                 sklearn_class(ConvergenceWarning),
                 stacklevel=3,
             )
-        self.cluster_centers_ = centers + offset
+        self.cluster_centers_ = centers
         self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
         self.n_features_in_ = n_features
         return self
-
-    def _initial_centers(self, init, core, offset, random_state, X, n_clusters=None):
-        """A run's initial centres, around ``offset``: drawn by ``core`` with a seed from
-        ``random_state``, made by a callable ``init`` from ``X``, or the given array."""
-        n_clusters = self.n_clusters if n_clusters is None else n_clusters
-        if isinstance(init, str):
-            seed = int(random_state.randint(np.iinfo(np.int32).max))
-            return core.init_centroids(init, n_clusters, seed)
-        if callable(init):
-            return called_init(init, X, n_clusters, random_state) - offset
-        return init - offset
 
     def _init_centroids(
         self, X, x_squared_norms, init, random_state, sample_weight, init_size=None,
@@ -636,46 +284,8 @@ class BaseKMeans:
             weights = np.ascontiguousarray(weights[rows])
         if not isinstance(init, str) and not callable(init):
             return np.asarray(init)
-        offset = offset_of(X)
-        core = self._make_core(shareable_data(X), shareable(weights), offset)
-        return self._initial_centers(init, core, offset, random_state, X, n_clusters) + offset
-
-    def _lloyd_logged(self, core, centers, tol, n_samples):
-        """The Lloyd loop one compiled step at a time, logged in scikit-learn's words."""
-        labels = np.full(n_samples, -1, dtype=np.int32)
-        for iteration in range(1, self.max_iter + 1):
-            previous = labels
-            centers, labels, stop, shift, inertia = core.step(centers, labels, tol)
-            print(f"Iteration {iteration - 1}, inertia {inertia}.")
-            if stop:
-                log_convergence(iteration, np.array_equal(labels, previous), shift, tol)
-                break
-        else:
-            print(f"Stopped after max_iter={self.max_iter} iterations without converging.")
-        labels, inertia = core.labels_inertia(centers)
-        return labels, inertia, centers, iteration
-
-    def _spherical_lloyd(self, core, centers, tol, n_samples, offset):
-        """Lloyd for the cosine metric on unit rows: each update's centres scaled to length
-        1 (on the host, so both packages scale alike); stops when the labels stop changing
-        or the scaled centres move by at most ``tol``. The inertia is the sum of
-        ``1 - cos``, half the squared distance between unit vectors."""
-        centers = unit_centers(centers, offset)
-        labels = np.full(n_samples, -1, dtype=np.int32)
-        for iteration in range(1, self.max_iter + 1):
-            new_centers, new_labels, _, _, inertia = core.step(centers, labels, tol)
-            new_centers = unit_centers(new_centers, offset)
-            shift = float(np.sum(np.square(new_centers - centers, dtype=np.float64)))
-            unchanged = np.array_equal(new_labels, labels)
-            centers, labels = new_centers, new_labels
-            if self.verbose:
-                print(f"Iteration {iteration - 1}, inertia {inertia / 2}.")
-            if streaming.stopped(unchanged, shift, tol):
-                if self.verbose:
-                    log_convergence(iteration, unchanged, shift, tol)
-                break
-        labels, inertia = core.labels_inertia(centers)
-        return labels, inertia / 2, centers, iteration
+        core = self._core(shareable_data(X), shareable(weights), offset_of(X))
+        return initial_centers(init, core, n_clusters, random_state, X)
 
     def _kmeans_plusplus(self, X, sample_weight, random_state, x_squared_norms=None):
         """``kmeans_plusplus``: the centres the first run of ``fit`` would start from.
@@ -688,10 +298,10 @@ class BaseKMeans:
                 f"equal to the length of n_samples {len(X)}."
             )
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        core = self._make_core(shareable_data(X), shareable(weights), offset_of(X))
+        seed = seed_of(check_random_state(random_state))
+        core = self._core(shareable_data(X), shareable(weights), offset_of(X))
         rows = np.asarray(core.plus_plus_rows(self.n_clusters, seed), dtype=np.int64)
-        return (X.rows(rows) if isinstance(X, SparseRows) else X[rows]), rows
+        return core.rows(rows), rows
 
     # -- using a fitted model --
 
@@ -707,10 +317,11 @@ class BaseKMeans:
         return X
 
     def _core_for(self, X, sample_weight=None):
-        """A core for new data, the centres in its coordinates, and the number of samples.
+        """A core for new data, the centres in its dtype, and the number of samples.
 
         Dense data is taken around the centres' mean (the data's own mean would cost a
-        pass over it), sparse data around 0.
+        pass over it) and padded to one of a few sizes (``batch_core.batch_rows``), so that
+        data of nearby sizes shares one program; sparse data is taken around 0.
         """
         X = self._check_fitted_data(X)
         if self._cosine:
@@ -718,31 +329,26 @@ class BaseKMeans:
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
         if isinstance(X, SparseRows):  # its programs take any number of rows
-            core = self._make_core(X, shareable(weights), np.zeros_like(centers[0]))
-            return core, centers, len(X)
-        offset = centers.mean(axis=0)
+            return self._core(X, shareable(weights), np.zeros_like(centers[0])), centers, len(X)
         padded_X, weights = padded(X, weights, batch_rows(len(X)))
-        return self._make_core(padded_X, weights, offset), centers - offset, len(X)
+        return self._core(padded_X, weights, centers.mean(axis=0)), centers, len(X)
 
     def _stream_for(self, X, sample_weight=None):
-        """A stream of new data, checked against the fit, and the centres around their mean."""
+        """A stream of new data, checked against the fit, and the centres in its dtype."""
         check_is_fitted(self)
         self._no_stream_for_cosine()
-        stream = streaming.as_stream(X, sample_weight)
+        stream = sources.as_stream(X, sample_weight, n_clusters=len(self.cluster_centers_))
         if stream.n_features != self.n_features_in_:
             raise InvalidParameterError(
                 f"X has {stream.n_features} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
             )
-        centers = self.cluster_centers_.astype(stream.dtype)
-        stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
-        offset = centers.mean(axis=0)
-        return stream, centers - offset, offset
+        return stream, self.cluster_centers_.astype(stream.dtype)
 
     def _labels_inertia(self, X, sample_weight=None):
         if is_stream(X):
-            stream, centers, offset = self._stream_for(X, sample_weight)
-            return streaming.assign(self._batch_core(), stream, centers, offset)
+            stream, centers = self._stream_for(X, sample_weight)
+            return streamed.assign(self.driver.batch_core(), stream, centers, centers.mean(axis=0))
         core, centers, n_samples = self._core_for(X, sample_weight)
         labels, inertia = core.labels_inertia(centers)
         return labels[:n_samples], inertia / 2 if self._cosine else inertia
@@ -759,8 +365,10 @@ class BaseKMeans:
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters);
         ``1 - cos`` for the cosine metric."""
         if is_stream(X):
-            stream, centers, offset = self._stream_for(X)
-            return streaming.distances(self._batch_core(), stream, centers, offset)
+            stream, centers = self._stream_for(X)
+            return streamed.distances(
+                self.driver.batch_core(), stream, centers, centers.mean(axis=0)
+            )
         core, centers, n_samples = self._core_for(X)
         distances = core.distances(centers)[:n_samples]
         return np.square(distances) / 2 if self._cosine else distances
@@ -803,13 +411,3 @@ class BaseKMeans:
         from kmeans_tutorial.engine import saved_model
 
         return saved_model.export_saved_model(self, path)
-
-
-def k_means(
-    estimator: type[BaseKMeans], X, n_clusters, *, sample_weight=None, return_n_iter=False, **params
-):
-    """scikit-learn's ``k_means`` function on a package's ``KMeans`` class: fit, then
-    ``(cluster_centers_, labels_, inertia_)``, and ``n_iter_`` if ``return_n_iter``."""
-    fitted = estimator(n_clusters, **params).fit(X, sample_weight=sample_weight)
-    result = fitted.cluster_centers_, fitted.labels_, fitted.inertia_
-    return (*result, fitted.n_iter_) if return_n_iter else result

@@ -33,7 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kmeans_tutorial.validation import InvalidParameterError
+from kmeans_tutorial.common_checks import InvalidParameterError
 
 # Kept in the directory: the last and the one before, which a save killed halfway needs.
 KEEP = 2
@@ -204,7 +204,7 @@ class Resumed:
 
 
 class RunsCheckpoint(Checkpoint):
-    """Checkpoints of a streamed ``KMeans`` fit (``streaming.lloyd``, ``BaseKMeans.
+    """Checkpoints of a streamed ``KMeans`` fit (``streamed.lloyd``, ``BaseKMeans.
     _best_of_runs``): which run, its pass, its centres before and after the pass, whether
     it stopped there, and the best run so far (its inertia, centres and passes)."""
 

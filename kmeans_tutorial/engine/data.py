@@ -6,11 +6,49 @@ and centres for the cosine metric, and the data as TensorFlow takes it without a
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from kmeans_tutorial.engine._checks import SparseRows
-from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.validation import InvalidParameterError
+from kmeans_tutorial.common_checks import InvalidParameterError
+from kmeans_tutorial.engine.sharing import shareable
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SparseRows:
+    """A CSR matrix as the cores take it: its three arrays, canonical, never densified.
+
+    Attributes
+    ----------
+    data : ndarray of shape (nnz,), float32 or float64
+        The stored values, row after row.
+    indices : ndarray of shape (nnz,), int32 or int64
+        The column of each stored value.
+    indptr : ndarray of shape (n_samples + 1,), int64
+        Row ``i``'s values are ``data[indptr[i]:indptr[i + 1]]``.
+    shape : (n_samples, n_features)
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """Rows ``index`` as a dense array of shape (len(index), n_features)."""
+        dense = np.zeros((len(index), self.shape[1]), self.dtype)
+        for out, row in enumerate(index):
+            start, stop = self.indptr[row], self.indptr[row + 1]
+            dense[out, self.indices[start:stop]] = self.data[start:stop]
+        return dense
+
 
 _BLOCK_ROWS = 65536  # rows a NumPy temporary covers at once, so none is the size of X
 
@@ -83,5 +121,5 @@ def unit_centers(centers: np.ndarray, offset: np.ndarray) -> np.ndarray:
 
 
 def shareable_data(X: np.ndarray | SparseRows) -> np.ndarray | SparseRows:
-    """Dense ``X`` aligned for TensorFlow to use in place (``_sharing``); sparse as it is."""
+    """Dense ``X`` aligned for TensorFlow to use in place (``sharing``); sparse as it is."""
     return X if isinstance(X, SparseRows) else shareable(X)

@@ -336,7 +336,7 @@ def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, w
 
 def stopped(labels, previous_labels, shift, tol):
     """scikit-learn's stop rule, the one every Lloyd loop here keeps (in ops; its host twin
-    is ``streaming.stopped``): the labels are the previous iteration's (strict convergence),
+    is ``streamed.stopped``): the labels are the previous iteration's (strict convergence),
     or the summed squared centre shift is at most ``tol``."""
     return tf.logical_or(tf.reduce_all(tf.equal(labels, previous_labels)), shift <= tol)
 

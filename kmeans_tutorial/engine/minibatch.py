@@ -30,19 +30,26 @@ import warnings
 
 import numpy as np
 
-from kmeans_tutorial.engine import checkpoints, streaming
-from kmeans_tutorial.engine._checks import (
-    SparseRows,
+from kmeans_tutorial.common_checks import InvalidParameterError, check_int
+from kmeans_tutorial.engine import checkpoints, checks, sources, streamed
+from kmeans_tutorial.engine.base import BaseKMeans, keeps_state_on_failure
+from kmeans_tutorial.engine.checks import (
     check_data,
     check_feature_names,
     check_random_state,
     check_sample_weight,
 )
-from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.engine.base import BaseKMeans, keeps_state_on_failure
-from kmeans_tutorial.engine.data import column_mean, mean_variance, unit_centers, unit_rows
-from kmeans_tutorial.engine.streaming import is_dataset, is_stream
-from kmeans_tutorial.validation import InvalidParameterError, check_int
+from kmeans_tutorial.engine.data import (
+    SparseRows,
+    column_mean,
+    mean_variance,
+    unit_centers,
+    unit_rows,
+)
+from kmeans_tutorial.engine.driver import BatchCore
+from kmeans_tutorial.engine.init import initial_centers
+from kmeans_tutorial.engine.sharing import shareable
+from kmeans_tutorial.engine.sources import is_dataset, is_stream
 
 
 class _Rows:
@@ -52,25 +59,24 @@ class _Rows:
         self.X = X
 
     def __len__(self) -> int:
-        return (
-            self.X.shape[0] if not isinstance(self.X, streaming.ArrayStream) else self.X.n_samples
-        )
+        return self.X.shape[0] if not isinstance(self.X, sources.ArrayStream) else self.X.n_samples
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         if isinstance(self.X, SparseRows):
             return self.X.rows(rows)
-        if isinstance(self.X, streaming.ArrayStream):
+        if isinstance(self.X, sources.ArrayStream):
             order = np.argsort(rows, kind="stable")  # an array-like reads best in order
             values = np.empty((len(rows), self.X.n_features), self.X.dtype)
-            values[order] = streaming.check_batch(
+            values[order] = checks.check_batch(
                 self.X.X[rows[order]], 0, self.X.n_features, self.X.dtype, self.X.name
             )
             return values
         return self.X[rows]
 
 
-class BaseMiniBatchKMeans(BaseKMeans):
-    """Mini-batch k-means with scikit-learn's interface; subclasses supply the TF cores.
+class MiniBatchKMeans(BaseKMeans):
+    """Mini-batch k-means with scikit-learn's interface; a package's subclass names its
+    driver.
 
     Parameters
     ----------
@@ -139,8 +145,6 @@ class BaseMiniBatchKMeans(BaseKMeans):
         checkpoint_steps=1000,
         log_dir=None,
     ):
-        # Not BaseKMeans.__init__: that sets KMeans's own parameters (copy_x, algorithm),
-        # and an estimator's __init__ sets its parameters and nothing else.
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -213,15 +217,16 @@ class BaseMiniBatchKMeans(BaseKMeans):
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
         """
-        fitted = self._fit_distributed(X, sample_weight)
-        if fitted is not None:
-            return fitted
+        if self._fit_distributed(X, sample_weight, self._fit_dataset):
+            return self
         check_feature_names(self, X, reset=True)
         if is_dataset(X):
-            return self._fit_dataset(streaming.as_stream(X, sample_weight))
+            stream = sources.as_stream(X, sample_weight)
+            return self._fit_dataset(stream, self.driver.batch_core())
         if is_stream(X):
             self._no_stream_for_cosine()
-            X = streaming.as_stream(X, sample_weight)
+            check_int("n_clusters", self.n_clusters, 1)
+            X = sources.as_stream(X, sample_weight, n_clusters=self.n_clusters)
             weights = X.weights if X.weights is not None else _Ones(X.n_samples, X.dtype)
             n_samples, n_features, dtype = X.n_samples, X.n_features, X.dtype
         else:
@@ -251,7 +256,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         draw = _StepRows(weights, random_state)
         n_steps = (self.max_iter * n_samples) // batch_size
         state = _State(self.n_clusters, dtype, n_samples, batch_size)
-        core = self._batch_core()
+        core = self.driver.batch_core()
         step, first, started = -1, 0, time.perf_counter()
         if checkpoint is not None:
             checkpoint.check(checkpoints.fingerprint(self, n_features, dtype, X_valid, n_samples))
@@ -305,8 +310,8 @@ class BaseMiniBatchKMeans(BaseKMeans):
         return checkpoint
 
     def _variance(self, X, offset) -> float:
-        if isinstance(X, streaming.ArrayStream):
-            total = streaming.Pass(1, X.n_features)
+        if isinstance(X, sources.ArrayStream):
+            total = streamed.Pass(1, X.n_features)
             for x, _ in X:
                 centred = (x - offset).astype(np.float64)
                 total.moments += [centred.sum(axis=0), np.square(centred).sum(axis=0)]
@@ -317,26 +322,21 @@ class BaseMiniBatchKMeans(BaseKMeans):
     def _best_init(
         self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
     ):
-        """Initial centres (centred): the best of ``n_init`` on the judging rows."""
-        if self._cosine:
-            return unit_centers(
-                self._best_init_of(
-                    rows, weights, X_valid, weights_valid, offset, init, n_init, init_size,
-                    random_state,
-                ),
-                offset,
-            )  # fmt: skip
-        return self._best_init_of(
+        """Initial centres, in the steps' coordinates (around ``offset``; on the unit sphere
+        for cosine): the best of ``n_init`` on the judging rows."""
+        centers = self._best_init_of(
             rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
         )
+        centers = centers - offset
+        return unit_centers(centers, offset) if self._cosine else centers
 
     def _best_init_of(
         self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
     ):
         if isinstance(init, np.ndarray):
-            return init - offset
+            return init
         best, best_inertia = None, None
-        judge = self._make_core(shareable(X_valid), shareable(weights_valid), offset)
+        judge = self._core(shareable(X_valid), shareable(weights_valid), offset)
         for run in range(n_init):
             if init_size < len(rows):
                 chosen = random_state.randint(0, len(rows), init_size)
@@ -344,8 +344,8 @@ class BaseMiniBatchKMeans(BaseKMeans):
             else:
                 every = np.arange(len(rows))
                 sample, sample_weights = rows[every], weights[every]
-            core = self._make_core(shareable(sample), shareable(sample_weights), offset)
-            centers = self._initial_centers(init, core, offset, random_state, sample)
+            core = self._core(shareable(sample), shareable(sample_weights), offset)
+            centers = initial_centers(init, core, self.n_clusters, random_state, sample)
             _, inertia = judge.labels_inertia(centers)
             if self.verbose:
                 print(f"Inertia for init {run + 1}/{n_init}: {inertia}")
@@ -364,10 +364,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
             uniforms = random_state.random_sample(rows)
         else:
             uniforms = np.full(rows, 2.0)
-        new_centers, counts, inertia, n_moved = core.minibatch_step(
+        new_centers, counts, inertia, n_moved, state.last_rows = core.minibatch_step(
             x, w, centers, state.counts, offset, reassign, self.reassignment_ratio, uniforms
         )
-        state.last_rows = rows if on_host else core.rows
         if self.verbose and n_moved:
             print(f"[MiniBatchKMeans] Reassigning {n_moved} cluster centers.")
         state.counts = counts
@@ -384,24 +383,23 @@ class BaseMiniBatchKMeans(BaseKMeans):
         if isinstance(X, SparseRows):
             weights = check_sample_weight(weights, X.shape[0], X.dtype)
             return self._labels_inertia_fitted(X, weights)
-        stream = X if isinstance(X, streaming.ArrayStream) else streaming.ArrayStream(X, weights)
-        centers = self.cluster_centers_.astype(stream.dtype)
-        stream.rows = streaming.chunk_rows(stream.n_features, self.n_clusters)
-        offset = centers.mean(axis=0)
-        labels, inertia = streaming.assign(self._batch_core(), stream, centers - offset, offset)
+        if not isinstance(X, sources.ArrayStream):
+            X = sources.ArrayStream(X, weights, n_clusters=self.n_clusters)
+        centers = self.cluster_centers_.astype(X.dtype)
+        core = self.driver.batch_core()
+        labels, inertia = streamed.assign(core, X, centers, centers.mean(axis=0))
         return labels, inertia / 2 if self._cosine else inertia
 
     def _labels_inertia_fitted(self, X, weights):
-        core = self._make_core(X, shareable(weights), np.zeros(X.shape[1], X.dtype))
+        core = self._core(X, shareable(weights), np.zeros(X.shape[1], X.dtype))
         labels, inertia = core.labels_inertia(self.cluster_centers_.astype(X.dtype))
         return labels, float(inertia) / (2 if self._cosine else 1)
 
-    def _fit_dataset(self, stream, core=None):
-        """``fit`` on a dataset: its elements are the mini-batches, ``max_iter`` passes."""
+    def _fit_dataset(self, stream: sources.Stream, core: BatchCore, chief: bool = True):
+        """``fit`` on a dataset: its elements are the mini-batches, ``max_iter`` passes.
+        ``chief``: whether this process writes checkpoints and summaries."""
         self._no_stream_for_cosine()
         random_state = check_random_state(self.random_state)
-        core = core or self._batch_core()
-        chief = getattr(core, "writes_checkpoints", True)
         checkpoint = self._open_steps_checkpoint(random_state, chief)
         summaries = self._summary_writer(chief)
         n_features, dtype = stream.n_features, stream.dtype
@@ -473,9 +471,9 @@ class BaseMiniBatchKMeans(BaseKMeans):
         self.cluster_centers_ = centers + offset
         self.n_features_in_ = n_features
         if self.compute_labels:
-            centered = self.cluster_centers_.astype(dtype)
-            middle = centered.mean(axis=0)
-            self.labels_, self.inertia_ = streaming.assign(core, stream, centered - middle, middle)
+            centers = self.cluster_centers_.astype(dtype)
+            middle = centers.mean(axis=0)
+            self.labels_, self.inertia_ = streamed.assign(core, stream, centers, middle)
         else:
             self.inertia_ = float(state.smoothed_inertia() * state.n_samples)
         return self
@@ -525,7 +523,7 @@ class BaseMiniBatchKMeans(BaseKMeans):
         offset = np.zeros(X.shape[1], X.dtype)
         dense = X if not isinstance(X, SparseRows) else rows[np.arange(X.shape[0])]
         centers, _, _ = self._step(
-            self._batch_core(), state, dense, weights, centers, offset, random_state, 0.0
+            self.driver.batch_core(), state, dense, weights, centers, offset, random_state, 0.0
         )
         self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
         self.cluster_centers_ = centers

@@ -21,7 +21,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.engine._checks import check_is_fitted
+from kmeans_tutorial.engine.checks import check_is_fitted
 
 
 def _squared(x, centers):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kmeans_tutorial.validation import InvalidParameterError
+from kmeans_tutorial.common_checks import InvalidParameterError
 
 
 def n_trials(n_clusters: int) -> int:

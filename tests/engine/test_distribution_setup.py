@@ -109,7 +109,7 @@ TF1_MESSAGE = (
 
 @pytest.mark.parametrize("message", [MWMS_MESSAGE, TF1_MESSAGE])
 def test_a_lost_task_is_named_with_its_address(message, tmp_path):
-    from kmeans_tutorial.engine.core import LostTaskError, lost_task
+    from kmeans_tutorial.engine.errors import LostTaskError, lost_task
 
     addresses = {"/job:worker/task:0": "127.0.0.1:1000", "/job:worker/task:1": "127.0.0.1:1001"}
     error = lost_task(ConnectionError(message), "/job:worker/task:0", addresses)

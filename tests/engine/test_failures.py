@@ -87,7 +87,7 @@ def test_a_failed_partial_fit_changes_nothing(impl, rows):
 
 
 def test_an_interrupted_fit_changes_nothing(impl, rows, monkeypatch):
-    from kmeans_tutorial.engine import streaming
+    from kmeans_tutorial.engine import streamed
 
     model = impl.KMeans(3, random_state=0, n_init=1).fit(rows)
     before = fitted_state(model)
@@ -95,7 +95,7 @@ def test_an_interrupted_fit_changes_nothing(impl, rows, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(streaming, "lloyd", interrupted)
+    monkeypatch.setattr(streamed, "lloyd", interrupted)
     with pytest.raises(KeyboardInterrupt):
         model.fit(tf.data.Dataset.from_tensor_slices(rows[::-1].copy()).batch(BATCH))
     assert_unchanged(model, before)
@@ -105,19 +105,19 @@ TRUNCATE = """
 import os, sys
 import numpy as np
 import tf2_eager
-from kmeans_tutorial.engine import streaming
+from kmeans_tutorial.engine import streamed
 
 path = sys.argv[1]
 X = np.load(path, mmap_mode="r")
-lloyd = streaming.lloyd
+lloyd = streamed.lloyd
 
 def truncated_first(core, stream, *args, **kwargs):
-    stream.rows = 256
+    stream.chunk_rows = 256
     with open(path, "r+b") as file:
         file.truncate(os.path.getsize(path) // 2)
     return lloyd(core, stream, *args, **kwargs)
 
-streaming.lloyd = truncated_first
+streamed.lloyd = truncated_first
 try:
     tf2_eager.KMeans(3, random_state=0, n_init=1).fit(X)
 except Exception as error:

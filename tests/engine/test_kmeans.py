@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from kmeans_tutorial.engine import ConvergenceWarning, NotFittedError
-from kmeans_tutorial.engine._checks import check_data
-from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.checks import check_data
+from kmeans_tutorial.engine.init import drawn_rows
+from kmeans_tutorial.engine.sharing import shareable
 from kmeans_tutorial.validation import InvalidParameterError
 
 sklearn_cluster = pytest.importorskip("sklearn.cluster")
@@ -151,7 +152,7 @@ def test_k_means_plus_plus_chooses_the_rows_the_algorithm_does(impl, form):
         expected = seeding.greedy_kmeans_plus_plus(
             squared_distances, lambda rows: X[rows], weights, 12, seed
         )
-        core = impl.KMeans()._make_core(shareable(X), shareable(weights), X.mean(axis=0))
+        core = impl.KMeans.driver.core(shareable(X), shareable(weights), X.mean(axis=0))
         np.testing.assert_array_equal(core.plus_plus_rows(12, seed), expected)
 
 
@@ -187,9 +188,9 @@ def test_random_init_picks_distinct_samples(impl, sparse):
     X = np.arange(15, dtype=np.float64).reshape(5, 3)
     data = check_data(scipy_sparse().csr_matrix(X) if sparse else X)
     data = data if sparse else shareable(data)  # a core takes dense data aligned for TF
-    core = impl.KMeans()._make_core(data, shareable(np.ones(5)), np.zeros(3))
+    core = impl.KMeans.driver.core(data, shareable(np.ones(5)), np.zeros(3))
     for seed in range(20):
-        centers = core.init_centroids("random", 4, seed)
+        centers = core.rows(drawn_rows("random", core, 4, seed))
         rows = [np.flatnonzero((center == X).all(axis=1)) for center in centers]
         assert all(len(row) == 1 for row in rows), (seed, centers)  # each a sample of X
         assert len({int(row[0]) for row in rows}) == 4, (seed, centers)  # all different

@@ -1,4 +1,4 @@
-"""Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.engine._sharing``)."""
+"""Data reaches TensorFlow without a copy when it can (``kmeans_tutorial.engine.sharing``)."""
 
 import json
 import os
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kmeans_tutorial.engine._sharing import ALIGNMENT, is_shareable, shareable
+from kmeans_tutorial.engine.sharing import ALIGNMENT, is_shareable, shareable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +63,7 @@ import numpy as np
 sys.path[:0] = ["tests", "tests/engine"]
 from measure import fix_mmap_threshold, peak_growth
 from test_sharing import unaligned
-from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.sharing import shareable
 from tf1_graph.engine.kmeans import _GraphCore
 
 fix_mmap_threshold()
@@ -103,7 +103,9 @@ def test_tf1_feeds_the_array_itself():
     growth = json.loads(done.stdout.strip().splitlines()[-1])
     assert growth["unaligned"] > 48 * 2**20, growth
     if not tf.__version__.startswith("2.18."):
-        assert growth["aligned"] < 16 * 2**20, growth
+        # Both runs hold the program's own arrays (their size is XLA's choice, and differs
+        # between CPUs); the unaligned one holds a copy of X besides.
+        assert growth["unaligned"] - growth["aligned"] > 48 * 2**20, growth
 
 
 def test_a_fit_gives_freed_memory_back(impl, monkeypatch):

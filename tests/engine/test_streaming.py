@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kmeans_tutorial.engine import base, streaming
+from kmeans_tutorial.engine import kmeans as engine_kmeans
+from kmeans_tutorial.engine import sources
 from kmeans_tutorial.validation import InvalidParameterError
 
 K = 6
@@ -80,7 +81,7 @@ def test_weighted_dataset_equals_weighted_array_fit(impl, blobs):
 
 def test_small_chunks_are_still_exact_lloyd(impl, blobs, memmap, monkeypatch):
     """Many chunks of a memmap, the last one short: the same fit."""
-    monkeypatch.setattr(streaming, "CHUNK_NUMBERS", 4 * streaming.MIN_CHUNK_ROWS)
+    monkeypatch.setattr(sources, "CHUNK_NUMBERS", 4 * sources.MIN_CHUNK_ROWS)
     init = blobs[:K].copy()
     whole = impl.KMeans(K, init=init, n_init=1).fit(blobs)
     assert_same_fit(impl.KMeans(K, init=init, n_init=1).fit(memmap), whole)
@@ -109,7 +110,7 @@ def test_tf1_and_tf2_stream_bit_identically(tf1, tf2, blobs, memmap, make, init)
 
 def test_dataset_init_draws_from_its_first_rows(impl, blobs, monkeypatch):
     """k-means++ on a dataset starts from ``kmeans_plusplus`` of its first init rows."""
-    monkeypatch.setattr(base, "STREAM_INIT_SIZE", 300)
+    monkeypatch.setattr(engine_kmeans, "STREAM_INIT_SIZE", 300)
     streamed = impl.KMeans(K, random_state=7, max_iter=1).fit(dataset(blobs))
     start, _ = impl.kmeans_plusplus(blobs[:300], K, random_state=7)
     whole = impl.KMeans(K, init=start, n_init=1, max_iter=1).fit(blobs)
@@ -121,7 +122,7 @@ def test_dataset_init_draws_from_its_first_rows(impl, blobs, monkeypatch):
 
 def test_memmap_init_draws_from_random_rows(impl, blobs, memmap, monkeypatch):
     """On an array-like, the init rows are drawn at random (with replacement, sorted)."""
-    monkeypatch.setattr(base, "STREAM_INIT_SIZE", 300)
+    monkeypatch.setattr(engine_kmeans, "STREAM_INIT_SIZE", 300)
     streamed = impl.KMeans(K, random_state=7, max_iter=1).fit(memmap)
     random_state = np.random.RandomState(7)
     rows = np.unique(random_state.randint(0, len(blobs), 300))

@@ -30,7 +30,8 @@ def points():
     )
 
 
-def KMeans(*args, **kwargs):  # noqa: N802 (the estimator's class, made in a test's folder)
+# Named as the estimator's class it makes (in a test's folder).
+def KMeans(*args, **kwargs):
     from tf1_graph.estimator import KMeans as DropIn
 
     return DropIn(*args, **kwargs)

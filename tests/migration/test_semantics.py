@@ -238,7 +238,7 @@ import numpy as np
 import tensorflow as tf
 sys.path.insert(0, "tests")
 from measure import fix_mmap_threshold, peak_growth
-from kmeans_tutorial.engine._sharing import shareable
+from kmeans_tutorial.engine.sharing import shareable
 
 fix_mmap_threshold()
 size = 2**24  # 64 MiB of float32: a copy shows in the resident memory
@@ -265,7 +265,7 @@ def test_a_feed_shares_an_aligned_array_and_tf_constant_copies_every_array():
     The feeds are measured in a process of their own: in one that has run other tests, a
     copy can land in memory that is already resident and not show.
     """
-    from kmeans_tutorial.engine._sharing import shareable
+    from kmeans_tutorial.engine.sharing import shareable
 
     done = subprocess.run(
         [sys.executable, "-c", SESSION_FEED_PROBE],

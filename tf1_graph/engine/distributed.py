@@ -20,6 +20,7 @@ read, as under ``MultiWorkerMirroredStrategy``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -28,9 +29,10 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.engine import batch_ops, streaming
-from kmeans_tutorial.engine.core import BatchCore, lost_task
-from kmeans_tutorial.validation import InvalidParameterError
+from kmeans_tutorial.common_checks import InvalidParameterError
+from kmeans_tutorial.engine import batch_ops, sources
+from kmeans_tutorial.engine.driver import BatchCore, BatchStats, DistributedPlan, Model
+from kmeans_tutorial.engine.errors import lost_task
 
 WAIT_SECONDS = 600  # how long a task waits for the chief's model before it gives up
 # Once the chief has started, a waiting task asks it every so often whether it still
@@ -136,19 +138,18 @@ def _abandon(session) -> None:
     session._session = None  # nor deletes the session (TF_DeleteSession)
 
 
-class ClusterStream(streaming.Stream):
-    """A pass over the cluster's input: the core's iterators read it, on every task."""
+class ClusterStream(sources.Stream):
+    """The cluster's input as the fit sees it: its width, dtype and init sample. Its
+    batches are read on the tasks, by the core's iterators (``ClusterBatchCore``), never
+    on this host."""
 
-    def __init__(self, input_fn, core: ClusterBatchCore):
-        self.whole = streaming.DatasetStream(input_fn())  # checks the spec; the init rows
-        self.n_features, self.dtype, self.name = self.whole.n_features, self.whole.dtype, "X"
-        self.n_samples, self.core = None, core
-        core.bind(input_fn, self.n_features, self.dtype)
+    def __init__(self, whole: sources.DatasetStream):
+        self.whole = whole  # the input_fn's dataset, read here for the init sample only
+        self.n_features, self.dtype, self.name = whole.n_features, whole.dtype, "X"
+        self.n_samples = None
 
     def __iter__(self):
-        self.core.new_pass()
-        while True:  # ended by the core: OutOfRangeError on the tasks' iterators
-            yield None, None
+        raise TypeError("a cluster's batches are read on its tasks (ClusterBatchCore)")
 
     def init_sample(self, size, random_state):
         return self.whole.init_sample(size, random_state)
@@ -158,8 +159,9 @@ class ClusterBatchCore(BatchCore):
     """The chief's graph: each task's part of a global batch placed on it, the parts'
     sums added on the chief, run through a ``Session`` on the chief's server."""
 
-    def __init__(self, cluster: Cluster, server: tf.train.Server):
+    def __init__(self, cluster: Cluster, server: tf.train.Server, input_fn, n_features, dtype):
         self.cluster, self.server = cluster, server
+        self.input_fn, self.n_features, self.dtype = input_fn, n_features, tf.as_dtype(dtype)
         self.graph = tf.Graph()
         self.session = tf.Session(server.target, graph=self.graph)
         self.programs: dict = {}
@@ -193,12 +195,6 @@ class ClusterBatchCore(BatchCore):
         with self.graph.as_default():
             started = [_model_queue(device).enqueue(STARTED) for device in self.cluster.devices[1:]]
         self.session.run(started)
-
-    def bind(self, input_fn, n_features: int, dtype) -> None:
-        self.input_fn, self.n_features, self.dtype = input_fn, n_features, tf.as_dtype(dtype)
-
-    def new_pass(self) -> None:
-        self.initialize = True
 
     def _program(self, kind: str, n_clusters: int):
         key = (kind, n_clusters)
@@ -242,47 +238,47 @@ class ClusterBatchCore(BatchCore):
             self.programs[key] = centers, offset, tf.group(initializers), fetch
         return self.programs[key]
 
-    def _run(self, kind: str, centers, offset):
+    def _pass(self, kind: str, centers, offset):
+        """A pass over the cluster's input: each global batch's fetch of program ``kind``,
+        until the tasks' iterators reach the end of their input."""
         placeholder, offset_placeholder, initializer, fetch = self._program(kind, len(centers))
-        if self.initialize:
-            self.session.run(initializer)
-            self.initialize = False
-        try:
-            return self.session.run(fetch, {placeholder: centers, offset_placeholder: offset})
-        except tf.errors.OutOfRangeError:
-            return None
+        self.session.run(initializer)
+        feed = {placeholder: centers, offset_placeholder: offset}
+        while True:
+            try:
+                yield self.session.run(fetch, feed)
+            except tf.errors.OutOfRangeError:
+                return
 
-    def batch_stats(self, x, w, centers, offset, with_moments=False):
-        result = self._run("first_stats" if with_moments else "stats", centers, offset)
-        if result is None:
-            return None
-        labels, sums, weights, inertia, *moments, rows, bad = result
-        moments = moments[0] if moments else None
-        if bad:
-            raise InvalidParameterError(
-                f"Input X contains NaN or infinity: {int(bad)} value(s) in a batch."
+    def stats(self, stream, centers, offset, with_moments):
+        kind = "first_stats" if with_moments else "stats"
+        for labels, sums, weights, inertia, *moments, rows, bad in self._pass(
+            kind, centers, offset
+        ):
+            if bad:
+                raise InvalidParameterError(
+                    f"Input X contains NaN or infinity: {int(bad)} value(s) in a batch."
+                )
+            moments = moments[0] if moments else None
+            yield BatchStats(
+                np.concatenate(labels), sums, weights, float(inertia), moments, int(rows)
             )
-        return np.concatenate(labels), sums, weights, inertia, moments, int(rows)
 
-    def batch_farthest(self, x, w, centers, offset):
-        result = self._run("far", centers, offset)
-        return None if result is None else (*result[:5], int(result[5]))
+    def farthest(self, stream, centers, offset):
+        for result in self._pass("far", centers, offset):
+            yield (*result[:5], int(result[5]))
 
-    def batch_labels_inertia(self, x, w, centers, offset):
-        if self.initialize:
-            self.sizes = []
-        result = self._run("assign", centers, offset)
-        if result is None:
-            return None
-        labels, inertia = result
-        self.sizes.append([len(task_labels) for task_labels in labels])
-        return np.concatenate(labels), float(inertia)
+    def labels_inertia(self, stream, centers, offset):
+        self.sizes = []
+        for labels, inertia in self._pass("assign", centers, offset):
+            self.sizes.append([len(task_labels) for task_labels in labels])
+            yield np.concatenate(labels), float(inertia)
 
-    def batch_distances(self, x, centers, offset):
+    def distances(self, stream, centers, offset):
         raise NotImplementedError("transform runs on one process, outside the cluster")
 
     def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
-        raise NotImplementedError("MiniBatchKMeans on a TF1 cluster: see distributed_fit")
+        raise NotImplementedError("MiniBatchKMeans on a TF1 cluster: see plan")
 
     def sum_over_processes(self, value: int) -> int:
         return value  # the chief sees every task's rows
@@ -293,17 +289,17 @@ class ClusterBatchCore(BatchCore):
         read: the fitted labels, whichever run they come from."""
         return _task_part(labels, self.sizes, index)
 
-    def publish(self, estimator) -> None:
+    def publish(self, model: Model) -> None:
         """Hand every other task the fitted model, through the queue on its device."""
         with self.graph.as_default():
             enqueues = []
             for index, device in enumerate(self.cluster.devices[1:], start=1):
                 values = (
-                    estimator.cluster_centers_.astype(np.float64),
-                    np.float64(estimator.inertia_),
-                    np.int32(estimator.n_iter_),
-                    self.task_labels(estimator.labels_, index),
-                    np.int32(estimator.cluster_centers_.dtype == np.float32),
+                    model.centers.astype(np.float64),
+                    np.float64(model.inertia),
+                    np.int32(model.n_iter),
+                    self.task_labels(model.labels, index),
+                    np.int32(model.centers.dtype == np.float32),
                 )
                 enqueues.append(_model_queue(device).enqueue(values))
         self.session.run(enqueues)
@@ -322,20 +318,54 @@ def _task_part(labels: np.ndarray, sizes: list[list[int]], index: int) -> np.nda
     )
 
 
-def distributed_fit(estimator, X, sample_weight=None):
-    """``estimator.fit(X)`` on the cluster ``TF_CONFIG`` names, ``X`` an ``input_fn``: the
-    chief fits, the others serve and then take the model the chief hands them; ``None``
+class _ClusterPlan(DistributedPlan):
+    """A fit on the cluster: the chief fits (``stream`` and ``core``), every other task
+    waits for the model the chief hands it."""
+
+    def __init__(self, cluster: Cluster, server, input_fn, checkpoint_dir):
+        self.cluster, self.server, self.checkpoint_dir = cluster, server, checkpoint_dir
+        self.stream: ClusterStream | None = None
+        self.core: ClusterBatchCore | None = None
+        self.chief = cluster.is_chief
+        if self.chief:
+            whole = sources.DatasetStream(input_fn())  # checks the spec; the init rows
+            self.stream = ClusterStream(whole)
+            self.core = ClusterBatchCore(cluster, server, input_fn, whole.n_features, whole.dtype)
+            self.core.wait_for_tasks()
+
+    @contextlib.contextmanager
+    def errors(self):
+        try:
+            yield
+        except LOST as error:
+            if self.core is not None:
+                _abandon(self.core.session)
+            raise lost_task(
+                error, self.cluster.device, self.cluster.addresses, self.checkpoint_dir
+            ) from None
+
+    def publish(self, model: Model) -> np.ndarray:
+        assert self.core is not None  # the chief's
+        self.core.publish(model)
+        return self.core.task_labels(model.labels, 0)
+
+    def take_model(self) -> Model:
+        return _take_model(self.cluster, self.server, self.checkpoint_dir)
+
+
+def plan(X, sample_weight, estimator: str, checkpoint_dir) -> _ClusterPlan | None:
+    """The plan of a fit on the cluster ``TF_CONFIG`` names, ``X`` an ``input_fn``; ``None``
     without a cluster (the fit is then the package's own, local)."""
     input_fn = X
     cluster = Cluster.from_tf_config()
     if cluster is None:
         return None
-    if type(estimator).__name__ != "KMeans":
+    if estimator != "KMeans":
         raise InvalidParameterError(
-            f"{type(estimator).__name__} does not fit on a TF1 cluster; fit it with "
-            f"tf2_eager under MultiWorkerMirroredStrategy, or unset TF_CONFIG."
+            f"{estimator} does not fit on a TF1 cluster; fit it with tf2_eager under "
+            f"MultiWorkerMirroredStrategy, or unset TF_CONFIG."
         )
-    if not callable(input_fn) or streaming.is_dataset(input_fn):
+    if not callable(input_fn) or sources.is_dataset(input_fn):
         raise InvalidParameterError(
             f"On a TF1 cluster (TF_CONFIG), fit takes an input_fn: a function returning a "
             f"tf.data.Dataset of batches, which each task calls in its own graph; got "
@@ -345,24 +375,10 @@ def distributed_fit(estimator, X, sample_weight=None):
         raise InvalidParameterError(
             "sample_weight must be given inside the dataset, as (x, sample_weight) elements."
         )
-    server = _server_for(cluster)
-    if not cluster.is_chief:
-        return _take_model(estimator, cluster, server)
-    core = ClusterBatchCore(cluster, server)
-    core.wait_for_tasks()
-    try:
-        estimator._fit_stream(ClusterStream(input_fn, core), core)
-        core.publish(estimator)
-    except LOST as error:
-        _abandon(core.session)
-        raise lost_task(
-            error, cluster.device, cluster.addresses, estimator.checkpoint_dir
-        ) from None
-    estimator.labels_ = core.task_labels(estimator.labels_, 0)
-    return estimator
+    return _ClusterPlan(cluster, _server_for(cluster), input_fn, checkpoint_dir)
 
 
-def _take_model(estimator, cluster: Cluster, server):
+def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
     """Wait for the model the chief puts on this task's queue: ``WAIT_SECONDS`` at most for
     the chief to start, then as long as it answers (asked every ``POLL_SECONDS``)."""
     graph, ping_graph = tf.Graph(), tf.Graph()  # a session places its whole graph
@@ -405,14 +421,9 @@ def _take_model(estimator, cluster: Cluster, server):
             try:  # the chief may have handed over the model, then ended
                 model = session.run(values, options=tf.RunOptions(timeout_in_ms=1000))
             except tf.errors.DeadlineExceededError:
-                raise lost_task(
-                    lost, cluster.device, cluster.addresses, estimator.checkpoint_dir
-                ) from None
+                raise lost_task(lost, cluster.device, cluster.addresses, checkpoint_dir) from None
         else:
             asking.close()
     centers, inertia, n_iter, labels, single = model
-    estimator.cluster_centers_ = centers.astype(np.float32 if single else np.float64)
-    estimator.inertia_, estimator.n_iter_ = float(inertia), int(n_iter)
-    estimator.labels_ = labels
-    estimator.n_features_in_ = centers.shape[1]
-    return estimator
+    centers = centers.astype(np.float32 if single else np.float64)
+    return Model(centers, float(inertia), int(n_iter), labels)

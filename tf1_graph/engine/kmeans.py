@@ -16,47 +16,54 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from kmeans_tutorial.engine import (
-    base,
     batch_ops,
     lloyd_ops,
     seeding,
     seeding_ops,
     sparse_ops,
-    streaming,
 )
-from kmeans_tutorial.engine._checks import SparseRows
-from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.engine.base import BaseKMeans
-from kmeans_tutorial.engine.core import BatchCore, KMeansCore
-from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
-from kmeans_tutorial.engine.streaming import LocalBatchCore
+from kmeans_tutorial.engine import kmeans as engine_kmeans
+from kmeans_tutorial.engine import minibatch as engine_minibatch
+from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
+from kmeans_tutorial.engine.data import SparseRows
+from kmeans_tutorial.engine.driver import BatchCore, DistributedPlan, Driver, KMeansCore
+from kmeans_tutorial.engine.sharing import shareable
 from tf1_graph.engine import checkpoint, distributed, summaries
 
 
-class KMeans(BaseKMeans):
-    __doc__ = BaseKMeans.__doc__
-    # With a cluster in TF_CONFIG, ``fit`` fits the ``input_fn`` given as ``X`` on it.
-    _distribution = distributed
-    _checkpoint_module = checkpoint
-    _summaries_module = summaries
+class _GraphDriver(Driver):
+    """TF1's runtime for the estimators: graphs run by a ``Session``, ``Saver``,
+    ``FileWriter``, and a ``TF_CONFIG`` cluster of ``train.Server``s (with one, ``fit``
+    fits the ``input_fn`` given as ``X`` on it; ``MiniBatchKMeans`` is refused there)."""
 
-    def _make_core(self, X, sample_weight, offset) -> KMeansCore:
+    def core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
             return _SparseGraphCore(X, sample_weight)
         return _GraphCore(X, sample_weight, offset)
 
-    def _batch_core(self) -> BatchCore:
+    def batch_core(self) -> BatchCore:
         return _GraphBatchCore()
 
+    def checkpoint_writer(self, directory: str) -> checkpoint.Writer:
+        return checkpoint.Writer(directory)
 
-class MiniBatchKMeans(BaseMiniBatchKMeans):
-    __doc__ = BaseMiniBatchKMeans.__doc__
+    def summary_writer(self, directory: str) -> summaries.Writer:
+        return summaries.Writer(directory)
 
-    _make_core = KMeans._make_core
-    _batch_core = KMeans._batch_core
-    _checkpoint_module = checkpoint
-    _summaries_module = summaries
-    _distribution = distributed  # refuses a fit with a cluster in TF_CONFIG
+    def distributed_plan(
+        self, X, sample_weight, estimator: str, checkpoint_dir
+    ) -> DistributedPlan | None:
+        return distributed.plan(X, sample_weight, estimator, checkpoint_dir)
+
+
+class KMeans(engine_kmeans.KMeans):
+    __doc__ = engine_kmeans.KMeans.__doc__
+    driver = _GraphDriver()
+
+
+class MiniBatchKMeans(engine_minibatch.MiniBatchKMeans):
+    __doc__ = engine_minibatch.MiniBatchKMeans.__doc__
+    driver = KMeans.driver
 
 
 class _Chain:
@@ -113,7 +120,7 @@ class _GraphBatchCore(LocalBatchCore):
                         name, *x.shape, len(centers), tf.as_dtype(x.dtype)
                     )
                 ]
-                jit = streaming.compiles(*x.shape, len(centers))
+                jit = compiles(*x.shape, len(centers))
                 fetches = _compiled_or_not(batch_ops.PROGRAMS[name], placeholders, jit)
             self.programs[key] = placeholders, fetches
         placeholders, fetches = self.programs[key]
@@ -179,6 +186,7 @@ class _GraphCore(KMeansCore):
         self.__dict__.update(vars(shared))  # its placeholders, session and ops, shared
         # An aligned X is fed as it is, not copied (estimator._sharing).
         self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
+        self.weights = sample_weight
 
     def _centers(self, n_clusters):
         """The placeholder for ``n_clusters`` centres (a static shape, as TF2's trace has)."""
@@ -206,26 +214,20 @@ class _GraphCore(KMeansCore):
                 self.ops[key] = build()
         return self.ops[key]
 
-    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding_ops``)
-        or k-MC2 (``seeding.kmc2_rows``)."""
-        if init == "random":
-            weighted = seeding.weighted_random_rows(self.feed[self.sample_weight], n_clusters, seed)
-            if weighted is not None:
-                return self.feed[self.X][weighted] - self.feed[self.offset]
-            # An op seed is an attribute, and a stateful op run again continues its stream
-            # (as the lesson's repeated session.run showed): so a new op for every draw.
-            with self.graph.as_default():
-                order = tf.random_shuffle(tf.range(self.n_samples), seed=seed)
-                chosen = tf.gather(self.X, order[:n_clusters]) - self.offset
-            self.ops[("random", len(self.ops))] = chosen  # counts toward MAX_OPS
-            return self.session.run(chosen, self.feed)
-        data = self.feed[self.X]
-        if init == "kmc2":
-            weights = self.feed[self.sample_weight]
-            rows = seeding.kmc2_rows(data.__getitem__, weights, n_clusters, seed, _chain)
-            return data[rows] - self.feed[self.offset]
-        return data[self.plus_plus_rows(n_clusters, seed)] - self.feed[self.offset]
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.feed[self.X][index]
+
+    def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The lesson's draw: ``random_shuffle`` with an op seed."""
+        # An op seed is an attribute, and a stateful op run again continues its stream
+        # (as the lesson's repeated session.run showed): so a new op for every draw.
+        with self.graph.as_default():
+            order = tf.random_shuffle(tf.range(self.n_samples), seed=seed)[:n_clusters]
+        self.ops[("random", len(self.ops))] = order  # counts toward MAX_OPS
+        return self.session.run(order)
+
+    def chain(self, distances: np.ndarray, seed: int) -> int:
+        return _chain(distances, seed)
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
@@ -367,7 +369,7 @@ class _SparseGraphCore(KMeansCore):
     """Runs the shared sparse Lloyd ops on one CSR data set, fed to a cached graph."""
 
     def __init__(self, X: SparseRows, sample_weight: np.ndarray):
-        self.rows = X
+        self.sparse = X
         self.weights = sample_weight
         shared = self.shared = _SparseGraph.for_dtype(X.dtype)
         csr = [shareable(part) for part in (X.data, X.indices, X.indptr)]
@@ -380,36 +382,31 @@ class _SparseGraphCore(KMeansCore):
         return shared.session.run(shared.ops[name], feed)
 
     def _chunk(self, n_clusters: int) -> int:
-        n_samples, nnz = self.rows.shape[0], len(self.rows.data)
+        n_samples, nnz = self.sparse.shape[0], len(self.sparse.data)
         return sparse_ops.chunk_size(n_samples, nnz, n_clusters)
 
     def _squared_distances(self, points: np.ndarray) -> np.ndarray:
         return self._run("squared_distances", points)
 
-    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding``) or
-        k-MC2 (``seeding.kmc2_rows``)."""
-        if init == "random":
-            weighted = seeding.weighted_random_rows(self.weights, n_clusters, seed)
-            if weighted is not None:
-                return self.rows.rows(weighted)
-            # The shuffle's first draw, in a graph of its own: the shared graph keeps no
-            # stateful op (one run again would continue its stream).
-            graph = tf.Graph()
-            with graph.as_default():
-                order = tf.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)[:n_clusters]
-            with tf.Session(graph=graph) as session:
-                return self.rows.rows(session.run(order))
-        if init == "kmc2":
-            return self.rows.rows(
-                seeding.kmc2_rows(self.rows.rows, self.weights, n_clusters, seed, _chain)
-            )
-        return self.rows.rows(self.plus_plus_rows(n_clusters, seed))
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.sparse.rows(index)
+
+    def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The lesson's draw: ``random_shuffle`` with an op seed, in a graph of its own (the
+        shared graph keeps no stateful op: one run again would continue its stream)."""
+        graph = tf.Graph()
+        with graph.as_default():
+            order = tf.random_shuffle(tf.range(self.sparse.shape[0]), seed=seed)[:n_clusters]
+        with tf.Session(graph=graph) as session:
+            return session.run(order)
+
+    def chain(self, distances: np.ndarray, seed: int) -> int:
+        return _chain(distances, seed)
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The rows of X that greedy k-means++ chooses (``seeding``), seeded."""
         return seeding.greedy_kmeans_plus_plus(
-            self._squared_distances, self.rows.rows, self.weights, n_clusters, seed
+            self._squared_distances, self.sparse.rows, self.weights, n_clusters, seed
         )
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
@@ -453,6 +450,6 @@ def k_means(X, n_clusters, *, sample_weight=None, return_n_iter=False, **params)
     """``KMeans(n_clusters, **params).fit(X, sample_weight=sample_weight)`` as
     ``sklearn.cluster.k_means`` returns it: ``(centers, labels, inertia)``, and ``n_iter``
     if ``return_n_iter``."""
-    return base.k_means(
+    return engine_kmeans.k_means(
         KMeans, X, n_clusters, sample_weight=sample_weight, return_n_iter=return_n_iter, **params
     )

@@ -29,10 +29,15 @@ with the real one on TF 2.15). What differs on purpose, each a test:
   failed);
 - ``transform`` gives 0, not the estimator's nan, where a squared distance rounds below 0;
 - errors are ``InvalidParameterError`` (a ``ValueError``) naming the value;
-- ``model_dir`` gets checkpoints but no ``graph.pbtxt`` or event files.
+- ``model_dir`` gets checkpoints and event files (the loss, the steps a second) but no
+  ``graph.pbtxt``.
 
 ``docs/MIGRATION.md`` ("From the KMeans estimator") maps every argument and method to
 this drop-in and to the TF2-native ``tf2_eager.KMeans``/``MiniBatchKMeans``.
+
+The modules: ``_kmeans`` the estimator, ``_graph`` the graph it builds (``clustering_ops``'),
+``_hooks`` the session hooks around its runs, ``_config`` its ``RunConfig``, modes and
+``input_fn`` results; ``export`` and ``experimental`` the namespaces scripts import.
 """
 
 from tf1_graph.estimator import experimental, export

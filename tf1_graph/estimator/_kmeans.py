@@ -1,13 +1,6 @@
-"""The estimator's graph, its training loop, evaluation, prediction and export.
-
-The graph follows TensorFlow's ``clustering_ops.KMeans.training_graph`` (TF 2.15), which
-the estimator's ``model_fn`` called: the variables ``clusters`` (the centres, no shape
-until they are chosen), ``initialized``, and for mini-batch training the per-centre
-counts (``Variable``) and, with several steps an iteration, ``clusters_updated`` and
-``update_in_steps``; an initialisation op that a hook runs until every centre is chosen;
-and a training op. Variable names are the estimator's, so ``get_variable_names`` and the
-checkpoints in ``model_dir`` are too.
-"""
+"""The estimator itself: its constructor, training loop, evaluation, prediction and export,
+around the graph (``_graph``) and hooks (``_hooks``) it builds, as ``tf.estimator``'s
+``Estimator`` ran the k-means ``model_fn``."""
 
 from __future__ import annotations
 
@@ -18,389 +11,26 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf2
 import tensorflow.compat.v1 as tf
-from tensorflow.python.training import training_util
 
-from kmeans_tutorial.validation import InvalidParameterError, check_int
-
-SQUARED_EUCLIDEAN_DISTANCE = "squared_euclidean"
-COSINE_DISTANCE = "cosine"
-RANDOM_INIT = "random"
-KMEANS_PLUS_PLUS_INIT = "kmeans_plus_plus"
-KMC2_INIT = "kmc2"
-KMC2_CHAIN_LENGTH = 200  # clustering_ops' default: candidate rows per k-MC2 centre
-FULL_BATCH_EPSILON = 1e-6  # added to each cluster's count before dividing, as the estimator
-SERVING = "serve"
-
-
-class ModeKeys:
-    """The estimator's modes."""
-
-    TRAIN = "train"
-    EVAL = "eval"
-    PREDICT = "infer"
-
-
-class RunConfig:
-    """What of ``tf.estimator.RunConfig`` the k-means estimator used.
-
-    ``save_checkpoints_secs`` defaults to 600 when neither it nor
-    ``save_checkpoints_steps`` is given, as the estimator's; a checkpoint is also saved
-    at the end of every ``train``. Every ``save_summary_steps`` steps ``train`` writes the
-    loss (``loss`` and the model's ``loss/raw``) to ``model_dir`` for TensorBoard, and
-    every ``log_step_count_steps`` the steps a second (``global_step/sec``), as the
-    estimator did.
-    """
-
-    def __init__(
-        self,
-        model_dir=None,
-        tf_random_seed=None,
-        save_summary_steps=100,
-        save_checkpoints_steps=None,
-        save_checkpoints_secs=None,
-        keep_checkpoint_max=5,
-        session_config=None,
-        log_step_count_steps=100,
-    ):
-        if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
-            raise InvalidParameterError(
-                "save_checkpoints_steps and save_checkpoints_secs cannot both be set."
-            )
-        if save_checkpoints_steps is None and save_checkpoints_secs is None:
-            save_checkpoints_secs = 600
-        self.model_dir = model_dir
-        self.tf_random_seed = tf_random_seed
-        self.save_checkpoints_steps = save_checkpoints_steps
-        self.save_checkpoints_secs = save_checkpoints_secs
-        self.keep_checkpoint_max = keep_checkpoint_max
-        self.session_config = session_config
-        self.save_summary_steps = save_summary_steps
-        self.log_step_count_steps = log_step_count_steps
-        self.is_chief = True
-
-    def replace(self, **changes) -> RunConfig:
-        values = {name: getattr(self, name) for name in inspect.signature(RunConfig).parameters}
-        return RunConfig(**{**values, **changes})
-
-
-def _features(result, feature_columns):
-    """The points an ``input_fn``'s result holds, as one float tensor (n, d), and the
-    hooks it needs (a dataset's iterator initialiser)."""
-    hooks = []
-    if isinstance(result, tf2.data.Dataset):  # TF2's class: TF1's derive from it
-        iterator = tf.data.make_initializable_iterator(result)
-        hooks.append(_IteratorInitializerHook(iterator))
-        result = iterator.get_next()
-    if isinstance(result, list | tuple):
-        if len(result) != 2:
-            raise InvalidParameterError(
-                f"input_fn should return features or (features, labels); got a "
-                f"{type(result).__name__} of {len(result)} items."
-            )
-        result = result[0]
-    if isinstance(result, dict):
-        if feature_columns:
-            result = tf.feature_column.input_layer(result, feature_columns)
-        else:  # the features side by side, by sorted name, as the estimator
-            result = tf.concat([result[key] for key in sorted(result)], axis=1)
-    points = tf.convert_to_tensor(result)
-    if points.dtype != tf.float32:
-        raise InvalidParameterError(
-            f"the input_fn's points are {points.dtype.name}; the estimator takes float32 "
-            f"(its centres are float32): cast them, e.g. tf.cast(x, tf.float32)."
-        )
-    if points.shape.rank is not None and points.shape.rank != 2:
-        raise InvalidParameterError(
-            f"the input_fn's points have shape {points.shape}; they must be (batch, features)."
-        )
-    return points, hooks
-
-
-class _IteratorInitializerHook(tf.train.SessionRunHook):
-    """Initialises a dataset's iterator when the session is made."""
-
-    def __init__(self, iterator):
-        self.iterator = iterator
-
-    def after_create_session(self, session, coord):
-        session.run(self.iterator.initializer)
-
-
-class _InitializeClustersHook(tf.train.SessionRunHook):
-    """Runs the initialisation op until every centre is chosen (each run may read a new
-    batch), as the estimator's hook did on its chief."""
-
-    def __init__(self, init_op, initialized):
-        self.init_op, self.initialized = init_op, initialized
-
-    def after_create_session(self, session, coord):
-        while not session.run(self.initialized):
-            session.run(self.init_op)
-
-
-class _LossRelativeChangeHook(tf.train.SessionRunHook):
-    """Stops training when ``|loss - previous| / (1 + |previous|)`` is below ``tolerance``
-    (the estimator's rule; a previous loss of 0 does not count, as there)."""
-
-    def __init__(self, loss, tolerance):
-        self.loss, self.tolerance, self.previous = loss, tolerance, None
-
-    def before_run(self, run_context):
-        return tf.train.SessionRunArgs(self.loss)
-
-    def after_run(self, run_context, run_values):
-        loss = run_values.results
-        if self.previous and abs(loss - self.previous) / (1 + abs(self.previous)) < self.tolerance:
-            run_context.request_stop()
-        self.previous = loss
-
-
-def _normalize(x):
-    return tf.nn.l2_normalize(x, axis=1)
-
-
-class _Graph:
-    """The k-means graph on ``points``: what one ``model_fn`` call built."""
-
-    def __init__(self, estimator: KMeans, points, training: bool):
-        self.estimator = estimator
-        self.metric = estimator._distance_metric
-        mini_batch = estimator._use_mini_batch
-        self.steps_per_iteration = int(estimator._mini_batch_steps_per_iteration)
-        initial = estimator._initial_clusters
-        if isinstance(initial, str) or callable(initial):
-            n_clusters = tf.convert_to_tensor(estimator._num_clusters)
-        else:
-            initial = tf.convert_to_tensor(initial, tf.float32)
-            n_clusters = tf.shape(initial)[0]
-        self.n_clusters, self.initial = n_clusters, initial
-        # With a seed, clustering_ops took the first of random_seed.get_seed(seed): the
-        # graph's seed, or TensorFlow's default one when the graph has none. So the
-        # estimator's seed chose *whether* the draws repeat, not which they are (a test).
-        self.seed = tf.get_seed(estimator._seed)[0]
-        empty = tf.placeholder_with_default([], shape=None)
-        self.centers = tf.Variable(empty, name="clusters", validate_shape=False)
-        self.initialized = tf.Variable(False, dtype=tf.bool, name="initialized")
-        self.several_steps = mini_batch and self.steps_per_iteration > 1
-        self.counts = self.updated = self.update_in_steps = None
-        if self.several_steps:
-            self.updated = tf.Variable(empty, name="clusters_updated", validate_shape=False)
-            self.update_in_steps = tf.Variable(
-                self.steps_per_iteration, dtype=tf.int64, name="update_in_steps"
-            )
-            self.counts = tf.Variable(tf.zeros([n_clusters], dtype=tf.int64))
-        elif mini_batch:  # the initial centre counts as one point (a test)
-            self.counts = tf.Variable(tf.ones([n_clusters], dtype=tf.int64))
-        # The centres stay unit vectors when a whole update replaces them.
-        self.normalized = self.metric == COSINE_DISTANCE and (not mini_batch or self.several_steps)
-        self.raw_points = points
-        self.points = _normalize(points) if self.metric == COSINE_DISTANCE else points
-        self.init_op = self._init_op()
-        # Training reads the centres after an iteration's end has synced them (the
-        # estimator left the two unordered); evaluation and prediction never sync.
-        sync = self._sync() if mini_batch and training else tf.no_op()
-        with tf.control_dependencies([sync]):
-            centers = tf.identity(self.centers.read_value())
-        if self.metric == COSINE_DISTANCE and not self.normalized:
-            centers = _normalize(centers)
-        self.all_distances = self._distances(self.points, centers)
-        indices, nearest = tf.raw_ops.NearestNeighbors(
-            points=self.points, centers=centers, k=tf.constant(1, tf.int64)
-        )
-        if self.metric == COSINE_DISTANCE:
-            nearest = 0.5 * nearest  # |a - b|² / 2 = 1 - cos for unit vectors
-        self.cluster_index = tf.squeeze(indices, [-1])
-        self.scores = tf.squeeze(nearest, [-1])
-        self.loss = tf.reduce_sum(self.scores)
-        if mini_batch:
-            with tf.control_dependencies([sync]):  # its reads too: counts just reset
-                self.train_op = self._mini_batch_update(self.cluster_index)
-        else:
-            self.train_op = self._full_batch_update(self.cluster_index)
-
-    def _distances(self, points, centers):
-        if self.metric == COSINE_DISTANCE:
-            return 1 - tf.matmul(points, centers, transpose_b=True)
-        return (
-            tf.reduce_sum(tf.square(points), 1, keepdims=True)
-            - 2 * tf.matmul(points, centers, transpose_b=True)
-            + tf.transpose(tf.reduce_sum(tf.square(centers), 1, keepdims=True))
-        )
-
-    # -- initial centres --
-
-    def _assign_centers(self, value):
-        assigned = tf.assign(self.centers, value, validate_shape=False)
-        if self.updated is not None:
-            assigned = tf.assign(self.updated, assigned, validate_shape=False)
-        return assigned
-
-    def _init_op(self):
-        selected = tf.shape(self.centers)[0]
-        remaining = self.n_clusters - selected
-
-        def initialize():
-            with tf.control_dependencies([tf.assert_positive(remaining)]):
-                if isinstance(self.initial, str) and self.initial == KMC2_INIT:
-                    left = self._kmc2(remaining)
-                else:
-                    new = self._choose(remaining)
-                    if self.metric == COSINE_DISTANCE:
-                        new = _normalize(new)
-                    joined = tf.cond(
-                        tf.equal(selected, 0),
-                        lambda: new,
-                        lambda: tf.concat([self.centers, new], 0),
-                    )
-                    left = self.n_clusters - tf.shape(self._assign_centers(joined))[0]
-                return tf.cond(
-                    tf.equal(left, 0),
-                    lambda: tf.assign(self.initialized, True),
-                    tf.no_op,
-                )
-
-        return tf.cond(
-            tf.equal(remaining, 0),
-            lambda: tf.assert_equal(self.initialized, True),
-            initialize,
-        )
-
-    def _choose(self, remaining):
-        points, n_rows = self.raw_points, tf.shape(self.raw_points)[0]
-        if isinstance(self.initial, str) and self.initial == RANDOM_INIT:
-
-            def sample():
-                rows = tf.random_uniform(
-                    tf.reshape(remaining, [-1]),
-                    maxval=tf.cast(n_rows, tf.int64),
-                    seed=self.seed,
-                    dtype=tf.int64,
-                )
-                return tf.gather(points, rows)
-
-            # A batch no larger than what is missing is taken whole.
-            return tf.cond(n_rows <= remaining, lambda: points, sample)
-        if isinstance(self.initial, str):  # k-means++ on one batch, which must be large enough
-            with tf.control_dependencies([tf.assert_greater_equal(n_rows, remaining)]):
-                rows = self.points  # unit vectors for the cosine metric
-                return tf.raw_ops.KmeansPlusPlusInitialization(
-                    points=rows,
-                    num_to_sample=tf.cast(remaining, tf.int64),
-                    seed=self._op_seed(),
-                    num_retries_per_sample=tf.cast(
-                        self.estimator._kmeans_plus_plus_num_retries, tf.int64
-                    ),
-                )
-        if callable(self.initial):
-            return self.initial([points], remaining)
-        with tf.control_dependencies([tf.assert_equal(remaining, tf.shape(self.initial)[0])]):
-            return tf.identity(self.initial)
-
-    def _op_seed(self):
-        """The seed input of TensorFlow's seeding kernels. Without a seed the estimator
-        passed None and failed ("None values not supported", a test); here an unseeded
-        draw seeds them, as an unseeded random op would be."""
-        if self.seed is None:
-            return tf.random_uniform([], maxval=2**31 - 1, dtype=tf.int64)
-        return tf.constant(self.seed, tf.int64)
-
-    def _kmc2(self, remaining):
-        """k-MC2: one new centre per chain of ``KMC2_CHAIN_LENGTH`` rows of the batch (one
-        from the whole batch if it is shorter); the very first centre is its first row."""
-        batch = self.raw_points
-        chains = tf.cast(tf.shape(batch)[0] / KMC2_CHAIN_LENGTH, tf.int32)
-        count = tf.maximum(tf.minimum(remaining, chains), 1)
-
-        # The centres so far are carried through the loop and written once after it:
-        # clustering_ops wrote the variable in each iteration and read it in the next,
-        # unordered, so a run could mix them up.
-        def body(i, centers):
-            def first():
-                center = tf.reshape(batch[0], [1, -1])
-                return _normalize(center) if self.metric == COSINE_DISTANCE else center
-
-            def chain():
-                subset = batch[i * KMC2_CHAIN_LENGTH : (i + 1) * KMC2_CHAIN_LENGTH]
-                _, distances = tf.raw_ops.NearestNeighbors(
-                    points=subset, centers=centers, k=tf.constant(1, tf.int64)
-                )
-                index = tf.raw_ops.KMC2ChainInitialization(
-                    distances=tf.squeeze(distances), seed=self._op_seed()
-                )
-                center = tf.reshape(subset[index], [1, -1])
-                if self.metric == COSINE_DISTANCE:
-                    center = _normalize(center)
-                return tf.concat([centers, center], 0)
-
-            return i + 1, tf.cond(tf.equal(tf.shape(centers)[0], 0), first, chain)
-
-        start = tf.reshape(self.centers.read_value(), [-1, tf.shape(batch)[1]])
-        _, centers = tf.while_loop(
-            lambda i, _: i < count,
-            body,
-            [0, start],
-            shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, batch.shape[1]])],
-        )
-        return self.n_clusters - tf.shape(self._assign_centers(centers))[0]
-
-    # -- training --
-
-    def _full_batch_update(self, index):
-        points = self.points
-        sums = tf.unsorted_segment_sum(points, index, self.n_clusters)
-        ones = tf.ones([tf.shape(points)[0], 1])
-        counts = tf.unsorted_segment_sum(ones, index, self.n_clusters)
-        centers = sums / (counts + tf.constant(FULL_BATCH_EPSILON, points.dtype))
-        if self.normalized:
-            centers = _normalize(centers)
-        return tf.assign(self.centers, centers)
-
-    def _sync(self):
-        """Every ``steps_per_iteration`` steps, the updated copy becomes the centres and
-        the counts restart from 0."""
-        if not self.several_steps:
-            return tf.no_op()
-
-        def sync():
-            with tf.control_dependencies(
-                [tf.assign(self.update_in_steps, self.steps_per_iteration - 1)]
-            ):
-                updated = (
-                    _normalize(self.updated) if self.metric == COSINE_DISTANCE else self.updated
-                )
-                # The counts restart only once the centres are written. (Nested, not one
-                # parenthesised `with`: tf_upgrade_v2's parser predates that syntax.)
-                with tf.control_dependencies([tf.assign(self.centers, updated)]):  # noqa: SIM117
-                    with tf.control_dependencies(
-                        [tf.assign(self.counts, tf.zeros_like(self.counts))]
-                    ):
-                        return tf.identity(self.update_in_steps)
-
-        return tf.cond(
-            self.update_in_steps <= 0, sync, lambda: tf.assign_sub(self.update_in_steps, 1)
-        )
-
-    def _mini_batch_update(self, index):
-        """Each centre moves to the running mean of the points it has had: its step is
-        (sum of its new points - their count x centre) / (old count + new count). Both
-        reads come before both writes (the estimator's did not order them)."""
-        points = self.points
-        target = self.updated if self.several_steps else self.centers
-        ids, position = tf.unique(index)
-        unique = tf.size(ids)
-        old_counts = tf.gather(self.counts.read_value(), ids)
-        old_centers = tf.gather(target.read_value(), ids)
-        new_counts = tf.unsorted_segment_sum(tf.ones_like(position, tf.int64), position, unique)
-        sums = tf.unsorted_segment_sum(points, position, unique)
-        step = sums - tf.cast(new_counts, points.dtype)[:, None] * old_centers
-        step *= tf.math.reciprocal(tf.cast(old_counts + new_counts, points.dtype))[:, None]
-        with tf.control_dependencies([old_counts, old_centers]):
-            return tf.group(
-                tf.scatter_add(self.counts, ids, new_counts),
-                tf.scatter_add(target, ids, step),
-            )
+from kmeans_tutorial.common_checks import InvalidParameterError, check_int
+from tf1_graph.estimator._config import ModeKeys, RunConfig, features
+from tf1_graph.estimator._graph import (
+    COSINE_DISTANCE,
+    KMC2_INIT,
+    KMEANS_PLUS_PLUS_INIT,
+    RANDOM_INIT,
+    SERVING,
+    SQUARED_EUCLIDEAN_DISTANCE,
+    Graph,
+)
+from tf1_graph.estimator._hooks import (
+    CheckpointHook,
+    InitializeClustersHook,
+    LossRelativeChangeHook,
+    StopAfterRunsHook,
+    global_step_read,
+)
 
 
 def _check_steps(steps, max_steps):
@@ -515,14 +145,27 @@ class KMeans:
         }
         return input_fn(**kwargs)
 
+    def _graph(self, points, training: bool) -> Graph:
+        return Graph(
+            points,
+            num_clusters=self._num_clusters,
+            initial_clusters=self._initial_clusters,
+            distance_metric=self._distance_metric,
+            seed=self._seed,
+            use_mini_batch=self._use_mini_batch,
+            mini_batch_steps_per_iteration=self._mini_batch_steps_per_iteration,
+            kmeans_plus_plus_num_retries=self._kmeans_plus_plus_num_retries,
+            training=training,
+        )
+
     def _build(self, input_fn, mode):
         """A new graph with the model on ``input_fn``'s points: (graph, model, hooks)."""
         graph = tf.Graph()
         with graph.as_default():
             tf.set_random_seed(self._config.tf_random_seed)
             global_step = tf.train.create_global_step(graph)
-            points, hooks = _features(self._call_input_fn(input_fn, mode), self._feature_columns)
-            model = _Graph(self, points, training=mode == ModeKeys.TRAIN)
+            points, hooks = features(self._call_input_fn(input_fn, mode), self._feature_columns)
+            model = self._graph(points, training=mode == ModeKeys.TRAIN)
             model.global_step = global_step
         return graph, model, hooks
 
@@ -568,15 +211,15 @@ class KMeans:
             # The hooks fetch TensorFlow's cached read of the step (summaries are written at
             # the step it says); the estimator built its model after that read, so the
             # read is the step before this run's update, never after it.
-            step_read = training_util._get_or_create_global_step_read()
+            step_read = global_step_read(model.global_step)
             with tf.control_dependencies([step_read]):
                 increment = tf.assign_add(model.global_step, 1)
             with tf.control_dependencies([model.train_op, increment]):
                 train_op = tf.identity(model.loss)
-            all_hooks = [*input_hooks, _InitializeClustersHook(model.init_op, model.initialized)]
+            all_hooks = [*input_hooks, InitializeClustersHook(model.init_op, model.initialized)]
             all_hooks.extend(self._summary_hooks(model.loss))
             if self._relative_tolerance is not None:
-                all_hooks.append(_LossRelativeChangeHook(model.loss, self._relative_tolerance))
+                all_hooks.append(LossRelativeChangeHook(model.loss, self._relative_tolerance))
             if steps is not None or max_steps is not None:
                 all_hooks.append(tf.train.StopAtStepHook(num_steps=steps, last_step=max_steps))
             all_hooks.extend(hooks or [])
@@ -586,7 +229,7 @@ class KMeans:
             tf.add_to_collection(tf.GraphKeys.SAVERS, saver)
             scaffold = tf.train.Scaffold(saver=saver)
             chief_hooks = [
-                _CheckpointHook(
+                CheckpointHook(
                     os.path.join(self._model_dir, "model.ckpt"),
                     saver,
                     model.global_step,
@@ -648,7 +291,7 @@ class KMeans:
             final = tf.train.FinalOpsHook([score, model.global_step])  # run as the data ends
             all_hooks = [*input_hooks, *(hooks or []), final]
             if steps is not None:
-                all_hooks.append(_StopAfterRunsHook(steps))
+                all_hooks.append(StopAfterRunsHook(steps))
         with self._restored_session(graph, all_hooks, checkpoint_path) as session:
             while not session.should_stop():
                 session.run(update)
@@ -734,8 +377,8 @@ class KMeans:
         with graph.as_default():
             tf.train.create_global_step(graph)
             receiver = serving_input_receiver_fn()
-            points, _ = _features(receiver.features, self._feature_columns)
-            model = _Graph(self, points, training=False)
+            points, _ = features(receiver.features, self._feature_columns)
+            model = self._graph(points, training=False)
             inputs = {
                 name: tf.saved_model.utils.build_tensor_info(tensor)
                 for name, tensor in receiver.receiver_tensors.items()
@@ -772,70 +415,3 @@ class KMeans:
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(Path(source).read_bytes())
         return str(export_dir).encode()
-
-
-class _CheckpointHook(tf.train.SessionRunHook):
-    """Saves a checkpoint when the session starts, every ``save_checkpoints_secs`` or
-    ``_steps``, and at the end, calling the saving listeners around each save: what the
-    estimator's ``CheckpointSaverHook`` did, less its ``graph.pbtxt``. That text dump
-    fails on TF 2.20 with protobuf 7 (``MessageToString() got an unexpected keyword
-    argument 'float_format'``), and nothing reads it."""
-
-    def __init__(self, path, saver, global_step, config, listeners):
-        self.path, self.saver, self.global_step, self.listeners = (
-            path,
-            saver,
-            global_step,
-            listeners,
-        )
-        self.timer = tf.train.SecondOrStepTimer(
-            every_secs=config.save_checkpoints_secs, every_steps=config.save_checkpoints_steps
-        )
-        self.saved = None
-
-    def begin(self):
-        for listener in self.listeners:
-            listener.begin()
-
-    def after_create_session(self, session, coord):
-        self._save(session, session.run(self.global_step))
-
-    def before_run(self, run_context):
-        return tf.train.SessionRunArgs(self.global_step)
-
-    def after_run(self, run_context, run_values):
-        # The step fetched may be read before or after this run's increment: when it may
-        # be time, the step is read again, once the run is done.
-        if not self.timer.should_trigger_for_step(run_values.results + 1):
-            return
-        step = run_context.session.run(self.global_step)
-        if self.timer.should_trigger_for_step(step) and self._save(run_context.session, step):
-            run_context.request_stop()
-
-    def end(self, session):
-        step = session.run(self.global_step)
-        if step != self.saved:
-            self._save(session, step)
-        for listener in self.listeners:
-            listener.end(session, step)
-
-    def _save(self, session, step) -> bool:
-        """Save at ``step``; whether a listener asked training to stop."""
-        self.timer.update_last_triggered_step(step)
-        for listener in self.listeners:
-            listener.before_save(session, step)
-        self.saver.save(session, self.path, global_step=step)
-        self.saved = step
-        return any(listener.after_save(session, step) for listener in self.listeners)
-
-
-class _StopAfterRunsHook(tf.train.SessionRunHook):
-    """Stops after ``runs`` session runs (evaluate's ``steps``)."""
-
-    def __init__(self, runs):
-        self.runs, self.done = runs, 0
-
-    def after_run(self, run_context, run_values):
-        self.done += 1
-        if self.done >= self.runs:
-            run_context.request_stop()

@@ -13,20 +13,22 @@ clusters are all-gathered, so every process moves the centres alike and ends wit
 model. ``labels_`` holds the labels of the rows this process read, in its order.
 
 The initial centres are drawn from the first rows of the whole dataset, which every
-process reads alike (``streaming.DatasetStream.init_sample``). A mini-batch step draws the
+process reads alike (``sources.DatasetStream.init_sample``). A mini-batch step draws the
 rows a reassigned centre moves to with ``tf.random.stateless_uniform`` from a seed of the
 fit's ``RandomState``, the same on every process.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.engine import batch_ops, streaming
-from kmeans_tutorial.engine.core import BatchCore, lost_task
-from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
-from kmeans_tutorial.validation import InvalidParameterError
+from kmeans_tutorial.common_checks import InvalidParameterError
+from kmeans_tutorial.engine import batch_ops, sources
+from kmeans_tutorial.engine.driver import BatchCore, BatchStats, DistributedPlan, Model
+from kmeans_tutorial.engine.errors import lost_task
 
 SUM = tf.distribute.ReduceOp.SUM
 # What a collective raises when a worker is gone: its peers' health checks (heartbeats)
@@ -44,7 +46,7 @@ def _strategy_in_scope() -> tf.distribute.Strategy | None:
     return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
 
 
-class DistributedStream(streaming.Stream):
+class DistributedStream(sources.Stream):
     """A dataset of batches (or of ``(x, sample_weight)`` pairs) split over the replicas.
 
     Iterating gives each global batch as per-replica values; the batches are not checked
@@ -53,7 +55,7 @@ class DistributedStream(streaming.Stream):
     """
 
     def __init__(self, dataset, strategy, sample_weight=None):
-        self.whole = streaming.DatasetStream(dataset, sample_weight)  # checks the spec
+        self.whole = sources.DatasetStream(dataset, sample_weight)  # checks the spec
         self.n_features, self.dtype, self.name = self.whole.n_features, self.whole.dtype, "X"
         self.n_samples = None
         pairs = batch_ops.as_pairs(dataset, tf.as_dtype(self.dtype))
@@ -81,8 +83,6 @@ class DistributedBatchCore(BatchCore):
 
     def __init__(self, strategy: tf.distribute.Strategy):
         self.strategy = strategy
-        # Every worker reads a fit's checkpoints; the chief alone writes them.
-        self.writes_checkpoints = bool(strategy.extended.should_checkpoint)
         self._stats = tf.function(self._stats_of, autograph=False)
         self._farthest = tf.function(self._farthest_of, autograph=False)
         self._labels = tf.function(self._labels_of, autograph=False)
@@ -108,13 +108,21 @@ class DistributedBatchCore(BatchCore):
                 f"Input X contains NaN or infinity: {int(bad)} value(s) in a batch."
             )
 
-    def batch_stats(self, x, w, centers, offset, with_moments=False):
-        labels, *stats, rows, bad = self._stats(
-            x, w, tf.constant(centers), tf.constant(offset), with_moments
-        )
-        self._check_finite(bad)
-        numbers = [value.numpy() for value in stats] + ([] if with_moments else [None])
-        return (_local_rows(self.strategy, labels), *numbers, int(rows))
+    def stats(self, stream, centers, offset, with_moments):
+        centers, offset = tf.constant(centers), tf.constant(offset)
+        for x, w in stream:
+            labels, sums, weights, inertia, *moments, rows, bad = self._stats(
+                x, w, centers, offset, with_moments
+            )
+            self._check_finite(bad)
+            yield BatchStats(
+                _local_rows(self.strategy, labels),
+                sums.numpy(),
+                weights.numpy(),
+                float(inertia),
+                moments[0].numpy() if moments else None,
+                int(rows),
+            )
 
     def _farthest_of(self, x, w, centers, offset):
         def replica(x, w):
@@ -124,11 +132,13 @@ class DistributedBatchCore(BatchCore):
         *far, rows = self.strategy.run(replica, args=(x, w))
         return (*(self.strategy.gather(part, axis=0) for part in far), self._reduce(rows))
 
-    def batch_farthest(self, x, w, centers, offset):
+    def farthest(self, stream, centers, offset):
         # Gathered rows are numbered within their replica's part: ties between replicas
         # (equal distances) go to the part that comes first in the gather.
-        *far, rows = self._farthest(x, w, tf.constant(centers), tf.constant(offset))
-        return (*(part.numpy() for part in far), int(rows))
+        centers, offset = tf.constant(centers), tf.constant(offset)
+        for x, w in stream:
+            *far, rows = self._farthest(x, w, centers, offset)
+            yield (*(part.numpy() for part in far), int(rows))
 
     def _labels_of(self, x, w, centers, offset):
         def replica(x, w):
@@ -137,11 +147,13 @@ class DistributedBatchCore(BatchCore):
         labels, inertia = self.strategy.run(replica, args=(x, w))
         return labels, self._reduce(inertia)
 
-    def batch_labels_inertia(self, x, w, centers, offset):
-        labels, inertia = self._labels(x, w, tf.constant(centers), tf.constant(offset))
-        return _local_rows(self.strategy, labels), float(inertia)
+    def labels_inertia(self, stream, centers, offset):
+        centers, offset = tf.constant(centers), tf.constant(offset)
+        for x, w in stream:
+            labels, inertia = self._labels(x, w, centers, offset)
+            yield _local_rows(self.strategy, labels), float(inertia)
 
-    def batch_distances(self, x, centers, offset):
+    def distances(self, stream, centers, offset):
         raise NotImplementedError("transform runs outside the strategy, on one process")
 
     def _step_of(self, x, w, centers, counts, offset, reassign, ratio, seed):
@@ -175,8 +187,7 @@ class DistributedBatchCore(BatchCore):
             tf.constant(ratio, centers.dtype),
             tf.constant(uniforms, tf.int64),
         )
-        self.rows = int(rows)
-        return centers.numpy(), counts.numpy(), inertia.numpy(), n_small.numpy()
+        return centers.numpy(), counts.numpy(), float(inertia), int(n_small), int(rows)
 
     def _sum_of(self, value):
         local = len(self.strategy.extended.worker_devices)
@@ -187,32 +198,49 @@ class DistributedBatchCore(BatchCore):
         return round(float(self._sum(tf.constant(float(value), tf.float64))))
 
 
-def distributed_fit(estimator, X, sample_weight=None):
-    """``estimator.fit(X)`` over the replicas of the strategy whose ``scope()`` the caller
-    is in; ``None`` outside every scope (the fit is then the package's own, local)."""
+class _StrategyPlan(DistributedPlan):
+    """A fit of every replica of the strategy: each process fits its shard alike, its
+    labels those of the rows it read."""
+
+    def __init__(self, strategy, stream: DistributedStream, checkpoint_dir):
+        self.strategy, self.checkpoint_dir = strategy, checkpoint_dir
+        self.stream, self.core = stream, DistributedBatchCore(strategy)
+        # Every worker reads a fit's checkpoints; the chief alone writes them.
+        self.chief = bool(strategy.extended.should_checkpoint)
+
+    @contextlib.contextmanager
+    def errors(self):
+        try:
+            yield
+        except LOST as error:
+            resolver = getattr(self.strategy, "cluster_resolver", None)  # MWMS only
+            if resolver is None or not resolver.cluster_spec().as_dict():
+                raise
+            own = f"/job:{resolver.task_type}/task:{resolver.task_id}"
+            addresses = {
+                f"/job:{job}/task:{index}": address
+                for job, tasks in resolver.cluster_spec().as_dict().items()
+                for index, address in enumerate(tasks)
+            }
+            raise lost_task(error, own, addresses, self.checkpoint_dir) from None
+
+    def publish(self, model: Model) -> np.ndarray:
+        return model.labels  # every process fitted: nothing to hand over
+
+    def take_model(self) -> Model:
+        raise NotImplementedError("every process fits under tf.distribute")
+
+
+def plan(X, sample_weight, estimator: str, checkpoint_dir) -> _StrategyPlan | None:
+    """The plan of a fit over the replicas of the strategy whose ``scope()`` the caller is
+    in; ``None`` outside every scope (the fit is then the package's own, local)."""
     strategy = _strategy_in_scope()
     if strategy is None:
         return None
-    if not streaming.is_dataset(X):
+    if not sources.is_dataset(X):
         raise InvalidParameterError(
-            f"Under a tf.distribute strategy, {type(estimator).__name__}.fit takes a "
-            f"tf.data.Dataset of batches, got {type(X).__name__}: make one with "
+            f"Under a tf.distribute strategy, {estimator}.fit takes a tf.data.Dataset of "
+            f"batches, got {type(X).__name__}: make one with "
             f"tf.data.Dataset.from_tensor_slices(X).batch(n)."
         )
-    stream = DistributedStream(X, strategy, sample_weight)
-    core = DistributedBatchCore(strategy)
-    try:
-        if isinstance(estimator, BaseMiniBatchKMeans):
-            return estimator._fit_dataset(stream, core)
-        return estimator._fit_stream(stream, core)
-    except LOST as error:
-        resolver = getattr(strategy, "cluster_resolver", None)
-        if resolver is None or not resolver.cluster_spec().as_dict():
-            raise
-        own = f"/job:{resolver.task_type}/task:{resolver.task_id}"
-        addresses = {
-            f"/job:{job}/task:{index}": address
-            for job, tasks in resolver.cluster_spec().as_dict().items()
-            for index, address in enumerate(tasks)
-        }
-        raise lost_task(error, own, addresses, estimator.checkpoint_dir) from None
+    return _StrategyPlan(strategy, DistributedStream(X, strategy, sample_weight), checkpoint_dir)

@@ -15,20 +15,18 @@ import numpy as np
 import tensorflow as tf
 
 from kmeans_tutorial.engine import (
-    base,
     batch_ops,
     lloyd_ops,
     seeding,
     seeding_ops,
     sparse_ops,
-    streaming,
 )
-from kmeans_tutorial.engine._checks import SparseRows
-from kmeans_tutorial.engine._sharing import shareable
-from kmeans_tutorial.engine.base import BaseKMeans
-from kmeans_tutorial.engine.core import BatchCore, KMeansCore
-from kmeans_tutorial.engine.minibatch import BaseMiniBatchKMeans
-from kmeans_tutorial.engine.streaming import LocalBatchCore
+from kmeans_tutorial.engine import kmeans as engine_kmeans
+from kmeans_tutorial.engine import minibatch as engine_minibatch
+from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
+from kmeans_tutorial.engine.data import SparseRows
+from kmeans_tutorial.engine.driver import BatchCore, DistributedPlan, Driver, KMeansCore
+from kmeans_tutorial.engine.sharing import shareable
 from tf2_eager import tf1_random
 from tf2_eager.engine import checkpoint, distributed, summaries
 
@@ -97,7 +95,7 @@ def _in_place(array: np.ndarray) -> tf.Tensor:
 @functools.lru_cache(maxsize=32)
 def _batch_program(name: str, rows: int, n_features: int, n_clusters: int, dtype: str):
     """``batch_ops.<name>`` as one program for one batch shape, traced once (its
-    ``input_signature`` is TF1's placeholders), compiled as ``streaming.compiles`` says;
+    ``input_signature`` is TF1's placeholders), compiled as ``batch_core.compiles`` says;
     with the dtypes of its inputs. A stream calls it once a batch, with tensors: NumPy
     arguments would cost a conversion each through the signature, and a concrete
     function's own call costs more than the ``tf.function``'s."""
@@ -107,7 +105,7 @@ def _batch_program(name: str, rows: int, n_features: int, n_clusters: int, dtype
             name, rows, n_features, n_clusters, tf.as_dtype(dtype)
         )
     ]
-    jit = streaming.compiles(rows, n_features, n_clusters)
+    jit = compiles(rows, n_features, n_clusters)
     program = tf.function(
         batch_ops.PROGRAMS[name], input_signature=signature, jit_compile=jit, autograph=False
     )
@@ -136,30 +134,39 @@ def _chain(distances: np.ndarray, seed: int) -> int:
     )
 
 
-class KMeans(BaseKMeans):
-    __doc__ = BaseKMeans.__doc__
-    # Under ``with strategy.scope():``, ``fit`` fits the dataset ``X`` over its replicas.
-    _distribution = distributed
-    _checkpoint_module = checkpoint
-    _summaries_module = summaries
+class _EagerDriver(Driver):
+    """TF2's runtime for the estimators: ``tf.function``s, ``tf.train.Checkpoint``,
+    ``tf.summary``, and ``tf.distribute`` (under ``with strategy.scope():``, ``fit`` fits
+    a dataset over the strategy's replicas)."""
 
-    def _make_core(self, X, sample_weight, offset) -> KMeansCore:
+    def core(self, X, sample_weight, offset) -> KMeansCore:
         if isinstance(X, SparseRows):
             return _SparseEagerCore(X, sample_weight)
         return _EagerCore(X, sample_weight, offset)
 
-    def _batch_core(self) -> BatchCore:
+    def batch_core(self) -> BatchCore:
         return _EagerBatchCore()
 
+    def checkpoint_writer(self, directory: str) -> checkpoint.Writer:
+        return checkpoint.Writer(directory)
 
-class MiniBatchKMeans(BaseMiniBatchKMeans):
-    __doc__ = BaseMiniBatchKMeans.__doc__
+    def summary_writer(self, directory: str) -> summaries.Writer:
+        return summaries.Writer(directory)
 
-    _make_core = KMeans._make_core
-    _batch_core = KMeans._batch_core
-    _checkpoint_module = checkpoint
-    _summaries_module = summaries
-    _distribution = distributed
+    def distributed_plan(
+        self, X, sample_weight, estimator: str, checkpoint_dir
+    ) -> DistributedPlan | None:
+        return distributed.plan(X, sample_weight, estimator, checkpoint_dir)
+
+
+class KMeans(engine_kmeans.KMeans):
+    __doc__ = engine_kmeans.KMeans.__doc__
+    driver = _EagerDriver()
+
+
+class MiniBatchKMeans(engine_minibatch.MiniBatchKMeans):
+    __doc__ = engine_minibatch.MiniBatchKMeans.__doc__
+    driver = KMeans.driver
 
 
 class _EagerCore(KMeansCore):
@@ -180,19 +187,15 @@ class _EagerCore(KMeansCore):
     def _chunk(self, n_clusters: int) -> int:
         return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
 
-    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding_ops``)
-        or k-MC2 (``seeding.kmc2_rows``)."""
-        if init == "random":
-            weighted = seeding.weighted_random_rows(self.weights, n_clusters, seed)
-            if weighted is not None:
-                return self.data[weighted] - self.offset.numpy()
-            order = tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)
-            return (tf.gather(self.X, order[:n_clusters]) - self.offset).numpy()
-        if init == "kmc2":
-            rows = seeding.kmc2_rows(self.data.__getitem__, self.weights, n_clusters, seed, _chain)
-            return self.data[rows] - self.offset.numpy()
-        return self.data[self.plus_plus_rows(n_clusters, seed)] - self.offset.numpy()
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.data[index]
+
+    def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The lesson's draw: TF1's seeded shuffle, bit for bit (``tf1_random``)."""
+        return tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)[:n_clusters].numpy()
+
+    def chain(self, distances: np.ndarray, seed: int) -> int:
+        return _chain(distances, seed)
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
@@ -252,7 +255,7 @@ class _SparseEagerCore(KMeansCore):
     """Runs the shared sparse Lloyd ops on one CSR data set, through ``tf.function``."""
 
     def __init__(self, X: SparseRows, sample_weight: np.ndarray):
-        self.rows = X
+        self.sparse = X
         self.csr = [_in_place(shareable(part)) for part in (X.data, X.indices, X.indptr)]
         self.sample_weight = _in_place(sample_weight)
         self.weights = sample_weight
@@ -262,31 +265,27 @@ class _SparseEagerCore(KMeansCore):
         return _sparse_program(name, self.dtype)(*self.csr, *args)
 
     def _chunk(self, n_clusters: int) -> tf.Tensor:
-        n_samples, nnz = self.rows.shape[0], len(self.rows.data)
+        n_samples, nnz = self.sparse.shape[0], len(self.sparse.data)
         return tf.constant(sparse_ops.chunk_size(n_samples, nnz, n_clusters))
 
     def _squared_distances(self, points: np.ndarray) -> np.ndarray:
         return self._run("squared_distances", points, self._chunk(len(points))).numpy()
 
-    def init_centroids(self, init: str, n_clusters: int, seed: int) -> np.ndarray:
-        """Initial centres: the lesson's seeded shuffle, greedy k-means++ (``seeding``) or
-        k-MC2 (``seeding.kmc2_rows``)."""
-        if init == "random":
-            weighted = seeding.weighted_random_rows(self.weights, n_clusters, seed)
-            if weighted is not None:
-                return self.rows.rows(weighted)
-            order = tf1_random.random_shuffle(tf.range(self.rows.shape[0]), seed=seed)
-            return self.rows.rows(order[:n_clusters].numpy())
-        if init == "kmc2":
-            return self.rows.rows(
-                seeding.kmc2_rows(self.rows.rows, self.weights, n_clusters, seed, _chain)
-            )
-        return self.rows.rows(self.plus_plus_rows(n_clusters, seed))
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.sparse.rows(index)
+
+    def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The lesson's draw: TF1's seeded shuffle, bit for bit (``tf1_random``)."""
+        order = tf1_random.random_shuffle(tf.range(self.sparse.shape[0]), seed=seed)
+        return order[:n_clusters].numpy()
+
+    def chain(self, distances: np.ndarray, seed: int) -> int:
+        return _chain(distances, seed)
 
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The rows of X that greedy k-means++ chooses (``seeding``), seeded."""
         return seeding.greedy_kmeans_plus_plus(
-            self._squared_distances, self.rows.rows, self.weights, n_clusters, seed
+            self._squared_distances, self.sparse.rows, self.weights, n_clusters, seed
         )
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
@@ -345,6 +344,6 @@ def k_means(X, n_clusters, *, sample_weight=None, return_n_iter=False, **params)
     """``KMeans(n_clusters, **params).fit(X, sample_weight=sample_weight)`` as
     ``sklearn.cluster.k_means`` returns it: ``(centers, labels, inertia)``, and ``n_iter``
     if ``return_n_iter``."""
-    return base.k_means(
+    return engine_kmeans.k_means(
         KMeans, X, n_clusters, sample_weight=sample_weight, return_n_iter=return_n_iter, **params
     )

@@ -11,52 +11,15 @@ scipy is imported only when a sparse matrix arrives, so a dense user never loads
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import numbers
-import sys
 import warnings
 
 import numpy as np
 
-from kmeans_tutorial.engine._sharing import aligned_empty
-from kmeans_tutorial.validation import InvalidParameterError, all_finite
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A fitted attribute was asked of an estimator that has not been fitted.
-
-    A ``ValueError`` and an ``AttributeError``, as scikit-learn's ``NotFittedError``. When
-    scikit-learn is loaded in the process, the error raised is also an instance of its
-    class, so that code catching scikit-learn's error catches ours (``sklearn_class``);
-    scikit-learn is never imported for it.
-    """
-
-
-class ConvergenceWarning(UserWarning):
-    """The fit found fewer distinct clusters than asked for (scikit-learn warns alike).
-
-    As ``NotFittedError``: with scikit-learn loaded, the warning is also an instance of
-    scikit-learn's ``ConvergenceWarning``, so its filters and ``pytest.warns`` catch it.
-    """
-
-
-def sklearn_class(ours: type) -> type:
-    """``ours``, or, when ``sklearn.exceptions`` is loaded, one class made once that
-    subclasses both ``ours`` and scikit-learn's class of the same name.
-
-    Loaded, not importable: code that names scikit-learn's class (to catch or filter it)
-    has imported it, and a user without scikit-learn never pays for its import.
-    """
-    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
-    if sklearn_exceptions is None:
-        return ours
-    return _with_sklearn_base(ours, getattr(sklearn_exceptions, ours.__name__))
-
-
-@functools.cache
-def _with_sklearn_base(ours: type, theirs: type) -> type:
-    return type(ours.__name__, (ours, theirs), {"__module__": __name__})
+from kmeans_tutorial.common_checks import InvalidParameterError, all_finite
+from kmeans_tutorial.engine.data import SparseRows
+from kmeans_tutorial.engine.errors import NotFittedError, sklearn_class
+from kmeans_tutorial.engine.sharing import aligned_empty
 
 
 def check_is_fitted(estimator) -> None:
@@ -66,42 +29,6 @@ def check_is_fitted(estimator) -> None:
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             f"appropriate arguments before using this estimator."
         )
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class SparseRows:
-    """A CSR matrix as the cores take it: its three arrays, canonical, never densified.
-
-    Attributes
-    ----------
-    data : ndarray of shape (nnz,), float32 or float64
-        The stored values, row after row.
-    indices : ndarray of shape (nnz,), int32 or int64
-        The column of each stored value.
-    indptr : ndarray of shape (n_samples + 1,), int64
-        Row ``i``'s values are ``data[indptr[i]:indptr[i + 1]]``.
-    shape : (n_samples, n_features)
-    """
-
-    data: np.ndarray
-    indices: np.ndarray
-    indptr: np.ndarray
-    shape: tuple[int, int]
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def rows(self, index: np.ndarray) -> np.ndarray:
-        """Rows ``index`` as a dense array of shape (len(index), n_features)."""
-        dense = np.zeros((len(index), self.shape[1]), self.dtype)
-        for out, row in enumerate(index):
-            start, stop = self.indptr[row], self.indptr[row + 1]
-            dense[out, self.indices[start:stop]] = self.data[start:stop]
-        return dense
 
 
 def is_sparse(X) -> bool:
@@ -321,3 +248,48 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     if not weights.any():
         raise InvalidParameterError("sample_weight must not be all zero.")
     return np.ascontiguousarray(weights)
+
+
+def check_batch(
+    x, start: int, n_features: int | None, dtype, name: str, finite: bool = True, batch=None
+) -> np.ndarray:
+    """One batch as a C-ordered float array; errors name the row in the whole stream (and
+    ``batch``, a dataset's element number from 0, if given). ``finite``: also check that
+    every value is finite. Nothing of a fit has changed when one is raised: a fit sets its
+    attributes only at its end."""
+    where = f"row {start}" if batch is None else f"row {start} (batch {batch})"
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise InvalidParameterError(
+            f"{name} must yield batches of shape (batch, n_features), got a batch of shape "
+            f"{x.shape} at {where}; batch a dataset of rows with dataset.batch(n)."
+        )
+    if n_features is not None and x.shape[1] != n_features:
+        raise InvalidParameterError(
+            f"{name} has {x.shape[1]} features at {where}, {n_features} before."
+        )
+    x = np.ascontiguousarray(x, dtype=dtype)
+    if finite and not all_finite(x):
+        flat = int(np.flatnonzero(~np.isfinite(x.reshape(-1)))[0])
+        row, column = start + flat // x.shape[1], flat % x.shape[1]
+        value = x.reshape(-1)[flat]
+        kind = "NaN" if np.isnan(value) else "infinity"
+        within = "" if batch is None else f" (batch {batch})"
+        raise InvalidParameterError(
+            f"Input {name} contains {kind}: {value} at row {row}, column {column}{within}."
+        )
+    return x
+
+
+def check_weights(w, start: int, rows: int, dtype) -> np.ndarray:
+    w = np.asarray(w, dtype=dtype).reshape(-1) if w is not None else np.ones(rows, dtype)
+    if w.shape != (rows,):
+        raise InvalidParameterError(
+            f"sample_weight must be one per row: {w.shape[0]} for {rows} rows at row {start}."
+        )
+    bad = first_bad_weight(w)
+    if bad is not None:
+        raise InvalidParameterError(
+            f"sample_weight must be finite and >= 0, got {w[bad]} at row {start + bad}."
+        )
+    return w

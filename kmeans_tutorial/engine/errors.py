@@ -1,0 +1,93 @@
+"""The engine's own errors and warnings, in one place.
+
+Bad input raises ``InvalidParameterError`` (``kmeans_tutorial.checks``, the project's one
+class for it, re-exported here); a model used before ``fit`` raises ``NotFittedError``; a
+distributed fit that lost a process raises ``LostTaskError``. ``ConvergenceWarning`` is
+scikit-learn's warning for fewer distinct clusters than asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+
+from kmeans_tutorial.common_checks import InvalidParameterError
+from kmeans_tutorial.engine.checkpoints import latest_path
+
+__all__ = [
+    "ConvergenceWarning",
+    "InvalidParameterError",
+    "LostTaskError",
+    "NotFittedError",
+    "lost_task",
+    "sklearn_class",
+]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A fitted attribute was asked of an estimator that has not been fitted.
+
+    A ``ValueError`` and an ``AttributeError``, as scikit-learn's ``NotFittedError``. When
+    scikit-learn is loaded in the process, the error raised is also an instance of its
+    class, so that code catching scikit-learn's error catches ours (``sklearn_class``);
+    scikit-learn is never imported for it.
+    """
+
+
+class ConvergenceWarning(UserWarning):
+    """The fit found fewer distinct clusters than asked for (scikit-learn warns alike).
+
+    As ``NotFittedError``: with scikit-learn loaded, the warning is also an instance of
+    scikit-learn's ``ConvergenceWarning``, so its filters and ``pytest.warns`` catch it.
+    """
+
+
+def sklearn_class(ours: type) -> type:
+    """``ours``, or, when ``sklearn.exceptions`` is loaded, one class made once that
+    subclasses both ``ours`` and scikit-learn's class of the same name.
+
+    Loaded, not importable: code that names scikit-learn's class (to catch or filter it)
+    has imported it, and a user without scikit-learn never pays for its import.
+    """
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return ours
+    return _with_sklearn_base(ours, getattr(sklearn_exceptions, ours.__name__))
+
+
+@functools.cache
+def _with_sklearn_base(ours: type, theirs: type) -> type:
+    return type(ours.__name__, (ours, theirs), {"__module__": __name__})
+
+
+class LostTaskError(RuntimeError):
+    """A distributed fit lost one of its processes (killed, crashed, cut off): the fit
+    cannot go on, in any of them."""
+
+
+def lost_task(
+    error: Exception, own_task: str, addresses: dict, checkpoint_dir=None
+) -> LostTaskError:
+    """The ``LostTaskError`` for a TensorFlow ``error`` that says a task stopped answering:
+    it names the first task the error's message names other than ``own_task`` (a device
+    like ``/job:worker/task:0``), with its address from ``addresses`` (device: host:port),
+    and says where a restart resumes from."""
+    pattern = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
+    named = [f"/job:{job}/task:{task}" for job, task in re.findall(pattern, str(error))]
+    own = "/job:{}/task:{}".format(*re.search(pattern, own_task).groups())
+    lost = next((device for device in named if device != own), "another task")
+    where = f" ({addresses[lost]})" if lost in addresses else ""
+    resume = "restart every process of the fit"
+    if checkpoint_dir is not None:
+        folder, saved = os.fspath(checkpoint_dir), latest_path(checkpoint_dir)
+        resume += (
+            f"; with checkpoint_dir={folder!r} it resumes from {saved!r}"
+            if saved
+            else f"; checkpoint_dir={folder!r} holds no checkpoint yet"
+        )
+    return LostTaskError(
+        f"the fit lost task {lost}{where}: it stopped answering ({type(error).__name__}). "
+        f"This task ({own}) stops too; {resume}."
+    )
