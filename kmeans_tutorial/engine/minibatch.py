@@ -15,7 +15,7 @@ reassigned centre moves to), and one step is one program of ``batch_ops.minibatc
 run by the package's batch core: both packages fit bit-identically. Where scikit-learn
 redraws rows through ``RandomState.choice`` (a cumulative sum over all ``n_samples``
 weights every step), the cumulative sum is made once per fit and the same draws are
-looked up in it (``_StepRows``).
+looked up in it (``steps.StepRows``).
 
 On a ``tf.data.Dataset`` the mini-batches are the dataset's own elements, in its order
 (shuffle and batch it as you like), and ``max_iter`` counts passes over it; the initial
@@ -25,13 +25,12 @@ centres are drawn from its first ``init_size`` rows.
 from __future__ import annotations
 
 import math
-import time
 import warnings
 
 import numpy as np
 
 from kmeans_tutorial.common_checks import InvalidParameterError, check_int
-from kmeans_tutorial.engine import checkpoints, checks, sources, streamed
+from kmeans_tutorial.engine import checkpoints, sources, steps, streamed
 from kmeans_tutorial.engine.base import BaseKMeans, keeps_state_on_failure
 from kmeans_tutorial.engine.checks import (
     check_data,
@@ -50,28 +49,6 @@ from kmeans_tutorial.engine.driver import BatchCore
 from kmeans_tutorial.engine.init import initial_centers
 from kmeans_tutorial.engine.sharing import shareable
 from kmeans_tutorial.engine.sources import is_dataset, is_stream
-
-
-class _Rows:
-    """Rows of the data by index, as a dense float array: an array, CSR or an array-like."""
-
-    def __init__(self, X):
-        self.X = X
-
-    def __len__(self) -> int:
-        return self.X.shape[0] if not isinstance(self.X, sources.ArrayStream) else self.X.n_samples
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        if isinstance(self.X, SparseRows):
-            return self.X.rows(rows)
-        if isinstance(self.X, sources.ArrayStream):
-            order = np.argsort(rows, kind="stable")  # an array-like reads best in order
-            values = np.empty((len(rows), self.X.n_features), self.X.dtype)
-            values[order] = checks.check_batch(
-                self.X.X[rows[order]], 0, self.X.n_features, self.X.dtype, self.X.name
-            )
-            return values
-        return self.X[rows]
 
 
 class MiniBatchKMeans(BaseKMeans):
@@ -227,7 +204,7 @@ class MiniBatchKMeans(BaseKMeans):
             self._no_stream_for_cosine()
             check_int("n_clusters", self.n_clusters, 1)
             X = sources.as_stream(X, sample_weight, n_clusters=self.n_clusters)
-            weights = X.weights if X.weights is not None else _Ones(X.n_samples, X.dtype)
+            weights = X.weights if X.weights is not None else steps.Ones(X.n_samples, X.dtype)
             n_samples, n_features, dtype = X.n_samples, X.n_features, X.dtype
         else:
             X = check_data(X, estimator_name=type(self).__name__)
@@ -235,7 +212,7 @@ class MiniBatchKMeans(BaseKMeans):
                 X = unit_rows(X)
             (n_samples, n_features), dtype = X.shape, X.dtype
             weights = (
-                _Ones(n_samples, dtype)
+                steps.Ones(n_samples, dtype)
                 if sample_weight is None
                 else check_sample_weight(sample_weight, n_samples, dtype)
             )
@@ -245,59 +222,75 @@ class MiniBatchKMeans(BaseKMeans):
         random_state = check_random_state(self.random_state)
         checkpoint = self._open_steps_checkpoint(random_state)
         summaries = self._summary_writer()
-        rows = _Rows(X)
+        rows = steps.Rows(X)
         validation = random_state.randint(0, n_samples, init_size)
         X_valid, weights_valid = rows[validation], weights[validation]
         offset = column_mean(X_valid)
+        pool = steps.InitPool(rows, weights, init_size)
         centers = self._best_init(
-            rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
+            pool, (X_valid, weights_valid), offset, init, n_init, random_state
         )
         tol = 0.0 if self.tol == 0 else self._variance(X, offset) * self.tol
-        draw = _StepRows(weights, random_state)
-        n_steps = (self.max_iter * n_samples) // batch_size
-        state = _State(self.n_clusters, dtype, n_samples, batch_size)
+        state = steps.State(self.n_clusters, dtype, n_samples, batch_size, self.verbose)
+        state.max_no_improvement = self.max_no_improvement
         core = self.driver.batch_core()
-        step, first, started = -1, 0, time.perf_counter()
+        step, stopped = -1, False
         if checkpoint is not None:
             checkpoint.check(checkpoints.fingerprint(self, n_features, dtype, X_valid, n_samples))
             resumed = checkpoint.resume(state)
             if resumed is not None:
                 step, centers, stopped, *_ = resumed
-                first = n_steps if stopped else step + 1
-        for step in range(first, n_steps):
-            x = rows[draw(batch_size)]
-            centers, batch_inertia, shift = self._step(
-                core, state, x, np.ones(batch_size, dtype), centers, offset, random_state, tol
-            )
-            if self._progress is not None:  # a pass: n_samples rows' worth of steps
-                rows_done = (step + 1) * batch_size
-                self._progress(
-                    rows_done // n_samples + 1,
-                    rows_done % n_samples,
-                    time.perf_counter() - started,
-                    state.smoothed_inertia() * n_samples,
-                )
-            stop = state.converged(step, n_steps, shift, batch_inertia, tol, self)
-            passes = (step + 1) * batch_size // n_samples
-            if summaries is not None and passes > step * batch_size // n_samples:
-                summaries.scalar("inertia", passes, state.smoothed_inertia() * n_samples)
-            if checkpoint is not None and (
-                stop or step + 1 == n_steps or (step + 1) % self.checkpoint_steps == 0
-            ):
-                checkpoint.save_step(step, centers, state, stop or step + 1 == n_steps)
-            if stop:
-                break
-        self.n_steps_ = step + 1
-        self.n_iter_ = math.ceil(self.n_steps_ * batch_size / n_samples)
-        self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
-        self.cluster_centers_ = centers + offset
-        self.n_features_in_ = n_features
+        n_steps = (self.max_iter * n_samples) // batch_size
+        first = n_steps if stopped else step + 1
+        draw = steps.StepRows(weights, random_state)
+        batches = steps.DrawnBatches(rows, draw, batch_size, n_steps, first, dtype)
+        batches.progress = self._progress
+        step, centers, _ = self._steps(
+            core, state, batches, centers, offset, random_state, tol, checkpoint, summaries, step
+        )
+        self._set_steps_fitted(step, batch_size, state, centers + offset, n_features)
         if self.compute_labels:
             self.labels_, self.inertia_ = self._assign_all(X, weights)
         else:
             self.inertia_ = float(state.smoothed_inertia() * weights.sum(dtype=np.float64))
             self.inertia_ /= 2 if self._cosine else 1
         return self
+
+    def _steps(
+        self, core, state, batches, centers, offset, random_state, tol, checkpoint, summaries,
+        step,
+    ):  # fmt: skip
+        """The mini-batch steps on ``batches`` (drawn rows, or a dataset's elements), from
+        step ``step + 1``: each one step, a convergence test, and when due a checkpoint and
+        a pass's summary. Returns the last step, the centres, and whether it converged."""
+        stopped = False
+        for x, w in batches:
+            step += 1
+            centers, batch_inertia, shift = self._step(
+                core, state, x, w, centers, offset, random_state, tol
+            )
+            finished_pass = batches.stepped(step, state)
+            stopped = state.converged(step, batches.n_steps, shift, batch_inertia, tol)
+            if summaries is not None and finished_pass is not None:
+                summaries.scalar(
+                    "inertia", finished_pass, state.smoothed_inertia() * state.n_samples
+                )
+            last = batches.is_last(step)
+            if checkpoint is not None and (
+                stopped or last or (step + 1) % self.checkpoint_steps == 0
+            ):
+                checkpoint.save_step(step, centers, state, stopped or last, **batches.where())
+            if stopped:
+                break
+        return step, centers, stopped
+
+    def _set_steps_fitted(self, step, batch_size, state, centers, n_features) -> None:
+        """The fitted attributes a fit of ``step + 1`` steps sets, but the labels."""
+        self.n_steps_ = step + 1
+        self.n_iter_ = math.ceil(self.n_steps_ * batch_size / state.n_samples)
+        self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
+        self.cluster_centers_ = centers
+        self.n_features_in_ = n_features
 
     def _open_steps_checkpoint(self, random_state, writes: bool = True):
         """The fit's ``checkpoints.StepsCheckpoint``, begun, or None without
@@ -319,39 +312,26 @@ class MiniBatchKMeans(BaseKMeans):
             return total.mean_variance()
         return mean_variance(X, offset if not isinstance(X, SparseRows) else 0 * offset)
 
-    def _best_init(
-        self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
-    ):
-        """Initial centres, in the steps' coordinates (around ``offset``; on the unit sphere
-        for cosine): the best of ``n_init`` on the judging rows."""
-        centers = self._best_init_of(
-            rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
-        )
+    def _best_init(self, pool: steps.InitPool, judge: tuple, offset, init, n_init, random_state):
+        """Initial centres in the steps' coordinates (around ``offset``; on the unit sphere
+        for cosine): ``init`` given, or the best of ``n_init`` drawn from samples of
+        ``pool``, judged by their inertia on the rows and weights ``judge``."""
+        if isinstance(init, np.ndarray):
+            centers = init
+        else:
+            best_inertia = None
+            judging = self._core(shareable(judge[0]), shareable(judge[1]), offset)
+            for run in range(n_init):
+                sample, sample_weights = pool.draw(random_state)
+                core = self._core(shareable(sample), shareable(sample_weights), offset)
+                drawn = initial_centers(init, core, self.n_clusters, random_state, sample)
+                _, inertia = judging.labels_inertia(drawn)
+                if self.verbose:
+                    print(f"Inertia for init {run + 1}/{n_init}: {inertia}")
+                if best_inertia is None or inertia < best_inertia:
+                    centers, best_inertia = drawn, inertia
         centers = centers - offset
         return unit_centers(centers, offset) if self._cosine else centers
-
-    def _best_init_of(
-        self, rows, weights, X_valid, weights_valid, offset, init, n_init, init_size, random_state
-    ):
-        if isinstance(init, np.ndarray):
-            return init
-        best, best_inertia = None, None
-        judge = self._core(shareable(X_valid), shareable(weights_valid), offset)
-        for run in range(n_init):
-            if init_size < len(rows):
-                chosen = random_state.randint(0, len(rows), init_size)
-                sample, sample_weights = rows[chosen], weights[chosen]
-            else:
-                every = np.arange(len(rows))
-                sample, sample_weights = rows[every], weights[every]
-            core = self._core(shareable(sample), shareable(sample_weights), offset)
-            centers = initial_centers(init, core, self.n_clusters, random_state, sample)
-            _, inertia = judge.labels_inertia(centers)
-            if self.verbose:
-                print(f"Inertia for init {run + 1}/{n_init}: {inertia}")
-            if best_inertia is None or inertia < best_inertia:
-                best, best_inertia = centers, inertia
-        return best
 
     def _step(self, core, state, x, w, centers, offset, random_state, tol):
         """One mini-batch step on batch ``x``: (new centres, batch inertia, squared shift)."""
@@ -379,7 +359,7 @@ class MiniBatchKMeans(BaseKMeans):
 
     def _assign_all(self, X, weights):
         """Labels and inertia of every row against the fitted centres."""
-        weights = None if isinstance(weights, _Ones) else weights
+        weights = None if isinstance(weights, steps.Ones) else weights
         if isinstance(X, SparseRows):
             weights = check_sample_weight(weights, X.shape[0], X.dtype)
             return self._labels_inertia_fitted(X, weights)
@@ -413,63 +393,34 @@ class MiniBatchKMeans(BaseKMeans):
             random_state,
         )
         init, n_init, _, init_size = self._check_minibatch_params(len(sample), n_features, dtype)
-        rows = _Rows(sample)
+        rows = steps.Rows(sample)
         validation = random_state.randint(0, len(sample), init_size)
         offset = column_mean(sample)
-        centers = self._best_init(
-            rows,
-            sample_weights,
-            sample[validation],
-            sample_weights[validation],
-            offset,
-            init,
-            n_init,
-            init_size,
-            random_state,
-        )
+        pool = steps.InitPool(rows, sample_weights, init_size)
+        judge = (sample[validation], sample_weights[validation])
+        centers = self._best_init(pool, judge, offset, init, n_init, random_state)
         tol = 0.0 if self.tol == 0 else mean_variance(sample, offset) * self.tol
         n_rows = len(sample) if stream.n_samples is None else stream.n_samples
-        state = _State(self.n_clusters, dtype, n_rows, self.batch_size)
+        state = steps.State(self.n_clusters, dtype, n_rows, self.batch_size, self.verbose)
+        state.max_no_improvement = self.max_no_improvement
         step, done, first_pass, skip = -1, False, 0, 0
         if checkpoint is not None:
             checkpoint.check(checkpoints.fingerprint(self, n_features, dtype, sample, None))
             resumed = checkpoint.resume(state)
             if resumed is not None:
                 step, centers, done, first_pass, skip, stream.n_samples = resumed
-        for pass_number in range(first_pass, 0 if done else self.max_iter):
-            # A resumed pass reads the elements its steps have taken (a dataset is read in
-            # order), without stepping on them.
-            for position, (x, w) in enumerate(stream, start=1):
-                if position <= skip:
-                    continue
-                step += 1
-                centers, batch_inertia, shift = self._step(
-                    core, state, x, w, centers, offset, random_state, tol
-                )
-                # The first pass counts the rows as it goes (scikit-learn's smoothing
-                # weight needs them); a dataset says how many only at its end.
-                rows_so_far = (step + 1) * state.last_rows
-                state.n_samples = stream.n_samples or max(state.n_samples, rows_so_far)
-                done = state.converged(step, None, shift, batch_inertia, tol, self)
-                if checkpoint is not None and (done or (step + 1) % self.checkpoint_steps == 0):
-                    checkpoint.save_step(
-                        step, centers, state, done, pass_number, position, stream.n_samples
-                    )
-                if done:
-                    break
-            skip = 0
-            if done:
-                break
-            if summaries is not None:
-                inertia = state.smoothed_inertia() * state.n_samples
-                summaries.scalar("inertia", pass_number + 1, inertia)
-        if checkpoint is not None and not done:  # the last pass ended: the fit stops
+        passes = range(first_pass, 0 if done else self.max_iter)
+        batches = steps.DatasetBatches(stream, passes, skip)
+        if summaries is not None:
+            batches.pass_ended = lambda number: summaries.scalar(
+                "inertia", number, state.smoothed_inertia() * state.n_samples
+            )
+        step, centers, stopped = self._steps(
+            core, state, batches, centers, offset, random_state, tol, checkpoint, summaries, step
+        )
+        if checkpoint is not None and not (done or stopped):  # the last pass ended: the fit stops
             checkpoint.save_step(step, centers, state, True, self.max_iter, 0, stream.n_samples)
-        self.n_steps_ = step + 1
-        self.n_iter_ = math.ceil(self.n_steps_ * self.batch_size / state.n_samples)
-        self._counts, self._n_since_last_reassign = state.counts, state.n_since_last_reassign
-        self.cluster_centers_ = centers + offset
-        self.n_features_in_ = n_features
+        self._set_steps_fitted(step, self.batch_size, state, centers + offset, n_features)
         if self.compute_labels:
             centers = self.cluster_centers_.astype(dtype)
             middle = centers.mean(axis=0)
@@ -496,28 +447,20 @@ class MiniBatchKMeans(BaseKMeans):
         if not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
         random_state = self._random_state
-        rows = _Rows(X)
+        rows = steps.Rows(X)
         if not fitted:
             init, _, _, init_size = self._check_minibatch_params(*X.shape, X.dtype)
             offset = np.zeros(X.shape[1], X.dtype)
-            centers = self._best_init(
-                rows,
-                weights,
-                rows[np.arange(len(rows))],
-                weights,
-                offset,
-                init,
-                1,
-                init_size,
-                random_state,
-            )
+            pool = steps.InitPool(rows, weights, init_size)
+            judge = (rows[np.arange(len(rows))], weights)
+            centers = self._best_init(pool, judge, offset, init, 1, random_state)
             self.n_steps_ = 0
             self._counts = np.zeros(self.n_clusters, X.dtype)
             self._n_since_last_reassign = 0
             self.n_features_in_ = X.shape[1]
         else:
             centers = self.cluster_centers_.astype(X.dtype)
-        state = _State(self.n_clusters, X.dtype, X.shape[0], X.shape[0])
+        state = steps.State(self.n_clusters, X.dtype, X.shape[0], X.shape[0])
         state.counts = self._counts.astype(X.dtype)
         state.n_since_last_reassign = self._n_since_last_reassign
         offset = np.zeros(X.shape[1], X.dtype)
@@ -531,99 +474,3 @@ class MiniBatchKMeans(BaseKMeans):
         if self.compute_labels:
             self.labels_, self.inertia_ = self._labels_inertia(given, weights)
         return self
-
-
-class _Ones:
-    """The weights of an unweighted array-like: 1 a row, never held (a memmap of 20 million
-    rows would need 80 MB for them, and their cumulative sum 160 MB more)."""
-
-    def __init__(self, n_samples: int, dtype):
-        self.n_samples, self.dtype = n_samples, dtype
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        return np.ones(len(rows), self.dtype)
-
-    def sum(self, dtype=None) -> float:
-        return float(self.n_samples)
-
-
-class _StepRows:
-    """The rows of each step: drawn as ``RandomState.choice(n, size, p=weights)`` draws them
-    (uniforms looked up in the weights' cumulative sum), the sum made once. Unweighted
-    rows are looked up without one: uniform ``u`` draws row ``floor(u * n)``."""
-
-    def __init__(self, weights, random_state):
-        self.random_state = random_state
-        if isinstance(weights, _Ones):
-            self.cdf, self.n_samples = None, weights.n_samples
-            return
-        self.cdf = np.cumsum(weights / weights.sum(dtype=np.float64))
-        self.cdf /= self.cdf[-1]
-
-    def __call__(self, size: int) -> np.ndarray:
-        uniforms = self.random_state.random_sample(size)
-        if self.cdf is None:
-            return np.minimum((uniforms * self.n_samples).astype(np.int64), self.n_samples - 1)
-        return self.cdf.searchsorted(uniforms, side="right")
-
-
-class _State:
-    """Counts, and scikit-learn's early-stopping state (``_mini_batch_convergence``)."""
-
-    def __init__(self, n_clusters: int, dtype, n_samples: int, batch_size: int):
-        self.counts = np.zeros(n_clusters, dtype)
-        self.n_since_last_reassign = 0
-        self.n_samples, self.batch_size, self.n_clusters = n_samples, batch_size, n_clusters
-        self.ewa_inertia = self.ewa_inertia_min = None
-        self.no_improvement = 0
-        self.last_rows = batch_size
-        self.first_inertia = 0.0
-
-    def smoothed_inertia(self) -> float:
-        """The smoothed mean batch inertia (the first batch's, after a single step)."""
-        return self.first_inertia if self.ewa_inertia is None else self.ewa_inertia
-
-    def random_reassign(self, rows: int) -> bool:
-        """Whether this step may reassign: every ``10 * n_clusters`` rows, or while a
-        centre has no member."""
-        self.n_since_last_reassign += rows
-        if (self.counts == 0).any() or self.n_since_last_reassign >= 10 * self.n_clusters:
-            self.n_since_last_reassign = 0
-            return True
-        return False
-
-    def converged(self, step, n_steps, shift, batch_inertia, tol, estimator) -> bool:
-        """scikit-learn's tests: a small shift, or no better smoothed inertia for a while."""
-        batch_inertia /= self.batch_size
-        step += 1
-        of = f"/{n_steps}" if n_steps else ""
-        if step == 1:  # the first step's inertia is that of the initial centres
-            self.first_inertia = batch_inertia
-            if estimator.verbose:
-                print(f"Minibatch step {step}{of}: mean batch inertia: {batch_inertia}")
-            return False
-        if self.ewa_inertia is None:
-            self.ewa_inertia = batch_inertia
-        else:
-            alpha = min(self.batch_size * 2.0 / (self.n_samples + 1), 1)
-            self.ewa_inertia = self.ewa_inertia * (1 - alpha) + batch_inertia * alpha
-        if estimator.verbose:
-            print(
-                f"Minibatch step {step}{of}: mean batch inertia: {batch_inertia}, "
-                f"ewa inertia: {self.ewa_inertia}"
-            )
-        if tol > 0 and shift <= tol:
-            if estimator.verbose:
-                print(f"Converged (small centers change) at step {step}{of}")
-            return True
-        if self.ewa_inertia_min is None or self.ewa_inertia < self.ewa_inertia_min:
-            self.no_improvement = 0
-            self.ewa_inertia_min = self.ewa_inertia
-        else:
-            self.no_improvement += 1
-        limit = estimator.max_no_improvement
-        if limit is not None and self.no_improvement >= limit:
-            if estimator.verbose:
-                print(f"Converged (lack of improvement in inertia) at step {step}{of}")
-            return True
-        return False
