@@ -13,7 +13,7 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "parity", "sklearn", "distributed"]
+nox.options.sessions = ["lint", "typecheck", "tests", "parity", "sklearn", "distributed"]
 
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 # Two pytest workers (pytest-xdist): much of a test's time is Python building graphs and
@@ -41,6 +41,19 @@ def lint(session: nox.Session) -> None:
     session.install("ruff", *CONSTRAINTS)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+
+
+# The numpy whose type stubs the type checker reads (the one TensorFlow's newest release
+# installs with, here): pinned, so that a new numpy cannot turn CI red by its stubs alone.
+TYPED_NUMPY = "numpy==2.4.6"
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Check the engine's contracts with mypy (setup.cfg's [mypy]: strict on the Protocols
+    and what uses them, every function body checked in the engine and both drivers)."""
+    session.install("mypy", TYPED_NUMPY, *CONSTRAINTS)
+    session.run("mypy", *session.posargs)
 
 
 @nox.session(python=PYTHON)

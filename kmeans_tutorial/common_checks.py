@@ -29,7 +29,8 @@ def check_int(name: str, value: object, minimum: int, maximum: int | None = None
         raise InvalidParameterError(
             f"{name} must be an integer, got {value!r} of type {type(value).__name__}."
         )
-    if value < minimum or (maximum is not None and value > maximum):
+    number = int(value)
+    if number < minimum or (maximum is not None and number > maximum):
         bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
         raise InvalidParameterError(f"{name}={value!r} should be {bound}.")
 

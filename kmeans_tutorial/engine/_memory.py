@@ -8,9 +8,10 @@ https://orthanc.uclouvain.be/hg/orthanc/file/217863b09457/OrthancServer/Resource
 """
 
 import ctypes
+from collections.abc import Callable
 
 
-def _find_malloc_trim():
+def _find_malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or ``None`` on a C library without it (musl, macOS)."""
     try:
         return ctypes.CDLL("libc.so.6").malloc_trim

@@ -239,7 +239,7 @@ class BaseKMeans:
         if plan is None:
             return False
         with plan.errors():
-            if plan.stream is None:
+            if plan.stream is None or plan.core is None:
                 model = plan.take_model()
                 self.cluster_centers_, self.labels_ = model.centers, model.labels
                 self.inertia_, self.n_iter_ = model.inertia, model.n_iter
@@ -356,6 +356,10 @@ class BaseKMeans:
     def predict(self, X, sample_weight=None):
         """Index of the nearest centre for each sample, shape (n_samples,)."""
         return self._labels_inertia(X, sample_weight)[0]
+
+    def fit(self, X, y=None, sample_weight=None) -> BaseKMeans:
+        """Compute the clustering; returns self (each estimator's own)."""
+        raise NotImplementedError
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """``fit(X)``, then the labels of ``X``."""

@@ -6,11 +6,15 @@ rows' results cut back. Each package subclasses ``LocalBatchCore`` with ``_run``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kmeans_tutorial.engine.driver import BatchCore, BatchStats
 from kmeans_tutorial.engine.sharing import aligned_empty, shareable
+
+if TYPE_CHECKING:
+    from kmeans_tutorial.engine.sources import Stream
 
 
 def batch_rows(n_samples: int) -> int:
@@ -53,12 +57,14 @@ class LocalBatchCore(BatchCore):
     each batch to a size its programs are made for (``batch_rows``), runs the package's
     ``_run``, and cuts the results back to the batch's rows."""
 
-    def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs) -> list:
+    def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs: Any) -> list[Any]:
         """Program ``batch_ops.<name>`` for ``x``'s shape and ``len(centers)`` on
         ``(x, *inputs)``: a list of NumPy arrays."""
         raise NotImplementedError
 
-    def stats(self, stream, centers, offset, with_moments) -> Iterator[BatchStats]:
+    def stats(
+        self, stream: Stream, centers: np.ndarray, offset: np.ndarray, with_moments: bool
+    ) -> Iterator[BatchStats]:
         name = "first_pass_stats" if with_moments else "batch_stats"
         for x, w in stream:
             rows = len(x)
@@ -66,29 +72,45 @@ class LocalBatchCore(BatchCore):
             labels, sums, weights, inertia, *moments = self._run(
                 name, x, centers, w, centers, offset, rows
             )
-            moments = moments[0] if moments else None
-            yield BatchStats(labels[:rows], sums, weights, float(inertia), moments, rows)
+            first = moments[0] if moments else None
+            yield BatchStats(labels[:rows], sums, weights, float(inertia), first, rows)
 
-    def farthest(self, stream, centers, offset):
+    def farthest(
+        self, stream: Stream, centers: np.ndarray, offset: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]:
         for x, w in stream:
             rows = len(x)
             x, w = padded(x, w, batch_rows(rows))
             yield (*self._run("farthest", x, centers, w, centers, offset, rows), rows)
 
-    def labels_inertia(self, stream, centers, offset):
+    def labels_inertia(
+        self, stream: Stream, centers: np.ndarray, offset: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, float]]:
         for x, w in stream:
             rows = len(x)
             x, w = padded(x, w, batch_rows(rows))
             labels, inertia = self._run("labels_inertia", x, centers, w, centers, offset)
             yield labels[:rows], float(inertia)
 
-    def distances(self, stream, centers, offset):
+    def distances(
+        self, stream: Stream, centers: np.ndarray, offset: np.ndarray
+    ) -> Iterator[np.ndarray]:
         for x, _ in stream:
             rows = len(x)
             x, _ = padded(x, np.zeros(rows, x.dtype), batch_rows(rows))
             yield self._run("transform", x, centers, centers, offset)[0][:rows]
 
-    def minibatch_step(self, x, w, centers, counts, offset, reassign, ratio, uniforms):
+    def minibatch_step(
+        self,
+        x: Any,
+        w: Any,
+        centers: np.ndarray,
+        counts: np.ndarray,
+        offset: np.ndarray,
+        reassign: bool,
+        ratio: float,
+        uniforms: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, float, int, int]:
         rows = len(x)
         x, w = padded(x, w, batch_rows(rows))
         drawn = np.full(len(x), 2.0)  # rows of padding are never drawn

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -103,11 +103,11 @@ def _first_difference(saved: dict, wanted: dict) -> str:
     return "another fit"
 
 
-def random_state_values(random_state: np.random.RandomState) -> dict[str, np.ndarray]:
+def random_state_values(random_state: np.random.RandomState) -> dict[str, Any]:
     """A ``RandomState``'s state as arrays a checkpoint holds."""
-    _, keys, position, has_gauss, gauss = random_state.get_state()
+    _, keys, position, has_gauss, gauss = random_state.get_state(legacy=True)
     return {
-        "generator": np.concatenate([[position, has_gauss], keys.astype(np.int64)]),
+        "generator": np.concatenate([[position, has_gauss], np.asarray(keys, np.int64)]),
         "gaussian": np.float64(gauss),
     }
 
@@ -130,11 +130,12 @@ class Checkpoint:
     def __init__(self, writer: CheckpointWriter, directory, writes: bool = True):
         self.writer, self.directory, self.writes = writer, os.fspath(directory), writes
         self.path = latest_path(directory)
-        self.saved = None if self.path is None else writer.read(self.path)
+        self.saved: dict[str, Any] | None = None if self.path is None else writer.read(self.path)
         self.number = 0 if self.saved is None else int(self.saved["number"])
         self.identity: dict | None = None
-        self.random_state: np.random.RandomState | None = None
-        self._start_state: dict | None = None
+        # Set by ``begin``, at the fit's start.
+        self.random_state = np.random.RandomState()
+        self._start_state: dict[str, Any] = {}
 
     def begin(self, random_state: np.random.RandomState) -> None:
         """At the fit's start: put back the generator's state at the saved fit's start (its
@@ -159,7 +160,7 @@ class Checkpoint:
         if saved != identity:
             raise InvalidParameterError(
                 f"checkpoint_dir={self.directory!r} holds a checkpoint of another fit "
-                f"({_first_difference(saved, identity)}, in {os.path.basename(self.path)!r}): "
+                f"({_first_difference(saved, identity)}, in {os.path.basename(str(self.path))!r}): "
                 f"give another directory, or empty this one to start afresh."
             )
 
@@ -169,7 +170,7 @@ class Checkpoint:
         self.number += 1
         if not self.writes:
             return
-        values = {name: np.asarray(value) for name, value in state.items()}
+        values: dict[str, Any] = {name: np.asarray(value) for name, value in state.items()}
         values.update(self._start_state)
         values.update(random_state_values(self.random_state))
         values["number"] = np.int64(self.number)
@@ -178,6 +179,7 @@ class Checkpoint:
 
     def restore_random_state(self) -> None:
         """The generator as it was at the saved checkpoint."""
+        assert self.saved is not None  # resumed from one
         set_random_state(self.random_state, self.saved["generator"], self.saved["gaussian"])
 
 
@@ -276,7 +278,7 @@ class StepsCheckpoint(Checkpoint):
     ) -> None:
         """After step ``step`` (from 0); ``position``: the dataset's elements read in pass
         ``pass_number`` (from 0); ``stream_rows``: its rows, once a pass has counted them."""
-        values = {name: np.float64(np.nan) for name in _STATE_FLOATS}
+        values: dict[str, Any] = {name: np.float64(np.nan) for name in _STATE_FLOATS}
         for name in _STATE_FLOATS:
             if getattr(state, name) is not None:
                 values[name] = np.float64(getattr(state, name))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -36,7 +37,9 @@ def is_sparse(X) -> bool:
     return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "tocsr")
 
 
-def _finite_error(values: np.ndarray, where: str, name: str) -> InvalidParameterError:
+def _finite_error(
+    values: np.ndarray, where: Callable[[int], str], name: str
+) -> InvalidParameterError:
     first = np.flatnonzero(~np.isfinite(values))[0]
     value = values[first]
     kind = "NaN" if np.isnan(value) else f"infinity or a value too large for {values.dtype!r}"
@@ -94,7 +97,8 @@ def _as_sparse_rows(X, name: str, estimator_name: str) -> SparseRows:
     # Column numbers fit in int32 (TensorFlow's gathers take either); row offsets may not.
     indices = X.indices.astype(np.int32, copy=False)
     indptr = X.indptr.astype(np.int64, copy=False)
-    return SparseRows(X.data, indices, indptr, tuple(int(n) for n in X.shape))
+    n_samples, n_features = X.shape
+    return SparseRows(X.data, indices, indptr, (int(n_samples), int(n_features)))
 
 
 def feature_names(X) -> np.ndarray | None:
@@ -210,8 +214,8 @@ def check_random_state(seed) -> np.random.RandomState:
         return np.random.RandomState()
     if isinstance(seed, np.random.RandomState):
         return seed
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and 0 <= seed < 2**32:
-        return np.random.RandomState(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and 0 <= int(seed) < 2**32:
+        return np.random.RandomState(int(seed))
     raise InvalidParameterError(
         f"random_state={seed!r} should be None, an integer in [0, 2**32 - 1] or a RandomState."
     )

@@ -34,7 +34,9 @@ class DataCore:
         """Centres of the core's coordinates in the data's."""
         return centers + self.offset
 
-    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
+    def lloyd(
+        self, centers: np.ndarray, max_iter: int, tol: float
+    ) -> tuple[np.ndarray, float, np.ndarray, int]:
         """One whole run from ``centers``: (labels, inertia, centers, n_iter)."""
         labels, inertia, centers, n_iter = self.core.lloyd(self.centred(centers), max_iter, tol)
         return labels, inertia, self.uncentred(centers), n_iter

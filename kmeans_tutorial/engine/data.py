@@ -63,7 +63,7 @@ def column_mean(X: np.ndarray) -> np.ndarray:
     return np.einsum("ij->j", X) / X.dtype.type(len(X))
 
 
-def offset_of(X) -> np.ndarray:
+def offset_of(X: np.ndarray | SparseRows) -> np.ndarray:
     """The point a fit's distances are taken around: the column mean (dense), 0 (sparse).
 
     Centring dense data keeps |x|² - 2x·c + |c|² accurate, as scikit-learn centres it;
@@ -75,14 +75,16 @@ def offset_of(X) -> np.ndarray:
     return column_mean(X)
 
 
-def mean_variance(X, X_offset: np.ndarray) -> float:
+def mean_variance(X: np.ndarray | SparseRows, X_offset: np.ndarray) -> float:
     """The mean over the features of each feature's variance, in float64."""
     n_samples = len(X)
     if isinstance(X, SparseRows):
         columns = X.indices
-        sums = np.bincount(columns, X.data.astype(np.float64), minlength=X.shape[1])
-        squares = np.bincount(columns, np.square(X.data, dtype=np.float64), minlength=X.shape[1])
-        return float(np.mean(squares / n_samples - (sums / n_samples) ** 2))
+        column_sums = np.bincount(columns, X.data.astype(np.float64), minlength=X.shape[1])
+        column_squares = np.bincount(
+            columns, np.square(X.data, dtype=np.float64), minlength=X.shape[1]
+        )
+        return float(np.mean(column_squares / n_samples - (column_sums / n_samples) ** 2))
     sums = np.zeros(X.shape[1])
     squares = np.zeros(X.shape[1])
     for start in range(0, n_samples, _BLOCK_ROWS):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from kmeans_tutorial.engine.sources import Stream
 
 
-class KMeansCore(Protocol):
-    """What a core does for the estimator, on the data set it was made for (in memory);
-    rows in the data's coordinates, centres in ``X - offset``'s."""
+class Seeding(Protocol):
+    """What every initialisation draws rows with (``init``): a core's data and weights, and
+    TensorFlow's seeded draws over them."""
 
     weights: np.ndarray  # the sample weights, one a row
 
@@ -54,6 +54,11 @@ class KMeansCore(Protocol):
         """TensorFlow's k-MC2 chain (``KMC2ChainInitialization``) over candidates' squared
         distances: the index of the next centre among them."""
         ...
+
+
+class KMeansCore(Seeding, Protocol):
+    """What a core does for the estimator, on the data set it was made for (in memory);
+    rows in the data's coordinates, centres in ``X - offset``'s."""
 
     def lloyd(
         self, centers: np.ndarray, max_iter: int, tol: float
@@ -104,8 +109,9 @@ class BatchCore(Protocol):
 
     def farthest(
         self, stream: Stream, centers: np.ndarray, offset: np.ndarray
-    ) -> Iterator[tuple[np.ndarray, ...]]:
-        """A pass: each batch's ``batch_ops.farthest``, then the batch's rows."""
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]:
+        """A pass: each batch's ``batch_ops.farthest`` (distances, rows, values, weights,
+        labels of its candidates), then the batch's rows."""
         ...
 
     def labels_inertia(
@@ -122,8 +128,8 @@ class BatchCore(Protocol):
 
     def minibatch_step(
         self,
-        x,
-        w,
+        x: Any,
+        w: Any,
         centers: np.ndarray,
         counts: np.ndarray,
         offset: np.ndarray,
@@ -159,11 +165,11 @@ class Model:
 
 class DistributedPlan(Protocol):
     """A fit over many devices or processes, as the package's driver set it up: the stream
-    and batch core this process fits with, or (``stream`` ``None``) the model it waits for.
+    and batch core this process fits with, or (both ``None``) the model it waits for.
     """
 
     stream: Stream | None
-    core: BatchCore
+    core: BatchCore | None
     chief: bool  # whether this process writes checkpoints and summaries
 
     def errors(self) -> AbstractContextManager[None]:
@@ -202,7 +208,7 @@ class Driver(Protocol):
         ...
 
     def distributed_plan(
-        self, X, sample_weight, estimator: str, checkpoint_dir
+        self, X: Any, sample_weight: Any, estimator: str, checkpoint_dir: Any
     ) -> DistributedPlan | None:
         """The plan of a fit of ``estimator`` (its class's name) on ``X`` over many devices
         or processes, when the package takes the fit (a ``TF_CONFIG`` cluster in TF1, a

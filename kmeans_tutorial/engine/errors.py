@@ -68,7 +68,10 @@ class LostTaskError(RuntimeError):
 
 
 def lost_task(
-    error: Exception, own_task: str, addresses: dict, checkpoint_dir=None
+    error: Exception,
+    own_task: str,
+    addresses: dict[str, str],
+    checkpoint_dir: str | os.PathLike[str] | None = None,
 ) -> LostTaskError:
     """The ``LostTaskError`` for a TensorFlow ``error`` that says a task stopped answering:
     it names the first task the error's message names other than ``own_task`` (a device
@@ -76,7 +79,8 @@ def lost_task(
     and says where a restart resumes from."""
     pattern = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
     named = [f"/job:{job}/task:{task}" for job, task in re.findall(pattern, str(error))]
-    own = "/job:{}/task:{}".format(*re.search(pattern, own_task).groups())
+    found = re.search(pattern, own_task)
+    own = "/job:{}/task:{}".format(*found.groups()) if found else own_task
     lost = next((device for device in named if device != own), "another task")
     where = f" ({addresses[lost]})" if lost in addresses else ""
     resume = "restart every process of the fit"

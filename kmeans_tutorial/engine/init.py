@@ -11,13 +11,17 @@ core's ``chain``). Centres are in the data's own coordinates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from kmeans_tutorial.common_checks import InvalidParameterError
 from kmeans_tutorial.engine import seeding
 from kmeans_tutorial.engine.checks import check_data
 from kmeans_tutorial.engine.data import SparseRows
-from kmeans_tutorial.engine.driver import KMeansCore
+from kmeans_tutorial.engine.driver import Seeding
 
 INITS = ("k-means++", "random", "kmc2")
 
@@ -36,7 +40,9 @@ def check_center_shape(centers: np.ndarray, n_clusters: int, n_features: int) ->
         )
 
 
-def checked_init(init, n_clusters: int, n_features: int, dtype):
+def checked_init(
+    init: object, n_clusters: int, n_features: int, dtype: npt.DTypeLike
+) -> str | Callable[..., Any] | np.ndarray:
     """``init`` checked: one of ``INITS``, a callable, or centres of ``dtype`` and shape
     (n_clusters, n_features)."""
     if isinstance(init, str):
@@ -55,7 +61,12 @@ def checked_init(init, n_clusters: int, n_features: int, dtype):
     return centers
 
 
-def called_init(init, X, n_clusters: int, random_state) -> np.ndarray:
+def called_init(
+    init: Callable[..., Any],
+    X: np.ndarray | SparseRows,
+    n_clusters: int,
+    random_state: np.random.RandomState,
+) -> np.ndarray:
     """The centres a callable ``init`` makes of ``X`` (a CSR matrix if ``X`` is sparse),
     checked: numbers of ``X``'s dtype, of shape (n_clusters, n_features)."""
     given = X
@@ -76,7 +87,7 @@ def seed_of(random_state: np.random.RandomState) -> int:
     return int(random_state.randint(np.iinfo(np.int32).max))
 
 
-def drawn_rows(init: str, core: KMeansCore, n_clusters: int, seed: int) -> np.ndarray:
+def drawn_rows(init: str, core: Seeding, n_clusters: int, seed: int) -> np.ndarray:
     """The rows of the core's data that the named ``init`` chooses as centres, seeded."""
     if init == "random":
         weighted = seeding.weighted_random_rows(core.weights, n_clusters, seed)
@@ -86,7 +97,13 @@ def drawn_rows(init: str, core: KMeansCore, n_clusters: int, seed: int) -> np.nd
     return core.plus_plus_rows(n_clusters, seed)
 
 
-def initial_centers(init, core: KMeansCore, n_clusters: int, random_state, X) -> np.ndarray:
+def initial_centers(
+    init: object,
+    core: Seeding,
+    n_clusters: int,
+    random_state: np.random.RandomState,
+    X: np.ndarray | SparseRows,
+) -> np.ndarray:
     """A run's initial centres (n_clusters, n_features): drawn from the core's data by a
     named ``init`` with a seed of ``random_state``, made by a callable ``init`` from ``X``
     (the core's data as the user gave it), or the given array."""
@@ -94,4 +111,4 @@ def initial_centers(init, core: KMeansCore, n_clusters: int, random_state, X) ->
         return core.rows(drawn_rows(init, core, n_clusters, seed_of(random_state)))
     if callable(init):
         return called_init(init, X, n_clusters, random_state)
-    return init
+    return np.asarray(init)  # checked (``checked_init``)

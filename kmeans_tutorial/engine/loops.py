@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kmeans_tutorial.engine.checkpoints import RunsCheckpoint
 from kmeans_tutorial.engine.coordinates import DataCore
 from kmeans_tutorial.engine.data import unit_centers
 from kmeans_tutorial.engine.streamed import stopped
@@ -18,7 +19,7 @@ from kmeans_tutorial.engine.streamed import stopped
 Run = tuple[np.ndarray, float, np.ndarray, int]
 
 
-def is_same_clustering(labels1, labels2, n_clusters: int) -> bool:
+def is_same_clustering(labels1: np.ndarray, labels2: np.ndarray, n_clusters: int) -> bool:
     """Whether two labelings are the same partition up to a renaming of the clusters: each
     cluster of ``labels1`` renamed to the label ``labels2`` gives its first member."""
     labels1, labels2 = np.asarray(labels1), np.asarray(labels2)
@@ -35,9 +36,9 @@ def best_of_runs(
     n_clusters: int,
     start: Callable[[], np.ndarray],
     lloyd: Callable[[np.ndarray | None], Run],
-    verbose=0,
-    checkpoint=None,
-    relabel=None,
+    verbose: int = 0,
+    checkpoint: RunsCheckpoint | None = None,
+    relabel: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
 ) -> Run:
     """The best of ``n_init`` runs, in memory or streamed alike: each from ``start()``'s
     centres, run by ``lloyd(centers)``. A later run is kept if its inertia is lower and its
@@ -101,7 +102,7 @@ def lloyd_logged(core: DataCore, centers: np.ndarray, max_iter: int, tol: float)
 
 
 def spherical_lloyd(
-    core: DataCore, centers: np.ndarray, max_iter: int, tol: float, verbose=0
+    core: DataCore, centers: np.ndarray, max_iter: int, tol: float, verbose: int = 0
 ) -> Run:
     """Lloyd for the cosine metric on unit rows: each update's centres scaled to length 1
     (on the host, so both packages scale alike); stops when the labels stop changing or

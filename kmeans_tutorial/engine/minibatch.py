@@ -449,7 +449,8 @@ class MiniBatchKMeans(BaseKMeans):
         random_state = self._random_state
         rows = steps.Rows(X)
         if not fitted:
-            init, _, _, init_size = self._check_minibatch_params(*X.shape, X.dtype)
+            n_samples, n_features = X.shape
+            init, _, _, init_size = self._check_minibatch_params(n_samples, n_features, X.dtype)
             offset = np.zeros(X.shape[1], X.dtype)
             pool = steps.InitPool(rows, weights, init_size)
             judge = (rows[np.arange(len(rows))], weights)

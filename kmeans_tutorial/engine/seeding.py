@@ -84,7 +84,9 @@ def greedy_kmeans_plus_plus(
     return chosen
 
 
-def weighted_random_rows(sample_weight: np.ndarray, n_clusters: int, seed: int):
+def weighted_random_rows(
+    sample_weight: np.ndarray, n_clusters: int, seed: int
+) -> np.ndarray | None:
     """``init="random"``'s rows when the weights differ: ``n_clusters`` distinct rows drawn
     in proportion to their weights, as scikit-learn draws them (``RandomState.choice``),
     so a row of weight 0 is never a centre. ``None`` when every weight is the same: then

@@ -12,6 +12,7 @@ feed" and "a TF2 tensor of X").
 """
 
 import numpy as np
+import numpy.typing as npt
 
 ALIGNMENT = 64
 
@@ -21,7 +22,7 @@ def is_shareable(array: np.ndarray) -> bool:
     return array.ctypes.data % ALIGNMENT == 0 and array.flags.c_contiguous and array.flags.writeable
 
 
-def aligned_empty(shape, dtype) -> np.ndarray:
+def aligned_empty(shape: int | tuple[int, ...], dtype: npt.DTypeLike) -> np.ndarray:
     """An uninitialised C-ordered array whose data starts on a 64-byte boundary."""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape)) * dtype.itemsize

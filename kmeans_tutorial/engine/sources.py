@@ -115,7 +115,8 @@ class ArrayStream(Stream):
                 f"(shape={shape}) while a minimum of 1 is required."
             )
         self.X, self.name = _copy_on_write(X), name
-        self.n_samples, self.n_features = shape
+        self.n_rows, self.n_features = shape
+        self.n_samples = self.n_rows
         self.dtype = check_float_dtype(np.dtype(X.dtype), name)
         self.weights = (
             None if sample_weight is None else check_weights(sample_weight, 0, shape[0], self.dtype)
@@ -146,8 +147,8 @@ class ArrayStream(Stream):
             )
 
     def __iter__(self):
-        for start in range(0, self.n_samples, self.chunk_rows):
-            stop = min(start + self.chunk_rows, self.n_samples)
+        for start in range(0, self.n_rows, self.chunk_rows):
+            stop = min(start + self.chunk_rows, self.n_rows)
             self._check_file(stop)
             x = check_batch(self.X[start:stop], start, self.n_features, self.dtype, self.name)
             w = (
@@ -160,7 +161,7 @@ class ArrayStream(Stream):
     def init_sample(self, size, random_state):
         # Drawn with replacement, as scikit-learn's MiniBatchKMeans draws its init rows:
         # without, NumPy would shuffle all n row numbers (8 bytes a row) to draw a few.
-        rows = np.unique(random_state.randint(0, self.n_samples, size))
+        rows = np.unique(random_state.randint(0, self.n_rows, size))
         self._check_file(int(rows[-1]) + 1)
         x = check_batch(self.X[rows], 0, self.n_features, self.dtype, self.name)
         w = np.ones(len(rows), self.dtype) if self.weights is None else self.weights[rows]

@@ -7,6 +7,7 @@ dataset's elements in order), and scikit-learn's early-stopping state (``State``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,7 +22,7 @@ class Rows:
         self.X = X
 
     def __len__(self) -> int:
-        return self.X.shape[0] if not isinstance(self.X, sources.ArrayStream) else self.X.n_samples
+        return self.X.n_rows if isinstance(self.X, sources.ArrayStream) else int(self.X.shape[0])
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         if isinstance(self.X, SparseRows):
@@ -99,7 +100,7 @@ class DatasetBatches:
     def __init__(self, stream: sources.Stream, passes: range, skip: int):
         self.stream, self.passes, self.skip = stream, passes, skip
         self.pass_number, self.position = 0, 0
-        self.pass_ended = None
+        self.pass_ended: Callable[[int], None] | None = None
 
     def __iter__(self):
         for pass_number in self.passes:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kmeans_tutorial.engine.checkpoints import RunsCheckpoint
 from kmeans_tutorial.engine.driver import BatchCore
 from kmeans_tutorial.engine.sources import Stream
 
@@ -62,7 +63,15 @@ class Farthest:
         self.values, self.weights = np.empty((0, n_features)), np.empty(0)
         self.labels = np.empty(0, np.int64)
 
-    def add(self, distances, rows, values, weights, labels, first_row: int) -> None:
+    def add(
+        self,
+        distances: np.ndarray,
+        rows: np.ndarray,
+        values: np.ndarray,
+        weights: np.ndarray,
+        labels: np.ndarray,
+        first_row: int,
+    ) -> None:
         found = distances >= 0
         parts = [
             (self.distances, distances[found].astype(np.float64)),
@@ -78,13 +87,15 @@ class Farthest:
         )
 
 
-def farthest_pass(core: BatchCore, stream: Stream, centers, offset) -> Farthest:
+def farthest_pass(
+    core: BatchCore, stream: Stream, centers: np.ndarray, offset: np.ndarray
+) -> Farthest:
     """One more pass, when a pass left a cluster empty: the rows to give it (rare, so the
     Lloyd pass itself never pays for finding them)."""
     far, first_row = Farthest(*centers.shape), 0
-    for *candidates, rows in core.farthest(stream, centers, offset):
-        far.add(*candidates, first_row)
-        first_row += rows
+    for distances, rows, values, weights, labels, n_rows in core.farthest(stream, centers, offset):
+        far.add(distances, rows, values, weights, labels, first_row)
+        first_row += n_rows
     return far
 
 
@@ -94,9 +105,9 @@ Progress = Callable[[int, int, float, float], None]  # pass, rows done, seconds,
 def one_pass(
     core: BatchCore,
     stream: Stream,
-    centers,
-    offset,
-    labels: list,
+    centers: np.ndarray,
+    offset: np.ndarray,
+    labels: list[np.ndarray],
     progress: Progress | None,
     number: int,
 ) -> Pass:
@@ -119,6 +130,7 @@ def one_pass(
             whole = np.concatenate(labels) if labels else np.full(stream.n_samples, -1, np.int32)
             labels[:] = [whole]
         n_local = len(batch_labels)
+        previous: np.ndarray | None
         if stream.n_samples is not None:
             previous = labels[0][local : local + n_local]
         else:
@@ -151,15 +163,15 @@ def stopped(unchanged: bool, shift: float, tol: float) -> bool:
 def lloyd(
     core: BatchCore,
     stream: Stream,
-    centers,
-    offset,
+    centers: np.ndarray | None,
+    offset: np.ndarray,
     max_iter: int,
     tol: float,
-    verbose=0,
-    progress=None,
-    checkpoint=None,
-    log=None,
-):
+    verbose: int = 0,
+    progress: Progress | None = None,
+    checkpoint: RunsCheckpoint | None = None,
+    log: Callable[[int, float], None] | None = None,
+) -> tuple[np.ndarray, float, np.ndarray, int]:
     """Exact Lloyd on a stream from ``centers``, computed around ``offset``.
 
     scikit-learn's rules, as ``lloyd_ops.lloyd``: stop when the labels are those of the
@@ -177,7 +189,7 @@ def lloyd(
     -------
     labels (n_samples,) int32, inertia, centers (k, d) of the stream's dtype, n_iter
     """
-    labels: list = []
+    pass_labels: list[np.ndarray] = []
     absolute_tol, first, last = None, 1, max_iter
     if centers is not None:
         centers = centers - offset
@@ -188,11 +200,12 @@ def lloyd(
         if resumed.stopped:
             last = resumed.iteration
         else:
-            one_pass(core, stream, resumed.previous, offset, labels, None, resumed.iteration)
+            one_pass(core, stream, resumed.previous, offset, pass_labels, None, resumed.iteration)
+    assert centers is not None  # given, or the resumed pass's
     iteration = first - 1
     for iteration in range(first, last + 1):
         started = time.perf_counter()
-        total = one_pass(core, stream, centers, offset, labels, progress, iteration)
+        total = one_pass(core, stream, centers, offset, pass_labels, progress, iteration)
         if absolute_tol is None:
             absolute_tol = total.mean_variance() * tol
         far = farthest_pass(core, stream, centers, offset) if (total.weights == 0).any() else None
@@ -214,7 +227,7 @@ def lloyd(
             )
         if stop:
             break
-    del labels  # this pass's labels are made afresh: never two copies at once
+    del pass_labels  # this pass's labels are made afresh: never two copies at once
     # In the data's coordinates, and labelled from them, as a resumed fit labels its best
     # run again from the centres a checkpoint keeps (``checkpoints.RunsCheckpoint``).
     centers = centers + offset
@@ -231,7 +244,12 @@ def average_centers(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def assign(
-    core, stream: Stream, centers, offset, progress=None, number=0
+    core: BatchCore,
+    stream: Stream,
+    centers: np.ndarray,
+    offset: np.ndarray,
+    progress: Progress | None = None,
+    number: int = 0,
 ) -> tuple[np.ndarray, float]:
     """Nearest-centre labels of every row of the stream, and their weighted inertia; the
     distances taken around ``offset``.
@@ -255,6 +273,8 @@ def assign(
     return (np.concatenate(parts) if out is None else out), inertia
 
 
-def distances(core: BatchCore, stream: Stream, centers, offset) -> np.ndarray:
+def distances(
+    core: BatchCore, stream: Stream, centers: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
     """Euclidean distances of every row of the stream to ``centers``: (n_samples, k)."""
     return np.concatenate(list(core.distances(stream, centers - offset, offset)))

@@ -21,9 +21,10 @@ class Writer:
 
     def __init__(self, directory):
         self.directory = os.fspath(directory)
-        self.session = None
+        self.session: tf.Session | None = None
 
-    def _build(self, values):
+    def _build(self, values) -> tf.Session:
+        """The graph of variables fed ``values``' shapes and dtypes, its saver, its session."""
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.feeds, variables = {}, {}
@@ -38,15 +39,15 @@ class Writer:
         state = tf.train.get_checkpoint_state(self.directory)
         if state is not None:  # older checkpoints count towards those kept
             self.saver.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
+        return self.session
 
     def save(self, values, number):
-        if self.session is None:
-            self._build(values)
+        session = self.session if self.session is not None else self._build(values)
         feed = {self.feeds[name]: value for name, value in values.items()}
-        self.session.run(self.initializer, feed)
+        session.run(self.initializer, feed)
         prefix = os.path.join(self.directory, "ckpt")
         with self.graph.as_default():  # else Saver.save saves eagerly, not with its graph
-            return self.saver.save(self.session, prefix, global_step=number, write_meta_graph=False)
+            return self.saver.save(session, prefix, global_step=number, write_meta_graph=False)
 
     def read(self, path):
         reader = tf.train.NewCheckpointReader(path)

@@ -209,7 +209,8 @@ class ClusterBatchCore(BatchCore):
                 with tf.device(device):
                     pairs = batch_ops.as_pairs(self.input_fn(), self.dtype)
                     iterator = tf.data.make_initializable_iterator(pairs)
-                    x, w = batch_ops.replica_part(*iterator.get_next(), index, len(devices))
+                    x, w = iterator.get_next()
+                    x, w = batch_ops.replica_part(x, w, index, len(devices))
                     rows = tf.shape(x)[0]
                     if kind in ("stats", "first_stats"):
                         bad = tf.logical_not(tf.math.is_finite(x))
@@ -424,6 +425,7 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
                 raise lost_task(lost, cluster.device, cluster.addresses, checkpoint_dir) from None
         else:
             asking.close()
+    assert model is not None  # the loop ends with it, or raised
     centers, inertia, n_iter, labels, single = model
     centers = centers.astype(np.float32 if single else np.float64)
     return Model(centers, float(inertia), int(n_iter), labels)

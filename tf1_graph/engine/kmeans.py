@@ -103,28 +103,30 @@ class _GraphBatchCore(LocalBatchCore):
     """Runs ``batch_ops`` on one batch at a time: one graph and ``Session`` for all batch
     programs, each built on first use for its batch shape, with placeholders to feed."""
 
-    graph = None
-    session = None
+    graph: tf.Graph | None = None
+    session: tf.Session | None = None
     programs: ClassVar[dict] = {}
 
     def _run(self, name: str, x: np.ndarray, centers: np.ndarray, *inputs):
-        key = (name, *x.shape, len(centers), x.dtype.str)
+        rows, n_features = x.shape
+        key = (name, rows, n_features, len(centers), x.dtype.str)
+        graph, session = _GraphBatchCore.graph, _GraphBatchCore.session
+        if graph is None or session is None:
+            graph = _GraphBatchCore.graph = tf.Graph()
+            session = _GraphBatchCore.session = tf.Session(graph=graph)
         if key not in self.programs:
-            if _GraphBatchCore.graph is None:
-                _GraphBatchCore.graph = tf.Graph()
-                _GraphBatchCore.session = tf.Session(graph=_GraphBatchCore.graph)
-            with self.graph.as_default():
+            with graph.as_default():
                 placeholders = [
                     tf.placeholder(dtype, shape)
                     for shape, dtype in batch_ops.signature(
-                        name, *x.shape, len(centers), tf.as_dtype(x.dtype)
+                        name, rows, n_features, len(centers), tf.as_dtype(x.dtype)
                     )
                 ]
-                jit = compiles(*x.shape, len(centers))
+                jit = compiles(rows, n_features, len(centers))
                 fetches = _compiled_or_not(batch_ops.PROGRAMS[name], placeholders, jit)
             self.programs[key] = placeholders, fetches
         placeholders, fetches = self.programs[key]
-        outputs = self.session.run(fetches, dict(zip(placeholders, (x, *inputs), strict=True)))
+        outputs = session.run(fetches, dict(zip(placeholders, (x, *inputs), strict=True)))
         return tf.nest.flatten(outputs)
 
 
@@ -183,8 +185,12 @@ class _GraphCore(KMeansCore):
         # core lives (another fit of the same shape past MAX_OPS, or more than MAX_GRAPHS
         # shapes), and a graph no one holds closes its session (``_ShapeGraph.__del__``).
         self.shared = shared
-        self.__dict__.update(vars(shared))  # its placeholders, session and ops, shared
-        # An aligned X is fed as it is, not copied (estimator._sharing).
+        # Its placeholders, session and ops, shared.
+        self.n_samples, self.n_features = shared.n_samples, shared.n_features
+        self.graph, self.session, self.ops = shared.graph, shared.session, shared.ops
+        self.X, self.sample_weight, self.offset = shared.X, shared.sample_weight, shared.offset
+        self.max_iter, self.tol = shared.max_iter, shared.tol
+        # An aligned X is fed as it is, not copied (``sharing``).
         self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
         self.weights = sample_weight
 
@@ -247,7 +253,9 @@ class _GraphCore(KMeansCore):
             tf.float64, [n_clusters - 1, seeding.n_trials(n_clusters)], name="uniforms"
         )
         (rows,) = self._program(
-            lambda *inputs: seeding_ops.kmeans_plus_plus(*inputs, chunk),
+            lambda X, w, offset, first, uniforms: seeding_ops.kmeans_plus_plus(
+                X, w, offset, first, uniforms, chunk
+            ),
             [self.X, self.sample_weight, self.offset, first, uniforms],
             n_clusters,
         )
@@ -262,7 +270,9 @@ class _GraphCore(KMeansCore):
         run = self._op(
             ("lloyd", n_clusters, chunk, self._jit(n_clusters)),
             lambda: self._program(
-                lambda *inputs: lloyd_ops.lloyd(*inputs, chunk),
+                lambda X, w, centers, offset, max_iter, tol: lloyd_ops.lloyd(
+                    X, w, centers, offset, max_iter, tol, chunk
+                ),
                 [self.X, self.sample_weight, placeholder, self.offset, self.max_iter, self.tol],
                 n_clusters,
             ),
@@ -283,7 +293,9 @@ class _GraphCore(KMeansCore):
         fetch = self._op(
             ("step", n_clusters, chunk, self._jit(n_clusters)),
             lambda: self._program(
-                lambda *inputs: lloyd_ops.lloyd_step(*inputs, chunk, with_inertia=True),
+                lambda X, w, centers, offset, previous, tol: lloyd_ops.lloyd_step(
+                    X, w, centers, offset, previous, tol, chunk, with_inertia=True
+                ),
                 [self.X, self.sample_weight, placeholder, self.offset, previous, self.tol],
                 n_clusters,
             ),
@@ -300,7 +312,9 @@ class _GraphCore(KMeansCore):
         fetch = self._op(
             ("labels_inertia", n_clusters, chunk, self._jit(n_clusters)),
             lambda: self._program(
-                lambda *inputs: lloyd_ops.assign_and_inertia(*inputs, chunk),
+                lambda X, w, centers, offset: lloyd_ops.assign_and_inertia(
+                    X, w, centers, offset, chunk
+                ),
                 [self.X, self.sample_weight, placeholder, self.offset],
                 n_clusters,
             ),
@@ -349,7 +363,9 @@ class _SparseGraph:
             self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
             self.tol = tf.placeholder(dtype, [], name="tol")
             self.chunk = tf.placeholder(tf.int32, [], name="chunk")
-            csr, weights, centers, chunk = self.csr, self.sample_weight, self.centers, self.chunk
+            values, indices, indptr = self.csr
+            csr = (values, indices, indptr)
+            weights, centers, chunk = self.sample_weight, self.centers, self.chunk
             self.ops = {
                 "lloyd": sparse_ops.lloyd(*csr, weights, centers, self.max_iter, self.tol, chunk),
                 "lloyd_step": sparse_ops.lloyd_step(

@@ -10,6 +10,7 @@ data goes to plain ``tf.function``s with unknown shapes, as TF1's placeholders h
 """
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -56,7 +57,10 @@ def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int, jit: bool):
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True, autograph=False)
 
 
-def _sparse_signature(dtype: tf.DType, *rest: tuple) -> list[tf.TensorSpec]:
+_Spec = tuple[list[int | None], tf.DType | None]  # a shape, and a dtype (None: the data's)
+
+
+def _sparse_signature(dtype: tf.DType, *rest: _Spec) -> list[tf.TensorSpec]:
     """CSR arrays, weights and centres with unknown sizes (TF1's placeholders), then ``rest``."""
     csr = [
         tf.TensorSpec([None], dtype),  # values
@@ -66,8 +70,10 @@ def _sparse_signature(dtype: tf.DType, *rest: tuple) -> list[tf.TensorSpec]:
     return csr + [tf.TensorSpec(shape, spec_dtype or dtype) for shape, spec_dtype in rest]
 
 
-_WEIGHTS, _CENTERS, _CHUNK = ([None], None), ([None, None], None), ([], tf.int32)
-_SPARSE_PROGRAMS = {
+_WEIGHTS: _Spec = ([None], None)
+_CENTERS: _Spec = ([None, None], None)
+_CHUNK: _Spec = ([], tf.int32)
+_SPARSE_PROGRAMS: dict[str, tuple[Callable, list[_Spec]]] = {
     "lloyd": (sparse_ops.lloyd, [_WEIGHTS, _CENTERS, ([], tf.int32), ([], None), _CHUNK]),
     "lloyd_step": (
         sparse_ops.lloyd_step,
@@ -180,9 +186,9 @@ class _EagerCore(KMeansCore):
         self.offset = tf.constant(offset)
 
     def _program(self, name: str, n_clusters: int):
-        shape = tuple(self.X.shape)
-        jit = lloyd_ops.compiles(*shape, n_clusters)
-        return _compiled(name, shape, self.X.dtype.name, n_clusters, jit)
+        n_samples, n_features = self.X.shape
+        jit = lloyd_ops.compiles(n_samples, n_features, n_clusters)
+        return _compiled(name, (n_samples, n_features), self.X.dtype.name, n_clusters, jit)
 
     def _chunk(self, n_clusters: int) -> int:
         return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
@@ -214,7 +220,7 @@ class _EagerCore(KMeansCore):
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
-        labels, inertia, centers, n_iter = self._program("lloyd", len(centers))(
+        labels, inertia, new_centers, n_iter = self._program("lloyd", len(centers))(
             self.X,
             self.sample_weight,
             tf.constant(centers),
@@ -223,7 +229,7 @@ class _EagerCore(KMeansCore):
             tf.constant(tol, self.X.dtype),
             self._chunk(len(centers)),
         )
-        return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
+        return labels.numpy(), float(inertia), new_centers.numpy(), int(n_iter)
 
     def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
         """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
@@ -290,7 +296,7 @@ class _SparseEagerCore(KMeansCore):
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
-        labels, inertia, centers, n_iter = self._run(
+        labels, inertia, new_centers, n_iter = self._run(
             "lloyd",
             self.sample_weight,
             centers,
@@ -298,7 +304,7 @@ class _SparseEagerCore(KMeansCore):
             tf.constant(tol, self.dtype),
             self._chunk(len(centers)),
         )
-        return labels.numpy(), float(inertia), centers.numpy(), int(n_iter)
+        return labels.numpy(), float(inertia), new_centers.numpy(), int(n_iter)
 
     def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
         """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
