@@ -1,8 +1,11 @@
-"""Sessions: lint, the shared tests against each implementation, parity, and the demo.
+"""The project's sessions; ``nox -l`` lists them, each with its line.
 
-``nox`` runs lint and all tests; ``nox -s demo`` runs the main job. Environments are reused
-between runs (``reuse_venv``) and built with uv when it is there, which links TensorFlow
-from uv's cache instead of unpacking ~570 MB again for every session.
+``nox`` runs the defaults: lint, typecheck, the shared tests against each implementation,
+parity, scikit-learn's own suite and the clusters of processes. ``nox -s demo`` runs the
+main job; the others (the older TensorFlow releases, the real estimator, the upgrade tool,
+benchmarks, the lesson notebook) are run by name, as ``.ci/run`` and CONTRIBUTING say.
+Environments are reused between runs (``reuse_venv``) and built with uv when it is there,
+which links TensorFlow from uv's cache instead of unpacking ~570 MB again for every session.
 """
 
 import shutil

@@ -1,7 +1,7 @@
 """``kmeans-tutorial fit DATA --n-clusters K``: k-means on the user's own data.
 
-A ``.npy`` file is opened as a memmap and streamed (``estimator.streaming``): it is never
-loaded whole, whatever its size. A ``.csv`` file (numbers, commas, an optional header
+A ``.npy`` file is opened as a memmap and streamed (``engine.sources``, ``engine.streamed``):
+it is never loaded whole, whatever its size. A ``.csv`` file (numbers, commas, an optional header
 line) is read into memory. The centres and labels go to ``.npy`` files; a fit of
 2-feature data is also drawn. Long fits show a progress bar a pass on stderr.
 

@@ -1,8 +1,8 @@
 """One batch of a streamed fit as TensorFlow ops, written once for both packages.
 
 Where ``lloyd_ops`` runs a whole Lloyd loop over data held by TensorFlow, a streamed fit
-(``streaming``) hands TensorFlow one batch at a time: rows of a memmap, or an element of
-a ``tf.data.Dataset``. The host adds up what each batch returns, so these ops see only
+(``streamed``, ``minibatch``) hands TensorFlow one batch at a time: rows of a memmap, or an
+element of a ``tf.data.Dataset``. The host adds up what each batch returns, so these ops see only
 the batch, the centres and the point distances are taken around. ``minibatch_step`` is
 one step of mini-batch k-means (``minibatch``); ``transform`` is ``lloyd_ops``'s.
 

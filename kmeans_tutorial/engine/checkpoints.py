@@ -206,8 +206,8 @@ class Resumed:
 
 
 class RunsCheckpoint(Checkpoint):
-    """Checkpoints of a streamed ``KMeans`` fit (``streamed.lloyd``, ``BaseKMeans.
-    _best_of_runs``): which run, its pass, its centres before and after the pass, whether
+    """Checkpoints of a streamed ``KMeans`` fit (``streamed.lloyd``,
+    ``loops.best_of_runs``): which run, its pass, its centres before and after the pass, whether
     it stopped there, and the best run so far (its inertia, centres and passes)."""
 
     run = 0

@@ -1,6 +1,6 @@
 """The estimator's input checks, once, at the public boundary (scikit-learn's rules).
 
-Every method of ``BaseKMeans`` passes its input through here before a core sees it, so
+Every method of the estimators passes its input through here before a core sees it, so
 the cores trust their input. Messages follow scikit-learn's ``check_array`` and
 ``validate_data`` (its own estimator checks match on them), and add the offending value
 and where it is. Errors are ``InvalidParameterError`` (a ``ValueError`` and a

@@ -90,7 +90,7 @@ class BatchStats:
     weights: np.ndarray
     inertia: float
     moments: np.ndarray | None  # on the first pass only
-    rows: int  # of the whole batch, on every process
+    n_rows: int  # of the whole batch, on every process
 
 
 class BatchCore(Protocol):

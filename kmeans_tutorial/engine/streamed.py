@@ -48,7 +48,7 @@ class Pass:
         return sums, weights
 
     def mean_variance(self) -> float:
-        """The mean over the features of each feature's variance (``base._mean_variance``)."""
+        """The mean over the features of each feature's variance (``data.mean_variance``)."""
         n = self.n_samples
         return float(np.mean(self.moments[1] / n - (self.moments[0] / n) ** 2))
 
@@ -59,14 +59,14 @@ class Farthest:
 
     def __init__(self, n_clusters: int, n_features: int):
         self.n_clusters = n_clusters
-        self.distances, self.rows = np.empty(0), np.empty(0, np.int64)
+        self.distances, self.row_numbers = np.empty(0), np.empty(0, np.int64)
         self.values, self.weights = np.empty((0, n_features)), np.empty(0)
         self.labels = np.empty(0, np.int64)
 
     def add(
         self,
         distances: np.ndarray,
-        rows: np.ndarray,
+        row_numbers: np.ndarray,
         values: np.ndarray,
         weights: np.ndarray,
         labels: np.ndarray,
@@ -75,14 +75,14 @@ class Farthest:
         found = distances >= 0
         parts = [
             (self.distances, distances[found].astype(np.float64)),
-            (self.rows, rows[found].astype(np.int64) + first_row),
+            (self.row_numbers, row_numbers[found].astype(np.int64) + first_row),
             (self.values, values[found].astype(np.float64)),
             (self.weights, weights[found].astype(np.float64)),
             (self.labels, labels[found].astype(np.int64)),
         ]
         joined = [np.concatenate(pair) for pair in parts]
         keep = np.lexsort((joined[1], -joined[0]))[: self.n_clusters]
-        self.distances, self.rows, self.values, self.weights, self.labels = (
+        self.distances, self.row_numbers, self.values, self.weights, self.labels = (
             part[keep] for part in joined
         )
 
@@ -93,8 +93,9 @@ def farthest_pass(
     """One more pass, when a pass left a cluster empty: the rows to give it (rare, so the
     Lloyd pass itself never pays for finding them)."""
     far, first_row = Farthest(*centers.shape), 0
-    for distances, rows, values, weights, labels, n_rows in core.farthest(stream, centers, offset):
-        far.add(distances, rows, values, weights, labels, first_row)
+    candidates = core.farthest(stream, centers, offset)
+    for distances, row_numbers, values, weights, labels, n_rows in candidates:
+        far.add(distances, row_numbers, values, weights, labels, first_row)
         first_row += n_rows
     return far
 
@@ -146,7 +147,7 @@ def one_pass(
         total.inertia += batch.inertia
         if batch.moments is not None:
             total.moments += batch.moments
-        total.n_samples += batch.rows
+        total.n_samples += batch.n_rows
         local += n_local
         if progress is not None:
             progress(number, local, time.perf_counter() - started, total.inertia)

@@ -109,11 +109,11 @@ def test_tf1_feeds_the_array_itself():
 
 
 def test_a_fit_gives_freed_memory_back(impl, monkeypatch):
-    """Each fit ends by handing freed blocks back (``estimator._memory``), core released."""
-    import kmeans_tutorial.engine.base as estimator
+    """Each fit ends by handing freed blocks back (``engine._memory``), core released."""
+    from kmeans_tutorial.engine import kmeans
 
     released = []
-    monkeypatch.setattr(estimator, "return_freed_memory", lambda: released.append(True))
+    monkeypatch.setattr(kmeans, "return_freed_memory", lambda: released.append(True))
     X = np.random.RandomState(0).standard_normal((60, 2))
     impl.KMeans(3, n_init=2, random_state=0).fit(X)
     assert released == [True]

@@ -354,7 +354,7 @@ class _ClusterPlan(DistributedPlan):
         return _take_model(self.cluster, self.server, self.checkpoint_dir)
 
 
-def plan(X, sample_weight, estimator: str, checkpoint_dir) -> _ClusterPlan | None:
+def plan(X, sample_weight, estimator: str, checkpoint_dir) -> DistributedPlan | None:
     """The plan of a fit on the cluster ``TF_CONFIG`` names, ``X`` an ``input_fn``; ``None``
     without a cluster (the fit is then the package's own, local)."""
     input_fn = X

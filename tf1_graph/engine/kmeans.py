@@ -28,7 +28,7 @@ from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
 from kmeans_tutorial.engine.data import SparseRows
 from kmeans_tutorial.engine.driver import BatchCore, DistributedPlan, Driver, KMeansCore
 from kmeans_tutorial.engine.sharing import shareable
-from tf1_graph.engine import checkpoint, distributed, summaries
+from tf1_graph.engine import checkpoint_writer, distributed, summary_writer
 
 
 class _GraphDriver(Driver):
@@ -44,11 +44,11 @@ class _GraphDriver(Driver):
     def batch_core(self) -> BatchCore:
         return _GraphBatchCore()
 
-    def checkpoint_writer(self, directory: str) -> checkpoint.Writer:
-        return checkpoint.Writer(directory)
+    def checkpoint_writer(self, directory: str) -> checkpoint_writer.Writer:
+        return checkpoint_writer.Writer(directory)
 
-    def summary_writer(self, directory: str) -> summaries.Writer:
-        return summaries.Writer(directory)
+    def summary_writer(self, directory: str) -> summary_writer.Writer:
+        return summary_writer.Writer(directory)
 
     def distributed_plan(
         self, X, sample_weight, estimator: str, checkpoint_dir

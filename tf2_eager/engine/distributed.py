@@ -231,7 +231,7 @@ class _StrategyPlan(DistributedPlan):
         raise NotImplementedError("every process fits under tf.distribute")
 
 
-def plan(X, sample_weight, estimator: str, checkpoint_dir) -> _StrategyPlan | None:
+def plan(X, sample_weight, estimator: str, checkpoint_dir) -> DistributedPlan | None:
     """The plan of a fit over the replicas of the strategy whose ``scope()`` the caller is
     in; ``None`` outside every scope (the fit is then the package's own, local)."""
     strategy = _strategy_in_scope()

@@ -29,7 +29,7 @@ from kmeans_tutorial.engine.data import SparseRows
 from kmeans_tutorial.engine.driver import BatchCore, DistributedPlan, Driver, KMeansCore
 from kmeans_tutorial.engine.sharing import shareable
 from tf2_eager import tf1_random
-from tf2_eager.engine import checkpoint, distributed, summaries
+from tf2_eager.engine import checkpoint_writer, distributed, summary_writer
 
 _PROGRAMS = {
     "lloyd": lloyd_ops.lloyd,
@@ -153,11 +153,11 @@ class _EagerDriver(Driver):
     def batch_core(self) -> BatchCore:
         return _EagerBatchCore()
 
-    def checkpoint_writer(self, directory: str) -> checkpoint.Writer:
-        return checkpoint.Writer(directory)
+    def checkpoint_writer(self, directory: str) -> checkpoint_writer.Writer:
+        return checkpoint_writer.Writer(directory)
 
-    def summary_writer(self, directory: str) -> summaries.Writer:
-        return summaries.Writer(directory)
+    def summary_writer(self, directory: str) -> summary_writer.Writer:
+        return summary_writer.Writer(directory)
 
     def distributed_plan(
         self, X, sample_weight, estimator: str, checkpoint_dir

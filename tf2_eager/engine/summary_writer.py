@@ -1,6 +1,6 @@
 """TensorBoard scalars of a fit (``log_dir``), with TF2's ``tf.summary`` writer.
 
-Twin: ``tf1_graph/engine/summaries.py`` (TF1's ``FileWriter`` and ``Summary`` protos).
+Twin: ``tf1_graph/engine/summary_writer.py`` (TF1's ``FileWriter`` and ``Summary`` protos).
 Both write TensorFlow's event files, which TensorBoard reads alike. ``tf.summary.scalar``
 itself is TensorBoard's (it fails without the ``tensorboard`` package, which TensorFlow no
 longer installs); its core, ``tf.summary.write`` of a float32 tensor marked for the

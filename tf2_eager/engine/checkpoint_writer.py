@@ -1,7 +1,7 @@
 """A fit's checkpoints with TF2's object-based machinery: ``tf.train.Checkpoint`` and
 ``tf.train.CheckpointManager``.
 
-Twin: ``tf1_graph/engine/checkpoint.py`` (TF1's name-based ``Saver``). What is saved and
+Twin: ``tf1_graph/engine/checkpoint_writer.py`` (TF1's name-based ``Saver``). What is saved and
 when is shared (``kmeans_tutorial.engine.checkpoints``); this module only writes and reads.
 """
 

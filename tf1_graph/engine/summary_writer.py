@@ -1,6 +1,6 @@
 """TensorBoard scalars of a fit (``log_dir``), with TF1's ``FileWriter``.
 
-Twin: ``tf2_eager/engine/summaries.py`` (TF2's ``tf.summary`` writer). Both write
+Twin: ``tf2_eager/engine/summary_writer.py`` (TF2's ``tf.summary`` writer). Both write
 TensorFlow's event files, which TensorBoard reads alike.
 """
 

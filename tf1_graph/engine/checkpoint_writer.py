@@ -1,6 +1,6 @@
 """A fit's checkpoints with TF1's machinery: ``tf.compat.v1.train.Saver`` in a graph.
 
-Twin: ``tf2_eager/engine/checkpoint.py`` (TF2's ``tf.train.Checkpoint`` and
+Twin: ``tf2_eager/engine/checkpoint_writer.py`` (TF2's ``tf.train.Checkpoint`` and
 ``CheckpointManager``). What is saved and when is shared
 (``kmeans_tutorial.engine.checkpoints``); this module only writes and reads. The values
 are fed to the variables' initializers, then the ``Saver`` writes them: TF1 has no eager
