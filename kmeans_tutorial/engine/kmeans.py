@@ -186,8 +186,8 @@ class KMeans(BaseKMeans):
         ``tf.data.Dataset`` of float batches (batch, n_features) or of (x, sample_weight)
         pairs, an ``np.memmap``, or any 2-D array-like that is not a NumPy array (an HDF5
         dataset, say). Each Lloyd iteration is one pass over it; the initial centres are
-        drawn from its first ``STREAM_INIT_SIZE`` rows (a dataset) or from as many random
-        rows (an array-like).
+        drawn from ``STREAM_INIT_SIZE`` rows taken at random: read at random (an array-like),
+        or kept from one pass over all of it (a dataset: ``sources.Reservoir``).
         """
         if self._fit_distributed(X, sample_weight, self._fit_stream):
             return self

@@ -19,7 +19,8 @@ looked up in it (``steps.StepRows``).
 
 On a ``tf.data.Dataset`` the mini-batches are the dataset's own elements, in its order
 (shuffle and batch it as you like), and ``max_iter`` counts passes over it; the initial
-centres are drawn from its first ``init_size`` rows.
+centres are drawn from ``init_size`` of its rows sampled from a whole pass
+(``sources.Reservoir``).
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ array-like that is not a NumPy array, such as an HDF5 dataset) in chunks of rows
 read them; each batch is checked on its way (``checks.check_batch``).
 
 Initial centres of a streamed fit are drawn from an *init sample* (``Stream.init_sample``):
-the first rows of a dataset, which can only be read in order, or rows drawn at random from
-an array-like, as scikit-learn's ``MiniBatchKMeans`` draws its own.
+rows drawn at random from an array-like, which can be read at any row, as scikit-learn's
+``MiniBatchKMeans`` draws its own; or, from a dataset, which can only be read in order, a
+sample of all its rows kept as one pass reads them (``Reservoir``), so that data stored in
+order (sorted by cluster, by day) starts from every cluster, not the first ones.
 """
 
 from __future__ import annotations
@@ -168,6 +170,50 @@ class ArrayStream(Stream):
         return x, w
 
 
+class Reservoir:
+    """A sample of up to ``size`` rows of a stream without replacement, each row drawn in
+    proportion to its weight, kept as the batches go by: one pass, ``size`` rows of memory.
+
+    Efraimidis and Spirakis's A-Res: each row gets the key ``log(u) / w`` (``u`` uniform in
+    (0, 1]), and the rows of the ``size`` largest keys are the sample; a row of weight 0 is
+    never drawn. The uniforms are the fit's generator's, a batch at a time, so both
+    packages, and every process of a distributed fit, draw the same rows.
+    """
+
+    def __init__(self, size: int, n_features: int, dtype: np.dtype):
+        self.size, self.seen = size, 0
+        self.keys, self.numbers = np.empty(0), np.empty(0, np.int64)
+        self.x, self.w = np.empty((0, n_features), dtype), np.empty(0, dtype)
+
+    def add(self, x: np.ndarray, w: np.ndarray, random_state: np.random.RandomState) -> None:
+        """Offer the rows of one batch, and their weights."""
+        uniforms = 1.0 - random_state.random_sample(len(x))
+        with np.errstate(divide="ignore"):
+            keys = np.where(
+                w > 0, np.log(uniforms) / np.maximum(w, np.finfo(w.dtype).tiny), -np.inf
+            )
+        numbers = np.arange(self.seen, self.seen + len(x))
+        self.seen += len(x)
+        if len(self.keys) >= self.size:  # only rows that beat the sample's least key
+            enter = keys > self.keys.min()
+            keys, numbers, x, w = keys[enter], numbers[enter], x[enter], w[enter]
+        keys = np.concatenate([self.keys, keys])
+        numbers = np.concatenate([self.numbers, numbers])
+        keep = np.lexsort((numbers, -keys))[: self.size]  # equal keys: the earlier row
+        self.keys, self.numbers = keys[keep], numbers[keep]
+        self.x, self.w = np.concatenate([self.x, x])[keep], np.concatenate([self.w, w])[keep]
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows drawn and their weights, in the stream's order."""
+        if not self.seen:
+            raise InvalidParameterError("the dataset is empty: it has no rows to fit.")
+        drawn = np.isfinite(self.keys)
+        if not drawn.any():
+            raise InvalidParameterError("sample_weight must not be all zero.")
+        order = np.argsort(self.numbers[drawn], kind="stable")
+        return self.x[drawn][order], self.w[drawn][order]
+
+
 def _mapped_file(X):
     """``(path, offset, bytes a row)`` of a C-ordered ``np.memmap`` of a file, else None."""
     if not isinstance(X, np.memmap) or getattr(X, "filename", None) is None:
@@ -253,16 +299,12 @@ class DatasetStream(Stream):
         self.n_samples, self.checked = start, True
 
     def init_sample(self, size, random_state):
-        xs, ws, taken = [], [], 0
+        # A dataset is read in order, and data stored in order (by class, by day) would
+        # give its first rows' clusters only: the sample is drawn from a whole pass.
+        reservoir = Reservoir(size, self.n_features, self.dtype)
         for x, w in self:
-            xs.append(x[: size - taken])
-            ws.append(w[: size - taken])
-            taken += len(xs[-1])
-            if taken >= size:
-                break
-        if not xs:
-            raise InvalidParameterError("the dataset is empty: it has no rows to fit.")
-        return np.concatenate(xs), np.concatenate(ws)
+            reservoir.add(x, w, random_state)
+        return reservoir.sample()
 
 
 def as_stream(X, sample_weight=None, name: str = "X", n_clusters: int = 1) -> Stream:

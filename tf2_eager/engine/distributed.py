@@ -12,8 +12,8 @@ rows counted) is all-reduced with ``strategy.reduce(SUM)``, and the candidates f
 clusters are all-gathered, so every process moves the centres alike and ends with the same
 model. ``labels_`` holds the labels of the rows this process read, in its order.
 
-The initial centres are drawn from the first rows of the whole dataset, which every
-process reads alike (``sources.DatasetStream.init_sample``). A mini-batch step draws the
+The initial centres are drawn from a sample of the whole dataset, which every process
+reads alike, one pass (``sources.Reservoir``). A mini-batch step draws the
 rows a reassigned centre moves to with ``tf.random.stateless_uniform`` from a seed of the
 fit's ``RandomState``, the same on every process.
 """
