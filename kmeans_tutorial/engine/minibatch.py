@@ -20,7 +20,9 @@ looked up in it (``steps.StepRows``).
 On a ``tf.data.Dataset`` the mini-batches are the dataset's own elements, in its order
 (shuffle and batch it as you like), and ``max_iter`` counts passes over it; the initial
 centres are drawn from ``init_size`` of its rows sampled from a whole pass
-(``sources.Reservoir``).
+(``sources.Reservoir``). Its first pass reassigns no centre and does not stop for lack of
+improvement (``steps.DatasetBatches.in_order``): data stored in order would otherwise
+undo the initial centres of the clusters still to come.
 """
 
 from __future__ import annotations
@@ -268,10 +270,12 @@ class MiniBatchKMeans(BaseKMeans):
         for x, w in batches:
             step += 1
             centers, batch_inertia, shift = self._step(
-                core, state, x, w, centers, offset, random_state, tol
+                core, state, x, w, centers, offset, random_state, tol, not batches.in_order
             )
             finished_pass = batches.stepped(step, state)
-            stopped = state.converged(step, batches.n_steps, shift, batch_inertia, tol)
+            stopped = state.converged(
+                step, batches.n_steps, shift, batch_inertia, tol, patient=batches.in_order
+            )
             if summaries is not None and finished_pass is not None:
                 summaries.scalar(
                     "inertia", finished_pass, state.smoothed_inertia() * state.n_samples
@@ -334,11 +338,13 @@ class MiniBatchKMeans(BaseKMeans):
         centers = centers - offset
         return unit_centers(centers, offset) if self._cosine else centers
 
-    def _step(self, core, state, x, w, centers, offset, random_state, tol):
-        """One mini-batch step on batch ``x``: (new centres, batch inertia, squared shift)."""
+    def _step(self, core, state, x, w, centers, offset, random_state, tol, may_reassign=True):
+        """One mini-batch step on batch ``x``: (new centres, batch inertia, squared shift);
+        ``may_reassign``: whether small centres may move onto rows of the batch."""
         on_host = isinstance(x, np.ndarray)
         rows = len(x) if on_host else self.batch_size  # a distributed batch: its size
-        reassign = state.random_reassign(rows) and self.reassignment_ratio > 0
+        due = state.random_reassign(rows)
+        reassign = due and may_reassign and self.reassignment_ratio > 0
         if not on_host:  # the rows are on the replicas: a seed for their draws
             uniforms = random_state.randint(2**31, size=2)
         elif reassign:

@@ -57,6 +57,7 @@ class DrawnBatches:
     weighted); a pass is ``n_samples`` rows' worth of steps."""
 
     progress: streamed.Progress | None = None
+    in_order = False  # the rows are drawn at random
 
     def __init__(self, rows, draw, batch_size: int, n_steps: int, first: int, dtype):
         self.rows, self.draw, self.batch_size, self.dtype = rows, draw, batch_size, dtype
@@ -96,6 +97,16 @@ class DatasetBatches:
     pass read to its end."""
 
     n_steps = None  # not known before the dataset ends
+
+    @property
+    def in_order(self) -> bool:
+        """Whether the rows still come as the dataset stores them, unseen ones to come: in
+        its first pass. Data stored in order (sorted by cluster, by day) then makes a
+        centre whose rows have not come yet look small, and the batches' inertia change
+        with what they hold, not with how well the centres fit; so the first pass moves no
+        small centre and does not stop for lack of improvement (``MiniBatchKMeans._steps``).
+        """
+        return self.pass_number == 0
 
     def __init__(self, stream: sources.Stream, passes: range, skip: int):
         self.stream, self.passes, self.skip = stream, passes, skip
@@ -195,8 +206,9 @@ class State:
             return True
         return False
 
-    def converged(self, step, n_steps, shift, batch_inertia, tol) -> bool:
-        """scikit-learn's tests: a small shift, or no better smoothed inertia for a while."""
+    def converged(self, step, n_steps, shift, batch_inertia, tol, patient=False) -> bool:
+        """scikit-learn's tests: a small shift, or no better smoothed inertia for a while;
+        ``patient``: not the second (a dataset's first pass: ``DatasetBatches.in_order``)."""
         batch_inertia /= self.batch_size
         step += 1
         of = f"/{n_steps}" if n_steps else ""
@@ -219,7 +231,7 @@ class State:
             if self.verbose:
                 print(f"Converged (small centers change) at step {step}{of}")
             return True
-        if self.ewa_inertia_min is None or self.ewa_inertia < self.ewa_inertia_min:
+        if patient or self.ewa_inertia_min is None or self.ewa_inertia < self.ewa_inertia_min:
             self.no_improvement = 0
             self.ewa_inertia_min = self.ewa_inertia
         else:

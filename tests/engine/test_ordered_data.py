@@ -81,3 +81,20 @@ def test_tf1_and_tf2_draw_the_same_init_sample(tf1, tf2, sorted_blobs):
     fits = [package.KMeans(N_CLUSTERS, random_state=3).fit(batches(X)) for package in (tf1, tf2)]
     np.testing.assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mini_batches_of_a_sorted_dataset_fit_as_well_as_shuffled_ones(impl, sorted_blobs, seed):
+    """``MiniBatchKMeans`` on the sorted dataset against the same rows shuffled: its first
+    pass moves no small centre (the centre of a blob still to come would be moved onto the
+    batch's) and does not stop for lack of improvement (a batch's inertia there says which
+    blob it holds). Before, the fit came out 30 times worse."""
+    X, _ = sorted_blobs
+    shuffled = X[np.random.RandomState(1).permutation(len(X))]
+
+    def fit(rows):
+        model = impl.MiniBatchKMeans(N_CLUSTERS, batch_size=256, random_state=seed)
+        return model.fit(batches(rows, 256)).inertia_
+
+    ordered, mixed = fit(X), fit(shuffled)
+    assert ordered < 1.1 * mixed, (ordered, mixed)
