@@ -188,10 +188,8 @@ class Reservoir:
     def add(self, x: np.ndarray, w: np.ndarray, random_state: np.random.RandomState) -> None:
         """Offer the rows of one batch, and their weights."""
         uniforms = 1.0 - random_state.random_sample(len(x))
-        with np.errstate(divide="ignore"):
-            keys = np.where(
-                w > 0, np.log(uniforms) / np.maximum(w, np.finfo(w.dtype).tiny), -np.inf
-            )
+        keys, drawn = np.full(len(x), -np.inf), w > 0  # weight 0: never drawn
+        keys[drawn] = np.log(uniforms[drawn]) / w[drawn]
         numbers = np.arange(self.seen, self.seen + len(x))
         self.seen += len(x)
         if len(self.keys) >= self.size:  # only rows that beat the sample's least key
