@@ -98,7 +98,7 @@ def sklearn(session: nox.Session, impl: str) -> None:
             env["SKLEARN_TESTS_GLOBAL_RANDOM_SEED"] = seeds
             env["KMEANS_SUITE_SEEDED_ONLY"] = "1"
         args = ["--pyargs", "sklearn.cluster.tests.test_k_means", *session.posargs]
-        session.run("pytest", *suite, *args, env=env)
+        session.run("pytest", *TWO_WORKERS, *suite, *args, env=env)
 
 
 @nox.session(python=PYTHON, default=False)
