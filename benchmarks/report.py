@@ -131,3 +131,22 @@ def write_plot(rows, path) -> None:
     axes.grid(True, which="both", alpha=0.3)
     figure.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(figure)
+
+
+def cpu_line() -> str:
+    """The CPU the figures were measured on and its widest vector unit (``lscpu``'s model
+    name and flags), and its cores: design choices measured on one kind may lose on another."""
+    import os
+
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    width = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE/other"
+    return f"Measured on {model}, {width}, {os.cpu_count()} cores"

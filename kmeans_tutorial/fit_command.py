@@ -23,6 +23,9 @@ from kmeans_tutorial.validation import InvalidParameterError
 IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
 
 
+# The named inits of ``KMeans`` (``MiniBatchKMeans`` takes all but k-means||).
+INITS = ["k-means++", "k-means||", "random", "kmc2"]
+
 def add_parser(commands) -> None:
     """The ``fit`` subcommand and its flags."""
     fit = commands.add_parser(
@@ -38,6 +41,13 @@ def add_parser(commands) -> None:
     fit.add_argument("--batch-size", type=int, default=1024, help="with --mini-batch")
     fit.add_argument("--max-iter", type=int, default=None, metavar="N", help="passes at most")
     fit.add_argument("--seed", type=int, default=0, help="random_state (default: %(default)s)")
+    fit.add_argument(
+        "--init",
+        choices=INITS,
+        default="k-means++",
+        help="initial centres (default: %(default)s, on a .npy from 65,536 rows read at "
+        "random; k-means|| reads all the rows in a few passes; not with --mini-batch)",
+    )
     fit.add_argument(
         "--checkpoint-dir",
         metavar="DIR",
@@ -186,6 +196,11 @@ class Interrupted(KeyboardInterrupt):
 def run(args: argparse.Namespace, terminal=None) -> int:
     """Check the request, fit, write the results; the progress bar goes to ``terminal``."""
 
+    if args.mini_batch and args.init == "k-means||":
+        raise InvalidParameterError(
+            "--init k-means|| is for KMeans; with --mini-batch, give --init k-means++, "
+            "random or kmc2."
+        )
     for flag, path in (("--centers", args.centers), ("--labels", args.labels)):
         _writable(flag, path)
     data = load(args.data)
@@ -203,6 +218,7 @@ def run(args: argparse.Namespace, terminal=None) -> int:
     params = {
         "n_clusters": args.n_clusters,
         "random_state": args.seed,
+        "init": args.init,
         "checkpoint_dir": args.checkpoint_dir,
         "log_dir": args.log_dir,
     }

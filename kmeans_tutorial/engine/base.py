@@ -34,7 +34,7 @@ from kmeans_tutorial.engine.coordinates import DataCore
 from kmeans_tutorial.engine.data import SparseRows, offset_of, shareable_data, unit_rows
 from kmeans_tutorial.engine.driver import Driver, Model
 from kmeans_tutorial.engine.errors import ConvergenceWarning, sklearn_class
-from kmeans_tutorial.engine.init import checked_init, initial_centers, seed_of
+from kmeans_tutorial.engine.init import INITS, checked_init, initial_centers, seed_of
 from kmeans_tutorial.engine.sharing import shareable
 from kmeans_tutorial.engine.sources import is_stream
 
@@ -73,6 +73,8 @@ class BaseKMeans:
 
     # The package's TensorFlow runtime (``tf1_graph.engine.kmeans``, ``tf2_eager.engine.kmeans``).
     driver: ClassVar[Driver]
+    # The names ``init`` takes (``init.checked_init``).
+    _inits: ClassVar[tuple[str, ...]] = INITS
     n_clusters: int
     init: object
     n_init: object
@@ -166,7 +168,7 @@ class BaseKMeans:
             or not (0 <= self.tol < float("inf"))
         ):
             raise InvalidParameterError(f"tol={self.tol!r} should be a finite number >= 0.")
-        init = checked_init(self.init, self.n_clusters, n_features, dtype)
+        init = checked_init(self.init, self.n_clusters, n_features, dtype, self._inits)
         if isinstance(self.n_init, str) and self.n_init == "auto":
             by_draw = callable(init) or (isinstance(init, str) and init == "random")
             n_init = self._auto_n_init() if by_draw else 1

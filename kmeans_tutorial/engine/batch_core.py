@@ -96,9 +96,13 @@ class LocalBatchCore(BatchCore):
         self, stream: Stream, centers: np.ndarray, offset: np.ndarray
     ) -> Iterator[np.ndarray]:
         for x, _ in stream:
-            rows = len(x)
-            x, _ = padded(x, np.zeros(rows, x.dtype), batch_rows(rows))
-            yield self._run("transform", x, centers, centers, offset)[0][:rows]
+            yield self.batch_distances(x, centers, offset)
+
+    def batch_distances(self, x: np.ndarray, centers: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """One batch's Euclidean distances to ``centers``, (rows, n_clusters)."""
+        rows = len(x)
+        x, _ = padded(x, np.zeros(rows, x.dtype), batch_rows(rows))
+        return self._run("transform", x, centers, centers, offset)[0][:rows]
 
     def minibatch_step(
         self,

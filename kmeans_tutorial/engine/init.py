@@ -41,14 +41,19 @@ def check_center_shape(centers: np.ndarray, n_clusters: int, n_features: int) ->
 
 
 def checked_init(
-    init: object, n_clusters: int, n_features: int, dtype: npt.DTypeLike
+    init: object,
+    n_clusters: int,
+    n_features: int,
+    dtype: npt.DTypeLike,
+    names: tuple[str, ...] = INITS,
 ) -> str | Callable[..., Any] | np.ndarray:
-    """``init`` checked: one of ``INITS``, a callable, or centres of ``dtype`` and shape
-    (n_clusters, n_features)."""
+    """``init`` checked: one of ``names`` (the estimator's), a callable, or centres of
+    ``dtype`` and shape (n_clusters, n_features)."""
     if isinstance(init, str):
-        if init not in INITS:
+        if init not in names:
+            named = ", ".join(repr(name) for name in names)
             raise InvalidParameterError(
-                f"init={init!r} should be 'k-means++', 'random', 'kmc2', a callable or an array."
+                f"init={init!r} should be one of {named}, a callable or an array."
             )
         return str(init)
     if callable(init):

@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 
 from kmeans_tutorial.common_checks import InvalidParameterError, check_int
-from kmeans_tutorial.engine import checkpoints, loops, sources, streamed
+from kmeans_tutorial.engine import checkpoints, loops, parallel_init, sources, streamed
 from kmeans_tutorial.engine._memory import return_freed_memory
 from kmeans_tutorial.engine.base import BaseKMeans, keeps_state_on_failure
 from kmeans_tutorial.engine.checks import (
@@ -37,9 +37,9 @@ from kmeans_tutorial.engine.data import (
     unit_rows,
 )
 from kmeans_tutorial.engine.driver import BatchCore
-from kmeans_tutorial.engine.init import initial_centers
+from kmeans_tutorial.engine.init import INITS, initial_centers
 from kmeans_tutorial.engine.sharing import shareable
-from kmeans_tutorial.engine.sources import Stream, is_stream
+from kmeans_tutorial.engine.sources import DatasetStream, Stream, is_stream
 
 # scikit-learn's algorithm names: "lloyd" is what runs; "elkan" (an exact acceleration of
 # Lloyd's iterations, giving its result) is not implemented; "auto" and "full" were
@@ -58,9 +58,16 @@ class KMeans(BaseKMeans):
     ----------
     n_clusters : int, default=8
         The number of clusters, and of centroids.
-    init : {"k-means++", "random", "kmc2"}, callable or array of shape (n_clusters, n_features)
+    init : {"k-means++", "k-means||", "random", "kmc2"}, callable or array, default="k-means++"
+        An array is of shape (n_clusters, n_features).
         ``"k-means++"``: greedy k-means++ (``2 + log(k)`` trials a centre, drawn in
-        proportion to weight x squared distance), as scikit-learn's.
+        proportion to weight x squared distance), as scikit-learn's; on a memmap or other
+        array-like, on ``STREAM_INIT_SIZE`` rows drawn at random; on a ``tf.data.Dataset``,
+        which is read in order, its scalable form ``"k-means||"``.
+        ``"k-means||"``: k-means|| (``parallel_init``), Spark's and cuML's default: a few
+        passes over all the data, each drawing about ``oversampling_factor * n_clusters``
+        candidates in proportion to weight x squared distance, then weighted k-means++ and
+        Lloyd on the candidates, the best of 5; ``init_steps + 2`` passes.
         ``"random"``: ``n_clusters`` distinct samples; unweighted, the lesson's way (a
         seeded shuffle); weighted, drawn in proportion to their weights, as scikit-learn
         draws them (a row of weight 0 is never a centre).
@@ -92,6 +99,13 @@ class KMeans(BaseKMeans):
         are scaled to length 1 (a row of zeros is refused), each update's centres too
         (spherical k-means); ``inertia_`` and ``score`` sum ``1 - cos``, ``transform``
         gives ``1 - cos``. Arrays and sparse matrices only, not streams.
+    oversampling_factor : float, default=2.0
+        ``init="k-means||"``: candidates drawn a round, as a multiple of ``n_clusters``
+        (cuML's name and default).
+    init_steps : int, default=3
+        ``init="k-means||"``: its sampling rounds, one pass each (Spark's ``initSteps``,
+        whose default of 2 left a blob of 64 without a centre in 1 seed of 10 here, where
+        3 left none: docs/BENCHMARKS.md).
     checkpoint_dir : str or os.PathLike, default=None
         For a streamed fit (a dataset, memmap or array-like; ``tf.distribute`` and TF1
         clusters too): save a checkpoint there after every pass, and resume from the last
@@ -129,6 +143,8 @@ class KMeans(BaseKMeans):
         copy_x=True,
         algorithm="lloyd",
         metric="euclidean",
+        oversampling_factor=2.0,
+        init_steps=3,
         checkpoint_dir=None,
         log_dir=None,
     ):
@@ -142,12 +158,33 @@ class KMeans(BaseKMeans):
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.metric = metric
+        self.oversampling_factor = oversampling_factor
+        self.init_steps = init_steps
         self.checkpoint_dir = checkpoint_dir
         self.log_dir = log_dir
 
+    _inits = (*INITS, parallel_init.NAME)
+
     def _check_params(self, n_samples: int, n_features: int, dtype):
         self._check_algorithm()
+        parallel_init.check_params(self.oversampling_factor, self.init_steps)
         return super()._check_params(n_samples, n_features, dtype)
+
+    def _starts(self, init, batches, offset, random_state, dtype, core=None, X=None):
+        """The function that gives each run's initial centres: k-means|| over ``batches``
+        (the data's rows, batch by batch, around ``offset``), else ``init.initial_centers``
+        on ``core``, the in-memory core of ``X`` (a stream's init sample)."""
+        if not (isinstance(init, str) and init == parallel_init.NAME):
+            return partial(initial_centers, init, core, self.n_clusters, random_state, X)
+        factor, steps = parallel_init.check_params(self.oversampling_factor, self.init_steps)
+
+        def local_core(rows, weights):
+            return self._core(shareable(rows), shareable(weights), offset_of(rows))
+
+        return partial(
+            parallel_init.kmeans_parallel, batches, self.driver.batch_core(), offset,
+            local_core, self.n_clusters, factor, steps, random_state, np.dtype(dtype),
+        )  # fmt: skip
 
     def _auto_n_init(self) -> int:
         return 10  # scikit-learn's "auto" for "random" and callable inits
@@ -185,9 +222,11 @@ class KMeans(BaseKMeans):
         ``X`` may also be a stream, read batch by batch and never held whole: a
         ``tf.data.Dataset`` of float batches (batch, n_features) or of (x, sample_weight)
         pairs, an ``np.memmap``, or any 2-D array-like that is not a NumPy array (an HDF5
-        dataset, say). Each Lloyd iteration is one pass over it; the initial centres are
-        drawn from ``STREAM_INIT_SIZE`` rows taken at random: read at random (an array-like),
-        or kept from one pass over all of it (a dataset: ``sources.Reservoir``).
+        dataset, say). Each Lloyd iteration is one pass over it. The initial centres of
+        an array-like are drawn from ``STREAM_INIT_SIZE`` rows read at random; a dataset,
+        read in order, is seeded by k-means|| over all of it (``init``), and an init sample
+        kept from one pass (``sources.Reservoir``) gives the point distances are taken
+        around.
         """
         if self._fit_distributed(X, sample_weight, self._fit_stream):
             return self
@@ -225,7 +264,8 @@ class KMeans(BaseKMeans):
             lloyd = partial(loops.lloyd_logged, core, max_iter=self.max_iter, tol=absolute_tol)
         else:
             lloyd = partial(core.lloyd, max_iter=self.max_iter, tol=absolute_tol)
-        start = partial(initial_centers, init, core, self.n_clusters, random_state, X)
+        chunks = parallel_init.RowChunks(X, weights, self.n_clusters)
+        start = self._starts(init, chunks, X_offset, random_state, X.dtype, core, X)
         best = loops.best_of_runs(n_init, self.n_clusters, start, lloyd, self.verbose)
         del core  # and with it the aligned copy of X, if one was made
         return_freed_memory()
@@ -281,7 +321,14 @@ class KMeans(BaseKMeans):
             progress=self._progress,
             checkpoint=checkpoint,
         )
-        start = partial(initial_centers, init, sample_core, self.n_clusters, random_state, sample)
+        # k-means|| reads the data itself; a distributed fit's every process reads it whole,
+        # as for the init sample (``whole``), and draws the same candidates.
+        whole = getattr(stream, "whole", stream)
+        if isinstance(init, str) and init == "k-means++" and isinstance(whole, DatasetStream):
+            # A dataset is read in order: its k-means++ is k-means||, which reads it all
+            # (``init``'s documentation; figures: docs/BENCHMARKS.md, "Data stored in order").
+            init = parallel_init.NAME
+        start = self._starts(init, whole, offset, random_state, stream.dtype, sample_core, sample)
         relabel = partial(streamed.assign, batch_core, stream, offset=offset)
         best = loops.best_of_runs(
             n_init, self.n_clusters, start, lloyd, self.verbose, checkpoint, relabel

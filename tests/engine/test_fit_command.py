@@ -42,6 +42,19 @@ def test_fit_saves_what_the_estimator_fits(impl, blobs, npy, tmp_path, capsys, m
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("init", ["k-means||", "random"])
+def test_init_chooses_the_initial_centres(impl, npy, tmp_path, init):
+    name = {"tf1_graph": "tf1", "tf2_eager": "tf2"}[impl.__name__]
+    argv = ["fit", str(npy), "--n-clusters", "4", "--impl", name, "--init", init, "--no-plot"]
+    assert cli.main([*argv, *outputs(tmp_path)]) == 0
+    expected = impl.KMeans(4, init=init, random_state=0).fit(np.load(npy, mmap_mode="r"))
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), expected.cluster_centers_)
+    default = impl.KMeans(4, random_state=0).fit(np.load(npy, mmap_mode="r"))
+    assert expected.n_iter_ != default.n_iter_ or not np.array_equal(
+        expected.cluster_centers_, default.cluster_centers_
+    )
+
+
 def test_fit_reads_a_csv_with_a_header(impl, blobs, tmp_path):
     path = tmp_path / "data.csv"
     np.savetxt(path, blobs[:400], delimiter=",", header="x,y", comments="")
@@ -89,8 +102,24 @@ def test_a_long_fit_draws_its_progress(npy, tmp_path, capfd, monkeypatch):
             "not writable",
         ),
         (lambda path: np.save(path, np.zeros((9, 2))), ["--max-iter", "0"], "max_iter=0"),
+        (
+            lambda path: np.save(path, np.zeros((9, 2))),
+            ["--mini-batch", "--init", "k-means||"],
+            "--init k-means|| is for KMeans",
+        ),
     ],
-    ids=["missing", "suffix", "1-D", "strings", "garbage", "nan", "too-few", "folder", "max-iter"],
+    ids=[
+        "missing",
+        "suffix",
+        "1-D",
+        "strings",
+        "garbage",
+        "nan",
+        "too-few",
+        "folder",
+        "max-iter",
+        "mini-batch-init",
+    ],
 )
 def test_bad_requests_are_one_line_and_status_2(tmp_path, capsys, make, flags, message):
     path = tmp_path / "data.npy"

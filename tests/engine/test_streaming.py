@@ -108,20 +108,13 @@ def test_tf1_and_tf2_stream_bit_identically(tf1, tf2, blobs, memmap, make, init)
         np.testing.assert_array_equal(tf1_output, tf2_output)
 
 
-def test_dataset_init_draws_from_a_sample_of_all_its_rows(impl, blobs, monkeypatch):
-    """k-means++ on a dataset starts from ``kmeans_plusplus`` of init rows kept from a pass
-    over all of it (``sources.Reservoir``, the fit's generator drawing), not its first."""
-    monkeypatch.setattr(engine_kmeans, "STREAM_INIT_SIZE", 300)
+def test_a_dataset_is_seeded_by_k_means_parallel_over_all_its_rows(impl, blobs):
+    """k-means++ on a dataset, which is read in order, is its scalable form k-means|| over
+    all of it (``parallel_init``): the fit of ``init="k-means||"``, not of k-means++ on the
+    dataset's first rows."""
     streamed = impl.KMeans(K, random_state=7, max_iter=1).fit(dataset(blobs))
-    random_state = np.random.RandomState(7)
-    reservoir = sources.Reservoir(300, blobs.shape[1], blobs.dtype)
-    for start in range(0, len(blobs), 700):  # the dataset's batches
-        rows = blobs[start : start + 700]
-        reservoir.add(rows, np.ones(len(rows), rows.dtype), random_state)
-    sample, _ = reservoir.sample()
-    start, _ = impl.kmeans_plusplus(sample, K, random_state=random_state)
-    whole = impl.KMeans(K, init=start, n_init=1, max_iter=1).fit(blobs)
-    assert_close_centres(streamed.cluster_centers_, whole.cluster_centers_)
+    parallel = impl.KMeans(K, init="k-means||", random_state=7, max_iter=1).fit(dataset(blobs))
+    np.testing.assert_array_equal(streamed.cluster_centers_, parallel.cluster_centers_)
     first, _ = impl.kmeans_plusplus(blobs[:300], K, random_state=7)
     other = impl.KMeans(K, init=first, n_init=1, max_iter=1).fit(blobs)
     assert not np.allclose(streamed.cluster_centers_, other.cluster_centers_, rtol=1e-3)
