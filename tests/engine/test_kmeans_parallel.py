@@ -10,17 +10,7 @@ import tensorflow as tf
 from kmeans_tutorial.engine import parallel_init
 from kmeans_tutorial.validation import InvalidParameterError
 
-N_CLUSTERS = 20
-
-
-@pytest.fixture(scope="module")
-def sorted_blobs():
-    """20 well-separated blobs, 1,000 rows each, stored blob after blob, and their blobs."""
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(20_000, 4, centers=N_CLUSTERS, cluster_std=0.5, random_state=0)
-    order = np.argsort(y, kind="stable")
-    return X[order].astype(np.float32), y[order]
+N_CLUSTERS = 20  # the blobs of ``sorted_blobs`` (conftest.py)
 
 
 def batches(X, size=1000):
