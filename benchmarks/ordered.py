@@ -42,7 +42,7 @@ RECORD_ROWS = 1_000
 DATASETS = [
     ("blobs-40", 200_000, 8, 40, "sorted", 10),
     ("blobs-64-drift", 200_000, 16, 64, "drift", 10),
-    ("blobs-1024", 200_000, 16, 1024, "sorted", 5),
+    ("blobs-1024", 100_000, 16, 1024, "sorted", 3),
 ]
 MINIBATCH_ROWS = 1024
 

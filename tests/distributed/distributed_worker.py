@@ -1,6 +1,7 @@
 """One process of a distributed fit, for ``test_distributed.py``; saves what it fitted.
 
-    python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch] [--batch=N] [--clusters=K]
+    python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch] [--default-init]
+                                               [--batch=N] [--clusters=K]
                                                [--max_iter=N]
                                                [--late_task=I]
                                                [--checkpoint_dir=DIR]
@@ -10,7 +11,8 @@ MODE: ``single`` (one process, no strategy), ``mirrored`` (``MirroredStrategy`` 
 logical CPUs of this process), ``multi-worker`` (``MultiWorkerMirroredStrategy``, the
 cluster from ``TF_CONFIG``), ``tf1-single`` and ``tf1-cluster`` (``tf1_graph`` without and
 with the ``TF_CONFIG`` cluster). Every mode reads the same batches of the ``.npy`` file
-with ``npy_batches``; the fit starts from its first rows (``init``).
+with ``npy_batches``; the fit starts from its first rows (``init``), or, with
+``--default-init``, from the estimator's own init.
 
 ``--kill_task=I --kill_at_pass=P``: the first task, once it has read the first batch of
 pass ``P``, kills task ``I`` with SIGKILL (itself, if ``I`` is 0), by the process id each
@@ -68,6 +70,8 @@ def main() -> None:
     Path(out).with_suffix(".pid").write_text(str(os.getpid()))
     init = np.load(data, mmap_mode="r")[:n_clusters].copy()
     params = {"random_state": 0} if mini_batch else {"init": init, "n_init": 1}
+    if "--default-init" in sys.argv:  # the estimator's own init (a dataset's: k-means||)
+        params = {"random_state": 0}
     if "max_iter" in flags:  # every iteration run (timings): no early stop
         params.update(max_iter=int(flags["max_iter"]), tol=0.0)
     if mode.startswith("tf1"):

@@ -53,6 +53,18 @@ def data(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def sorted_data(tmp_path_factory):
+    """6 well-separated blobs stored blob after blob, and each row's blob."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=6300, n_features=4, centers=6, cluster_std=0.5, random_state=3)
+    order = np.argsort(y, kind="stable")
+    path = tmp_path_factory.mktemp("sorted") / "X.npy"
+    np.save(path, X[order].astype(np.float32))
+    return path, y[order]
+
+
 def _env():
     import tf1_graph
 
@@ -118,6 +130,22 @@ def test_mirrored_over_two_logical_cpus_equals_one_process(data, single, tmp_pat
     assert_close_centres(mirrored["centers"], single["centers"])
     np.testing.assert_array_equal(mirrored["labels"], single["labels"])
     assert mirrored["n_iter"] == single["n_iter"] > 2
+
+
+def test_data_stored_in_order_is_seeded_from_all_of_it_everywhere(netns, sorted_data, tmp_path):
+    """A dataset sorted by blob, the estimator's own init (k-means||, every process reading
+    the whole dataset for its passes): one process puts each blob in a cluster of its own,
+    and MirroredStrategy, MultiWorkerMirroredStrategy and a TF1 cluster fit as it does."""
+    path, blobs = sorted_data
+    alone = run_single("single", path, tmp_path / "alone.npz", "--default-init")
+    pairs = set(zip(blobs.tolist(), alone["labels"].tolist(), strict=True))
+    assert len(pairs) == 6 and len({label for _, label in pairs}) == 6
+    mirrored = run_single("mirrored", path, tmp_path / "mirrored.npz", "--default-init")
+    workers = run_cluster("multi-worker", path, tmp_path / "mwms", "--default-init")
+    tasks = run_cluster("tf1-cluster", path, tmp_path / "tf1", "--default-init")
+    for fit in (mirrored, *workers, *tasks):
+        assert_close_centres(fit["centers"], alone["centers"])
+        np.testing.assert_allclose(fit["inertia"], alone["inertia"], rtol=1e-5)
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,7 @@ def test_k_means_parallel_seeds_as_well_as_k_means_plus_plus(impl):
     the fitted inertia: within 2% of k-means++'s."""
     from sklearn.datasets import make_blobs
 
-    X, _ = make_blobs(20_000, 8, centers=8, cluster_std=2.0, random_state=3)
+    X, _ = make_blobs(10_000, 8, centers=8, cluster_std=2.0, random_state=3)
     X = X.astype(np.float32)
 
     def median(init):
