@@ -5,7 +5,7 @@ k-means++; writes its section of docs/BENCHMARKS.md.
 
 Each data set is made by a generator of ours and stored in an order no fit should depend on:
 sorted by the blob a row was drawn from (``sorted``), or along its first feature
-(``drift``: a slow change, as of day by day). Fits, ``random_state`` 0, 1, ...:
+(``drift``: a slow change, as of day by day); the last is scikit-learn's ``make_blobs``. Fits, ``random_state`` 0, 1, ...:
 
 - ``KMeans`` in memory with k-means++ (the reference) and with k-means||;
 - ``KMeans`` on the file as a memmap (k-means++ on rows read at random);
@@ -43,13 +43,20 @@ DATASETS = [
     ("blobs-40", 200_000, 8, 40, "sorted", 10),
     ("blobs-64-drift", 200_000, 16, 64, "drift", 10),
     ("blobs-1024", 100_000, 16, 1024, "sorted", 3),
+    ("sklearn-blobs-32", 100_000, 16, 32, "sorted", 10),
 ]
 MINIBATCH_ROWS = 1024
 
 
-def make_data(n: int, d: int, k: int, order: str, seed: int = 0) -> np.ndarray:
+def make_data(name: str, n: int, d: int, k: int, order: str, seed: int = 0) -> np.ndarray:
     """``n`` rows of ``k`` Gaussian blobs (unit spread, centres uniform in a box sized so that
-    blobs rarely touch), stored sorted by blob or along the first feature."""
+    blobs rarely touch; for a ``name`` starting with "sklearn", ``make_blobs``'), stored
+    sorted by blob or along the first feature."""
+    if name.startswith("sklearn"):  # scikit-learn's own blobs, overlapping a little
+        from sklearn.datasets import make_blobs
+
+        X, blob = make_blobs(n, d, centers=k, cluster_std=2.0, random_state=seed)
+        return np.ascontiguousarray(X[np.argsort(blob, kind="stable")], dtype=np.float32)
     rng = np.random.default_rng(seed)
     side = 6.0 * k ** (1.0 / d) * 2
     centres = rng.uniform(-side, side, (k, d))
@@ -111,7 +118,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, n, d, k, order, seeds in DATASETS:
-            X = make_data(n, d, k, order)
+            X = make_data(name, n, d, k, order)
             path = str(Path(folder) / f"{name}.npy")
             np.save(path, X)
             memmap = np.load(path, mmap_mode="r")
