@@ -5,7 +5,8 @@ k-means++; writes its section of docs/BENCHMARKS.md.
 
 Each data set is made by a generator of ours and stored in an order no fit should depend on:
 sorted by the blob a row was drawn from (``sorted``), or along its first feature
-(``drift``: a slow change, as of day by day); the last is scikit-learn's ``make_blobs``. Fits, ``random_state`` 0, 1, ...:
+(``drift``: a slow change, as of day by day); the last is scikit-learn's ``make_blobs``.
+Fits, ``random_state`` 0, 1, ...:
 
 - ``KMeans`` in memory with k-means++ (the reference) and with k-means||;
 - ``KMeans`` on the file as a memmap (k-means++ on rows read at random);
