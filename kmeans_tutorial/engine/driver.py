@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from kmeans_tutorial.engine.batch_core import LocalBatchCore
     from kmeans_tutorial.engine.checkpoints import CheckpointWriter
     from kmeans_tutorial.engine.data import SparseRows
     from kmeans_tutorial.engine.sources import Stream
@@ -195,8 +196,9 @@ class Driver(Protocol):
         its weights, and the point dense distances are taken around."""
         ...
 
-    def batch_core(self) -> BatchCore:
-        """The core of streamed fits on this process."""
+    def batch_core(self) -> LocalBatchCore:
+        """The core of streamed fits on this process, which also takes one batch's
+        distances (``LocalBatchCore.batch_distances``, for k-means||)."""
         ...
 
     def checkpoint_writer(self, directory: str) -> CheckpointWriter:

@@ -26,7 +26,7 @@ from kmeans_tutorial.engine import kmeans as engine_kmeans
 from kmeans_tutorial.engine import minibatch as engine_minibatch
 from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
 from kmeans_tutorial.engine.data import SparseRows
-from kmeans_tutorial.engine.driver import BatchCore, DistributedPlan, Driver, KMeansCore
+from kmeans_tutorial.engine.driver import DistributedPlan, Driver, KMeansCore
 from kmeans_tutorial.engine.sharing import shareable
 from tf1_graph.engine import checkpoint_writer, distributed, summary_writer
 
@@ -41,7 +41,7 @@ class _GraphDriver(Driver):
             return _SparseGraphCore(X, sample_weight)
         return _GraphCore(X, sample_weight, offset)
 
-    def batch_core(self) -> BatchCore:
+    def batch_core(self) -> LocalBatchCore:
         return _GraphBatchCore()
 
     def checkpoint_writer(self, directory: str) -> checkpoint_writer.Writer:

@@ -26,7 +26,7 @@ from kmeans_tutorial.engine import kmeans as engine_kmeans
 from kmeans_tutorial.engine import minibatch as engine_minibatch
 from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
 from kmeans_tutorial.engine.data import SparseRows
-from kmeans_tutorial.engine.driver import BatchCore, DistributedPlan, Driver, KMeansCore
+from kmeans_tutorial.engine.driver import DistributedPlan, Driver, KMeansCore
 from kmeans_tutorial.engine.sharing import shareable
 from tf2_eager import tf1_random
 from tf2_eager.engine import checkpoint_writer, distributed, summary_writer
@@ -150,7 +150,7 @@ class _EagerDriver(Driver):
             return _SparseEagerCore(X, sample_weight)
         return _EagerCore(X, sample_weight, offset)
 
-    def batch_core(self) -> BatchCore:
+    def batch_core(self) -> LocalBatchCore:
         return _EagerBatchCore()
 
     def checkpoint_writer(self, directory: str) -> checkpoint_writer.Writer:
