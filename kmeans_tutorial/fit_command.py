@@ -26,6 +26,7 @@ IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
 # The named inits of ``KMeans`` (``MiniBatchKMeans`` takes all but k-means||).
 INITS = ["k-means++", "k-means||", "random", "kmc2"]
 
+
 def add_parser(commands) -> None:
     """The ``fit`` subcommand and its flags."""
     fit = commands.add_parser(
