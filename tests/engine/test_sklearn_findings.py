@@ -178,3 +178,17 @@ def test_kmeans_plusplus_takes_x_squared_norms(impl):
     np.testing.assert_array_equal(with_norms[1], without[1])
     with pytest.raises(InvalidParameterError, match="x_squared_norms"):
         impl.kmeans_plusplus(X, 3, x_squared_norms=norms[:10], random_state=0)
+
+
+def test_a_loop_over_n_clusters_prints_nothing(impl, caplog):
+    """A sweep over ``n_clusters`` (and a dataset's k-means||, whose rounds meet more
+    candidates each) makes a program a shape; none of TensorFlow's warnings about a
+    function retraced in a loop may reach the user's screen (it used to, four times)."""
+    import tensorflow as tf
+
+    X = np.random.RandomState(0).rand(3000, 4).astype(np.float32)
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for k in range(2, 12):
+            impl.KMeans(k, random_state=0).fit(X)
+        impl.KMeans(5, random_state=0).fit(tf.data.Dataset.from_tensor_slices(X).batch(500))
+    assert not [record for record in caplog.records if "retracing" in record.getMessage()]

@@ -11,6 +11,7 @@ data goes to plain ``tf.function``s with unknown shapes, as TF1's placeholders h
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -51,7 +52,16 @@ def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int, jit: bool):
     new trace. The ops write their loops as ``tf.while_loop`` already, so AutoGraph
     (``autograph=False``) would only add to the first call's tracing time.
     """
-    return tf.function(_PROGRAMS[name], jit_compile=jit, autograph=False)
+    return _program(_PROGRAMS[name], jit_compile=jit, autograph=False)
+
+
+def _program(function: Callable, **options) -> Any:
+    """``tf.function(function, **options)``, one of the programs a cache keeps a shape each.
+    TensorFlow counts traces by the Python function's code to warn of a function retraced in
+    a loop: many programs of one function (a shape each, bounded by the caches) would read
+    as that, and print its warning into a user's own loop over ``n_clusters``. A
+    ``functools.partial`` is counted by itself."""
+    return tf.function(functools.partial(function), **options)
 
 
 _transform = tf.function(lloyd_ops.transform, reduce_retracing=True, autograph=False)
@@ -112,7 +122,7 @@ def _batch_program(name: str, rows: int, n_features: int, n_clusters: int, dtype
         )
     ]
     jit = compiles(rows, n_features, n_clusters)
-    program = tf.function(
+    program = _program(
         batch_ops.PROGRAMS[name], input_signature=signature, jit_compile=jit, autograph=False
     )
     return program, [spec.dtype for spec in signature]
