@@ -104,6 +104,15 @@ class LocalBatchCore(BatchCore):
         x, _ = padded(x, np.zeros(rows, x.dtype), batch_rows(rows))
         return self._run("transform", x, centers, centers, offset)[0][:rows]
 
+    def batch_nearest(
+        self, x: np.ndarray, centers: np.ndarray, offset: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One batch's nearest centres (rows,) and squared distances to them (rows,)."""
+        rows = len(x)
+        x, _ = padded(x, np.zeros(rows, x.dtype), batch_rows(rows))
+        labels, distances = self._run("nearest", x, centers, centers, offset)
+        return labels[:rows], distances[:rows]
+
     def minibatch_step(
         self,
         x: Any,

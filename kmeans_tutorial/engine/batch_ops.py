@@ -4,7 +4,8 @@ Where ``lloyd_ops`` runs a whole Lloyd loop over data held by TensorFlow, a stre
 (``streamed``, ``minibatch``) hands TensorFlow one batch at a time: rows of a memmap, or an
 element of a ``tf.data.Dataset``. The host adds up what each batch returns, so these ops see only
 the batch, the centres and the point distances are taken around. ``minibatch_step`` is
-one step of mini-batch k-means (``minibatch``); ``transform`` is ``lloyd_ops``'s.
+one step of mini-batch k-means (``minibatch``); ``nearest`` serves k-means||
+(``parallel_init``); ``transform`` is ``lloyd_ops``'s.
 
 Shapes: ``x`` (rows, n_features), ``w`` (rows,), ``centers`` (n_clusters, n_features);
 the drivers give static shapes, padding a batch with rows of weight 0 past ``n_valid``.
@@ -20,7 +21,7 @@ from kmeans_tutorial.engine.lloyd_ops import (
     transform,
 )
 
-__all__ = ["batch_stats", "farthest", "labels_inertia", "minibatch_step", "transform"]
+__all__ = ["batch_stats", "farthest", "labels_inertia", "minibatch_step", "nearest", "transform"]
 
 
 def _assign(x, w, centers, offset):
@@ -83,6 +84,13 @@ def labels_inertia(x, w, centers, offset):
     """Nearest-centre labels (rows,) int32 and the batch's weighted inertia."""
     _, labels, distances = _assign(x, w, centers, offset)
     return labels, tf.reduce_sum(w * distances)
+
+
+def nearest(x, centers, offset):
+    """Each row's nearest centre (rows,) int32 and its squared distance to it (rows,), for
+    k-means|| (``parallel_init``): no (rows, n_clusters) matrix leaves the program."""
+    _, labels, distances = _assign(x, None, centers, offset)
+    return labels, distances
 
 
 def minibatch_step(x, w, centers, counts, offset, reassign, ratio, uniforms, n_valid):
@@ -151,6 +159,7 @@ def signature(name: str, rows: int, n_features: int, n_clusters: int, dtype) -> 
         "farthest": [*data, ((), tf.int32)],
         "labels_inertia": data,
         "transform": [data[0], data[2], data[3]],
+        "nearest": [data[0], data[2], data[3]],
         "minibatch_step": [
             *data[:3],
             ((n_clusters,), dtype),
@@ -169,6 +178,7 @@ PROGRAMS = {
     "farthest": farthest,
     "labels_inertia": labels_inertia,
     "transform": transform,
+    "nearest": nearest,
     "minibatch_step": minibatch_step,
 }
 

@@ -198,7 +198,7 @@ class Driver(Protocol):
 
     def batch_core(self) -> LocalBatchCore:
         """The core of streamed fits on this process, which also takes one batch's
-        distances (``LocalBatchCore.batch_distances``, for k-means||)."""
+        nearest centres (``LocalBatchCore.batch_nearest``, for k-means||)."""
         ...
 
     def checkpoint_writer(self, directory: str) -> CheckpointWriter:

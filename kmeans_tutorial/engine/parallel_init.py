@@ -96,7 +96,7 @@ class RowChunks:
 
 class Candidates:
     """The candidates so far, and the squared distances of a batch's rows to them, taken by
-    a batch core's ``transform`` program around ``offset``. The candidates are padded with
+    a batch core's ``nearest`` program around ``offset``. The candidates are padded with
     copies of the first to one of a few sizes (``batch_rows``), so that the rounds share
     programs: a copy changes no nearest distance, and a tie goes to the first."""
 
@@ -120,17 +120,11 @@ class Candidates:
             self._padded = centred.astype(self.dtype)
         return self._padded
 
-    def distances(self, x: np.ndarray) -> np.ndarray:
-        """Euclidean distances of ``x``'s rows to every candidate (padding included)."""
-        return self.core.batch_distances(x, self.padded(), self.offset)
-
     def nearest(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's squared distance to its nearest candidate (float64) and that
         candidate's number."""
-        distances = self.distances(x)
-        labels = np.argmin(distances, axis=1)
-        nearest = distances[np.arange(len(x)), labels].astype(np.float64)
-        return nearest * nearest, labels
+        labels, squared = self.core.batch_nearest(x, self.padded(), self.offset)
+        return squared.astype(np.float64), labels
 
 
 def first_row(batches: Batches, n_features: int, dtype: np.dtype, random_state) -> np.ndarray:
@@ -207,6 +201,11 @@ def kmeans_parallel(
     if len(rows) <= n_clusters:  # fewer distinct rows than clusters: every one, and repeats
         return rows[np.arange(n_clusters) % len(rows)]
     counts = candidate_weights(batches, candidates).astype(first.dtype)
+    # Padded to one of a few sizes with copies of the first candidate of weight 0 (never
+    # drawn, adding nothing), so that the local runs of another fit reuse these programs.
+    size = batch_rows(len(rows))
+    rows = np.concatenate([rows, np.repeat(rows[:1], size - len(rows), axis=0)])
+    counts = np.concatenate([counts, np.zeros(size - len(counts), counts.dtype)])
     local = local_core(rows, counts)
     best, best_inertia = rows[:n_clusters], np.inf
     for _ in range(LOCAL_RUNS):
