@@ -55,7 +55,7 @@ def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int, jit: bool):
     return _program(_PROGRAMS[name], jit_compile=jit, autograph=False)
 
 
-def _program(function: Callable, **options) -> Any:
+def _program(function: Any, **options: Any) -> Any:
     """``tf.function(function, **options)``, one of the programs a cache keeps a shape each.
     TensorFlow counts traces by the Python function's code to warn of a function retraced in
     a loop: many programs of one function (a shape each, bounded by the caches) would read
