@@ -192,3 +192,31 @@ def test_a_loop_over_n_clusters_prints_nothing(impl, caplog):
             impl.KMeans(k, random_state=0).fit(X)
         impl.KMeans(5, random_state=0).fit(tf.data.Dataset.from_tensor_slices(X).batch(500))
     assert not [record for record in caplog.records if "retracing" in record.getMessage()]
+
+
+def test_grid_search_and_cross_validation_run_unchanged(impl):
+    """scikit-learn's search tools, as a user runs them: a pipeline's ``n_clusters`` chosen
+    by ``GridSearchCV`` over 3 folds (the score is minus the inertia, so the most clusters
+    win), and ``cross_val_score``; the scores are scikit-learn's own KMeans's, to the
+    spread of their seeding, where the 5 blobs leave one good clustering (4 clusters and
+    more; with 2 or 3 each seeding merges its own blobs)."""
+    from sklearn import cluster
+    from sklearn.datasets import make_blobs
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _ = make_blobs(600, 4, centers=5, random_state=0)
+
+    def search(kmeans):
+        pipeline = Pipeline([("scale", StandardScaler()), ("km", kmeans)])
+        return GridSearchCV(pipeline, {"km__n_clusters": range(2, 8)}, cv=3).fit(X)
+
+    ours, theirs = search(impl.KMeans(random_state=0)), search(cluster.KMeans(random_state=0))
+    assert ours.best_params_ == theirs.best_params_ == {"km__n_clusters": 7}
+    np.testing.assert_allclose(
+        ours.cv_results_["mean_test_score"][2:], theirs.cv_results_["mean_test_score"][2:], rtol=0.1
+    )
+    scores = cross_val_score(impl.KMeans(5, random_state=0), X, cv=3)
+    expected = cross_val_score(cluster.KMeans(5, random_state=0), X, cv=3)
+    np.testing.assert_allclose(scores, expected, rtol=0.1)
