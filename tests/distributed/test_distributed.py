@@ -55,10 +55,12 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sorted_data(tmp_path_factory):
-    """6 well-separated blobs stored blob after blob, and each row's blob."""
+    """6 well-separated blobs stored blob after blob, the last past the first 65,536 rows
+    (the rows a dataset's init was once drawn from), and each row's blob."""
     from sklearn.datasets import make_blobs
 
-    X, y = make_blobs(n_samples=6300, n_features=4, centers=6, cluster_std=0.5, random_state=3)
+    sizes = [13_500] * 5 + [1_500]
+    X, y = make_blobs(n_samples=sizes, n_features=4, cluster_std=0.5, random_state=3)
     order = np.argsort(y, kind="stable")
     path = tmp_path_factory.mktemp("sorted") / "X.npy"
     np.save(path, X[order].astype(np.float32))
