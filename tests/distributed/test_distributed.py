@@ -139,12 +139,13 @@ def test_data_stored_in_order_is_seeded_from_all_of_it_everywhere(netns, sorted_
     the whole dataset for its passes): one process puts each blob in a cluster of its own,
     and MirroredStrategy, MultiWorkerMirroredStrategy and a TF1 cluster fit as it does."""
     path, blobs = sorted_data
-    alone = run_single("single", path, tmp_path / "alone.npz", "--default-init")
+    flags = ("--default-init", "--batch=3000")  # 23 batches a pass
+    alone = run_single("single", path, tmp_path / "alone.npz", *flags)
     pairs = set(zip(blobs.tolist(), alone["labels"].tolist(), strict=True))
     assert len(pairs) == 6 and len({label for _, label in pairs}) == 6
-    mirrored = run_single("mirrored", path, tmp_path / "mirrored.npz", "--default-init")
-    workers = run_cluster("multi-worker", path, tmp_path / "mwms", "--default-init")
-    tasks = run_cluster("tf1-cluster", path, tmp_path / "tf1", "--default-init")
+    mirrored = run_single("mirrored", path, tmp_path / "mirrored.npz", *flags)
+    workers = run_cluster("multi-worker", path, tmp_path / "mwms", *flags)
+    tasks = run_cluster("tf1-cluster", path, tmp_path / "tf1", *flags)
     for fit in (mirrored, *workers, *tasks):
         assert_close_centres(fit["centers"], alone["centers"])
         np.testing.assert_allclose(fit["inertia"], alone["inertia"], rtol=1e-5)
