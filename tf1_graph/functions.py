@@ -4,7 +4,8 @@ Each function *builds* graph ops and returns tensors; nothing runs until a ``Ses
 Call them inside ``with graph.as_default():`` (``tf1_graph.runner`` does). Twin:
 ``tf2_eager/functions.py``, same names, same order, same signatures.
 
-Lines restored from the shared README are marked ``# restored``; lines we had to change are
+Lines restored from complete copies of the lesson are marked ``# restored`` (docs/LESSON.md
+says which and why); lines we had to change are
 marked ``# changed`` with the reason; the input checks we added (shared with ``tf2_eager``,
 so that bad input fails alike in both, before any op is built) are marked ``# added``.
 """
