@@ -34,6 +34,33 @@ def test_the_readme_example_runs(impl):
     assert names["kmeans"].cluster_centers_.shape == (3, 4)
 
 
+def test_the_readme_says_how_to_get_its_commands(tmp_path):
+    """The commands "Start here" names need the project installed: the README shows how,
+    the console script it names is the package's, and the module form it gives runs."""
+    import configparser
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text().split("## Start here\n", 1)[1].split("\n## ", 1)[0]
+    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert "python3 -m pip install ." in block and "python -m kmeans_tutorial fit" in block
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    assert (
+        "kmeans-tutorial = kmeans_tutorial.cli:main"
+        in config["options.entry_points"]["console_scripts"]
+    )
+    np.save(tmp_path / "data.npy", np.random.RandomState(0).rand(200, 2).astype(np.float32))
+    outputs = ["--centers", str(tmp_path / "c.npy"), "--labels", str(tmp_path / "l.npy")]
+    command = [sys.executable, "-m", "kmeans_tutorial", "fit", str(tmp_path / "data.npy")]
+    done = subprocess.run(
+        [*command, "--n-clusters", "2", "--no-plot", *outputs],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert np.load(tmp_path / "c.npy").shape == (2, 2)
+
+
 def test_the_kmeans_page_example_runs(impl, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     names = run(example("docs/KMEANS.md"), "docs/KMEANS.md", impl)
