@@ -71,6 +71,11 @@ def test_the_kmeans_page_example_runs(impl, tmp_path, monkeypatch):
     assert names["distances"].shape == (5, 3)
     assert names["score"] == pytest.approx(-names["inertia"], rel=1e-6)
     assert (tmp_path / "kmeans_model" / "saved_model.pb").exists()
+    served = run(example("docs/KMEANS.md", "SavedModels"), "docs/KMEANS.md")
+    x = served["x"].numpy()
+    np.testing.assert_array_equal(served["served_labels"], names["kmeans"].predict(x))
+    np.testing.assert_allclose(served["served_distances"], names["kmeans"].transform(x), rtol=1e-6)
+    assert float(served["served_score"]) == pytest.approx(names["kmeans"].score(x), rel=1e-6)
 
 
 def test_the_beyond_memory_example_runs(impl, tmp_path, monkeypatch):
