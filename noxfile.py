@@ -173,10 +173,10 @@ def upgrade(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time both packages against scikit-learn, scikit-learn-intelex and faiss, their
     design choices, streamed fits and clusters; write docs/BENCHMARKS.md and SCALING.md
-    (~1 h). Arguments: which scripts (run, ablations, peers, streaming, scaling, failures),
-    all by default."""
+    (~1 h 30 min). Arguments: which scripts (run, ablations, peers, streaming, ordered,
+    scaling, failures), all by default."""
     session.install(".[test,bench]", *CONSTRAINTS)
-    scripts = ["run", "ablations", "peers", "streaming", "scaling", "failures"]
+    scripts = ["run", "ablations", "peers", "streaming", "ordered", "scaling", "failures"]
     for script in session.posargs or scripts:
         session.run("python", f"benchmarks/{script}.py", env=QUIET_TF)
 
