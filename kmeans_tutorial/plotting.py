@@ -18,7 +18,9 @@ from kmeans_tutorial.validation import InvalidParameterError
 def plot_clusters(all_samples, centroids, n_samples_per_cluster):
     """Draw each generated cluster in its own colour, and a big magenta X per centroid.
 
-    Draws on pyplot's current axes, as the lesson does.
+    Draws on pyplot's current axes, as the lesson does. Faithful to the lesson: a point's
+    colour is the cluster that *generated* it (its rows' block), not the centroid it is
+    assigned to; ``progress`` colours by assignment (``draw_progress_panel``).
 
     Parameters
     ----------
@@ -30,7 +32,7 @@ def plot_clusters(all_samples, centroids, n_samples_per_cluster):
 
     # Plot out the different clusters
     # Choose a different colour for each cluster
-    colour = plt.cm.rainbow(np.linspace(0, 1, len(centroids)))  # restored (shared README)
+    colour = plt.cm.rainbow(np.linspace(0, 1, len(centroids)))  # restored (docs/LESSON.md)
     for i, centroid in enumerate(centroids):
         # Grab just the samples for the given cluster and plot them out with a new colour
         samples = all_samples[i * n_samples_per_cluster : (i + 1) * n_samples_per_cluster]
@@ -54,7 +56,8 @@ def save_lesson_plot(panels: Mapping[str, LessonResult], path: str | Path) -> Pa
     """
     return save_plot(
         {
-            f"{title}: after {result.params.n_iterations} iterations": (
+            f"{title}: after {result.params.n_iterations} iterations\n"
+            "(colours: the cluster that generated each point, as the lesson draws them)": (
                 result.samples,
                 result.final_centroids,
                 result.params.n_samples_per_cluster,
@@ -109,7 +112,8 @@ def check_iterations(name: str, iterations, n_iterations: int) -> None:
 
 
 def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Path:
-    """Small multiples of the lesson's plot at chosen iterations, then inertia per iteration.
+    """Small multiples of the run at chosen iterations (``draw_progress_panel``: points
+    coloured by their nearest centroid), then inertia per iteration.
 
     Parameters
     ----------
@@ -131,18 +135,9 @@ def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Pa
     figure = plt.figure(figsize=(4.5 * (len(shown) + 1), 4.5))
     try:
         for index, iteration in enumerate(shown):
-            plt.subplot(1, len(shown) + 1, index + 1)
-            plot_clusters(
-                result.samples[:, :2],
-                path_of_centroids[iteration, :, :2],
-                result.params.n_samples_per_cluster,
-            )
-            for cluster in range(result.params.n_clusters):  # where each centroid has been
-                trail = path_of_centroids[: iteration + 1, cluster, :2]
-                plt.plot(
-                    trail[:, 0], trail[:, 1], "o-", color="k", linewidth=2.5, markersize=5, zorder=5
-                )
-            plt.title("initial centroids" if iteration == 0 else f"iteration {iteration}")
+            axes = plt.subplot(1, len(shown) + 1, index + 1)
+            draw_progress_panel(axes, result, path_of_centroids, iteration)
+        figure.suptitle("each point in the colour of its nearest centroid at that iteration")
         plt.subplot(1, len(shown) + 1, len(shown) + 1)
         steps = np.arange(1, len(result.centroids) + 1)
         plt.plot(steps, result.inertia, "o-")
@@ -154,6 +149,40 @@ def save_progress_plot(result: LessonResult, iterations, path: str | Path) -> Pa
     finally:
         plt.close(figure)
     return path
+
+
+def assignment_at(result: LessonResult, iteration: int) -> np.ndarray:
+    """Each sample's nearest centroid when the centroids are those of ``iteration`` (0: the
+    initial ones): the run's own labels, and for its last centroids the same argmin (ties
+    to the smaller index, as ``tf.argmin``)."""
+    if iteration < len(result.labels):
+        return result.labels[iteration]
+    final = result.centroids[-1].astype(np.float64)
+    squared = ((result.samples[:, None, :].astype(np.float64) - final[None]) ** 2).sum(axis=2)
+    return np.argmin(squared, axis=1)
+
+
+def draw_progress_panel(axes, result: LessonResult, path_of_centroids, iteration: int) -> None:
+    """One panel of ``progress``: k-means at work, where the lesson's ``plot_clusters`` shows
+    where the points came from. Each point in the colour of the centroid it is assigned to
+    now, each centroid's path so far drawn over the points, the centroids as black-edged X
+    marks of their own colour, and a legend saying so."""
+    import matplotlib
+
+    n_clusters = result.params.n_clusters
+    colour = matplotlib.colormaps["rainbow"](np.linspace(0, 1, n_clusters))
+    labels = assignment_at(result, iteration)
+    axes.scatter(result.samples[:, 0], result.samples[:, 1], color=colour[labels], s=8, zorder=2)
+    for cluster in range(n_clusters):
+        trail = path_of_centroids[: iteration + 1, cluster, :2]
+        axes.plot(trail[:, 0], trail[:, 1], "-", color="k", linewidth=2, zorder=4,
+                  label="path of each centroid" if cluster == 0 else None)  # fmt: skip
+        axes.plot(trail[:-1, 0], trail[:-1, 1], "o", color="k", markersize=4, zorder=4)
+        axes.plot(*trail[-1], marker="X", markersize=14, color=colour[cluster],
+                  markeredgecolor="k", markeredgewidth=1.5, linestyle="none", zorder=5,
+                  label="centroid (points: its colour)" if cluster == 0 else None)  # fmt: skip
+    axes.legend(loc="best", fontsize=8)
+    axes.set_title("initial centroids" if iteration == 0 else f"iteration {iteration}")
 
 
 def save_fit_plot(samples, labels, centers, path: str | Path, max_points: int = 100_000) -> Path:

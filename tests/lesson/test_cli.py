@@ -124,6 +124,38 @@ def test_progress_prints_each_iteration_and_draws_the_run(impl, capsys, tmp_path
     assert width > 3 * height  # three iterations and the inertia panel, side by side
 
 
+def test_progress_colours_each_point_by_its_nearest_centroid(impl):
+    """``progress`` shows k-means at work: a panel's point takes the colour of the centroid
+    it is assigned to then (the lesson's ``plot_clusters`` colours by generating cluster,
+    which at the start is another colouring), and the centroids' paths are drawn above the
+    points, with a legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kmeans_tutorial import plotting
+
+    result = impl.run_lesson()
+    path = np.concatenate([result.initial_centroids[None], result.centroids])
+    palette = matplotlib.colormaps["rainbow"](np.linspace(0, 1, result.params.n_clusters))
+    last = len(result.centroids)
+    final = ((result.samples[:, None] - path[last][None].astype(np.float64)) ** 2).sum(axis=2)
+    expected = {0: result.labels[0], 1: result.labels[1], last: final.argmin(axis=1)}
+    figure, axes = plt.subplots()
+    try:
+        for iteration, labels in expected.items():
+            axes.clear()
+            plotting.draw_progress_panel(axes, result, path, iteration)
+            np.testing.assert_array_equal(axes.collections[0].get_facecolors(), palette[labels])
+            assert min(line.get_zorder() for line in axes.lines) > axes.collections[0].get_zorder()
+            assert axes.get_legend() is not None
+    finally:
+        plt.close(figure)
+    generating = np.repeat(np.arange(result.params.n_clusters), result.params.n_samples_per_cluster)
+    assert (expected[0] != generating).any()
+
+
 def test_progress_refuses_a_bad_iteration_list(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["progress", "--at", "1,x", "--plot", "unused.png"])
