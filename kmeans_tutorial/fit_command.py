@@ -16,8 +16,10 @@ import importlib
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
+from kmeans_tutorial.report import counted
 from kmeans_tutorial.validation import InvalidParameterError
 
 IMPLEMENTATIONS = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
@@ -78,18 +80,33 @@ def _writable(flag: str, path: str) -> None:
         raise InvalidParameterError(f"{flag}={path!r}: the folder {str(folder)!r} is not writable.")
 
 
+# The first bytes of every .npy file (NumPy's format: the magic string, then its version).
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def load(path: str):
     """The data at ``path``: a read-only memmap of a ``.npy``, an array of a ``.csv``."""
     import numpy as np
 
     file = Path(path)
+    if file.is_dir():
+        raise InvalidParameterError(f"DATA={path!r} is a directory; give a .npy or a .csv file.")
     if not file.is_file():
         raise InvalidParameterError(f"DATA={path!r}: no such file.")
     if file.suffix not in (".npy", ".csv"):
         raise InvalidParameterError(f"DATA={path!r}: give a .npy or a .csv file.")
+    if file.stat().st_size == 0:
+        raise InvalidParameterError(f"DATA={path!r} is empty (0 bytes): it has no rows to fit.")
+    if file.suffix == ".npy":
+        with open(file, "rb") as stream:
+            if stream.read(len(NPY_MAGIC)) != NPY_MAGIC:  # never unpickle what is not ours
+                raise InvalidParameterError(
+                    f"DATA={path!r} is not a .npy file: it does not begin as NumPy's .npy "
+                    f"files do (np.save writes them)."
+                )
     try:
         data = np.load(file, mmap_mode="r") if file.suffix == ".npy" else _load_csv(file)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, EOFError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidParameterError(f"DATA={path!r} cannot be read: {first}") from None
     if data.ndim != 2:
@@ -98,6 +115,9 @@ def load(path: str):
         )
     if data.dtype.kind not in "fiub":
         raise InvalidParameterError(f"DATA={path!r} holds {data.dtype}, not numbers.")
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        held = "no rows" if data.shape[0] == 0 else "no columns"
+        raise InvalidParameterError(f"DATA={path!r} has {held} of numbers: nothing to fit.")
     return data
 
 
@@ -112,26 +132,36 @@ def _load_csv(file: Path):
     except ValueError:  # a header line of names
         header = 1
     try:
-        return np.loadtxt(file, delimiter=",", ndmin=2, skiprows=header, dtype=np.float64)
-    except ValueError:
+        with warnings.catch_warnings():  # no rows: ``load`` says so, not NumPy's warning
+            warnings.simplefilter("ignore", UserWarning)
+            return np.loadtxt(file, delimiter=",", ndmin=2, skiprows=header, dtype=np.float64)
+    except ValueError:  # NumPy's message counts rows its own way: ours names the line
         _raise_at_bad_line(file, header)
         raise
 
 
 def _raise_at_bad_line(file: Path, header: int) -> None:
-    """Name the first line (from 1, as an editor shows it) that is not numbers."""
+    """Name the first line (from 1, as an editor shows it) that is not numbers, or that has
+    another number of values than the lines before it."""
+    columns = None
     with open(file) as stream:
         for number, line in enumerate(stream, start=1):
             if number <= header or not line.strip():
                 continue
+            where = f"line {number} (row {number - header - 1} of the data)"
             try:
-                [float(field) for field in line.split(",")]
+                values = [float(field) for field in line.split(",")]
             except ValueError:
-                data_row = number - header - 1
                 raise InvalidParameterError(
-                    f"line {number} (row {data_row} of the data) is not numbers separated by "
-                    f"commas: {line.strip()[:80]!r}"
+                    f"{where} is not numbers separated by commas: {line.strip()[:80]!r}"
                 ) from None
+            if columns is None:
+                columns = len(values)
+            elif len(values) != columns:
+                raise InvalidParameterError(
+                    f"{where} has {len(values)} values, the lines before it {columns}: "
+                    f"{line.strip()[:80]!r}"
+                )
 
 
 def save_atomically(path, array) -> None:
@@ -194,9 +224,33 @@ class Interrupted(KeyboardInterrupt):
     resumes from."""
 
 
+# The fit command's numeric flags, checked before anything loads: (flag, value's name in
+# ``args``, least value, most value or None).
+FLAG_RANGES = [
+    ("--n-clusters", "n_clusters", 1, None),
+    ("--batch-size", "batch_size", 1, None),
+    ("--max-iter", "max_iter", 1, None),
+    ("--seed", "seed", 0, 2**32 - 1),
+]
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Each numeric flag in its range, told in the flag's own words, before the data or
+    TensorFlow loads."""
+    for flag, name, least, most in FLAG_RANGES:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if most is not None and not least <= value <= most:
+            raise InvalidParameterError(f"{flag} {value} should be in [{least}, {most}].")
+        if value < least:
+            raise InvalidParameterError(f"{flag} {value} should be >= {least}.")
+
+
 def run(args: argparse.Namespace, terminal=None) -> int:
     """Check the request, fit, write the results; the progress bar goes to ``terminal``."""
 
+    _check_flags(args)
     if args.mini_batch and args.init == "k-means||":
         raise InvalidParameterError(
             "--init k-means|| is for KMeans; with --mini-batch, give --init k-means++, "
@@ -252,9 +306,10 @@ def run(args: argparse.Namespace, terminal=None) -> int:
     save_atomically(args.centers, estimator.cluster_centers_)
     save_atomically(args.labels, estimator.labels_)
     kind = "MiniBatchKMeans" if args.mini_batch else "KMeans"
-    shape = f"{data.shape[0]:,} samples, {data.shape[1]} features"
+    shape = f"{counted(data.shape[0], 'sample')}, {counted(data.shape[1], 'feature')}"
     print(
-        f"{kind} ({IMPLEMENTATIONS[args.impl]}): {shape}, {args.n_clusters} clusters in "
+        f"{kind} ({IMPLEMENTATIONS[args.impl]}): {shape}, "
+        f"{counted(args.n_clusters, 'cluster')} in "
         f"{seconds:.2f} s; n_iter {estimator.n_iter_}, inertia {estimator.inertia_:.6g}"
     )
     print(f"centres saved to {args.centers}, labels to {args.labels}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kmeans_tutorial.report import counted
 from kmeans_tutorial.results import LessonResult
 from kmeans_tutorial.validation import InvalidParameterError
 
@@ -56,7 +57,7 @@ def save_lesson_plot(panels: Mapping[str, LessonResult], path: str | Path) -> Pa
     """
     return save_plot(
         {
-            f"{title}: after {result.params.n_iterations} iterations\n"
+            f"{title}: after {counted(result.params.n_iterations, 'iteration')}\n"
             "(colours: the cluster that generated each point, as the lesson draws them)": (
                 result.samples,
                 result.final_centroids,

@@ -7,11 +7,17 @@ import numpy as np
 from kmeans_tutorial.results import LessonResult, StageDifference
 
 
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless one: "1 iteration", "3 features"."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def format_centroids(title: str, result: LessonResult) -> str:
     """The final centroids, one row per cluster, under a title."""
     with np.printoptions(suppress=True):  # shortest repr that round-trips each float32
         body = np.array2string(result.final_centroids, separator=", ")
-    return f"{title}: final centroids after {result.params.n_iterations} iterations\n{body}"
+    after = counted(result.params.n_iterations, "iteration")
+    return f"{title}: final centroids after {after}\n{body}"
 
 
 def format_parity_table(rows: list[StageDifference]) -> str:
@@ -42,7 +48,8 @@ def format_divergence(title: str, rows: list[StageDifference]) -> str:
 
 def format_progress(title: str, result: LessonResult) -> str:
     """One line per iteration: inertia and summed squared centroid shift."""
-    lines = [f"{title}: {len(result.centroids)} iterations", "iteration      inertia        shift"]
+    lines = [f"{title}: {counted(len(result.centroids), 'iteration')}",
+             "iteration      inertia        shift"]  # fmt: skip
     lines += [
         f"{i:>9}  {inertia:>11.6g}  {shift:>11.4g}"
         for i, (inertia, shift) in enumerate(

@@ -1,6 +1,9 @@
 """``kmeans-tutorial fit``: the user's own data, streamed from a .npy or read from a .csv."""
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,16 @@ def npy(blobs, tmp_path):
     path = tmp_path / "data.npy"
     np.save(path, blobs)
     return path
+
+
+def csv(text: str):
+    """A case's maker: ``text`` written to a .csv beside the case's path, which it returns."""
+
+    def make(path: Path) -> Path:
+        path.with_suffix(".csv").write_text(text)
+        return path.with_suffix(".csv")
+
+    return make
 
 
 def outputs(tmp_path):
@@ -93,7 +106,14 @@ def test_a_long_fit_draws_its_progress(npy, tmp_path, capfd, monkeypatch):
         (lambda path: path.with_suffix(".txt").write_text("1,2"), [], "give a .npy or a .csv"),
         (lambda path: np.save(path, np.zeros(5)), [], "it must be 2-D"),
         (lambda path: np.save(path, np.array([["a", "b"]])), [], "not numbers"),
-        (lambda path: path.write_bytes(b"not numpy"), [], "cannot be read"),
+        (lambda path: path.write_bytes(b"not numpy"), [], "is not a .npy file"),
+        (lambda path: path.write_bytes(b""), [], "is empty (0 bytes)"),
+        (csv(""), [], "is empty (0 bytes)"),
+        (csv("x,y\n"), [], "has no rows of numbers"),
+        (csv("1,2\n3,4\n5,6,7\n"), [], "line 3 (row 2 of the data) has 3 values, the lines"),
+        (lambda path: path.parent, [], "is a directory"),
+        (None, ["--n-clusters", "0"], "--n-clusters 0 should be >= 1."),
+        (None, ["--seed", "-1"], "--seed -1 should be in [0, 4294967295]."),
         (lambda path: np.save(path, np.full((9, 2), np.nan)), [], "contains NaN: nan at row 0"),
         (lambda path: np.save(path, np.zeros((9, 2))), ["--n-clusters", "20"], "n_samples=9"),
         (
@@ -101,7 +121,7 @@ def test_a_long_fit_draws_its_progress(npy, tmp_path, capfd, monkeypatch):
             ["--centers", "/nope/c.npy"],
             "not writable",
         ),
-        (lambda path: np.save(path, np.zeros((9, 2))), ["--max-iter", "0"], "max_iter=0"),
+        (lambda path: np.save(path, np.zeros((9, 2))), ["--max-iter", "0"], "--max-iter 0 should"),
         (
             lambda path: np.save(path, np.zeros((9, 2))),
             ["--mini-batch", "--init", "k-means||"],
@@ -114,6 +134,13 @@ def test_a_long_fit_draws_its_progress(npy, tmp_path, capfd, monkeypatch):
         "1-D",
         "strings",
         "garbage",
+        "empty-npy",
+        "empty-csv",
+        "header-only-csv",
+        "ragged-csv",
+        "directory",
+        "n-clusters",
+        "seed",
         "nan",
         "too-few",
         "folder",
@@ -123,9 +150,10 @@ def test_a_long_fit_draws_its_progress(npy, tmp_path, capfd, monkeypatch):
 )
 def test_bad_requests_are_one_line_and_status_2(tmp_path, capsys, make, flags, message):
     path = tmp_path / "data.npy"
-    if make is not None:
-        make(path)
-    if make is not None and not path.exists():
+    made = None if make is None else make(path)
+    if isinstance(made, Path):  # the file (or folder) the case made
+        path = made
+    elif make is not None and not path.exists():
         path = path.with_suffix(".txt")
     argv = ["fit", str(path), "--n-clusters", "2", "--no-plot", *outputs(tmp_path), *flags]
     with pytest.raises(SystemExit) as exit_info:
@@ -134,3 +162,19 @@ def test_bad_requests_are_one_line_and_status_2(tmp_path, capsys, make, flags, m
     err = capsys.readouterr().err
     assert message in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "allow_pickle" not in err
+
+
+def test_flags_are_checked_before_tensorflow_loads():
+    """A bad flag is told in the flag's words before the data is read or TensorFlow loads
+    (it used to wait 6-7 s for TensorFlow, and to speak the Python API's names)."""
+    code = (
+        "import sys\n"
+        "from kmeans_tutorial.cli import main\n"
+        "try:\n    main(['fit', 'missing.npy', '--n-clusters', '0'])\n"
+        "except SystemExit as error:\n    print('exit', error.code)\n"
+        "print('tensorflow' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["exit", "2", "False"], done.stdout + done.stderr
+    assert "--n-clusters 0 should be >= 1." in done.stderr
