@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import html
+import importlib.util
 import inspect
 import numbers
 import os
+import sys
 import warnings
 from typing import ClassVar
 
@@ -39,6 +42,8 @@ from kmeans_tutorial.engine.sharing import shareable
 from kmeans_tutorial.engine.sources import is_stream
 
 METRICS = ("euclidean", "cosine")
+# What ``transform`` returns (``set_output``): scikit-learn's choices.
+OUTPUTS = ("default", "pandas", "polars")
 
 
 def keeps_state_on_failure(method):
@@ -122,6 +127,58 @@ class BaseKMeans:
             input_tags=InputTags(sparse=True),
             target_tags=TargetTags(required=False),
             transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+        )
+
+    def set_output(self, *, transform=None):
+        """scikit-learn's output API: ``transform="pandas"`` (or ``"polars"``) makes
+        ``transform`` and ``fit_transform`` return a dataframe whose columns are
+        ``get_feature_names_out()`` (a pandas input's index kept), ``"default"`` NumPy
+        arrays, ``None`` leaves the choice as it is; returns self. Without a choice of its
+        own, the estimator follows ``sklearn.set_config(transform_output=...)`` when
+        scikit-learn is in use, as scikit-learn's estimators do."""
+        if transform is None:
+            return self
+        if transform not in OUTPUTS:
+            raise InvalidParameterError(
+                f"transform={transform!r} should be 'default', 'pandas', 'polars' or None."
+            )
+        if transform != "default" and importlib.util.find_spec(transform) is None:
+            raise InvalidParameterError(
+                f"transform={transform!r} needs {transform}, which is not installed."
+            )
+        # scikit-learn's attribute name: its ``clone`` copies it to the clones.
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def _output(self, values: np.ndarray, X) -> object:
+        """``transform``'s ``values`` as ``set_output`` chose (``X``: the rows given)."""
+        chosen = getattr(self, "_sklearn_output_config", {}).get("transform")
+        sklearn = sys.modules.get("sklearn")
+        if chosen is None and sklearn is not None:  # scikit-learn's global choice
+            chosen = sklearn.get_config().get("transform_output", "default")
+        if chosen in (None, "default"):
+            return values
+        columns = [str(name) for name in self.get_feature_names_out()]
+        if chosen == "polars":
+            import polars
+
+            return polars.DataFrame(values, schema=columns, orient="row")
+        import pandas
+
+        index = X.index if isinstance(X, pandas.DataFrame) else None
+        return pandas.DataFrame(values, columns=columns, index=index)
+
+    def _repr_html_(self) -> str:
+        """The estimator as a notebook shows it: its class and the parameters that differ
+        from their defaults (its ``repr``), marked fitted once fitted, in a box, as
+        scikit-learn's estimators show themselves, without scikit-learn."""
+        state = "fitted" if hasattr(self, "cluster_centers_") else "not fitted"
+        return (
+            '<div class="kmeans-tutorial-estimator" style="display:inline-block;'
+            'border:1px solid #999;border-radius:4px;padding:4px 8px">'
+            f'<pre style="margin:0">{html.escape(repr(self))}</pre>'
+            f'<small style="color:#666">{type(self).__module__.split(".")[0]}, {state}</small>'
+            "</div>"
         )
 
     def __repr__(self) -> str:
@@ -372,12 +429,13 @@ class BaseKMeans:
         ``1 - cos`` for the cosine metric."""
         if is_stream(X):
             stream, centers = self._stream_for(X)
-            return streamed.distances(
+            distances = streamed.distances(
                 self.driver.batch_core(), stream, centers, centers.mean(axis=0)
             )
+            return self._output(distances, X)
         core, centers, n_samples = self._core_for(X)
         distances = core.distances(centers)[:n_samples]
-        return np.square(distances) / 2 if self._cosine else distances
+        return self._output(np.square(distances) / 2 if self._cosine else distances, X)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """``fit(X)``, then ``transform(X)``."""

@@ -220,3 +220,44 @@ def test_grid_search_and_cross_validation_run_unchanged(impl):
     scores = cross_val_score(impl.KMeans(5, random_state=0), X, cv=3)
     expected = cross_val_score(cluster.KMeans(5, random_state=0), X, cv=3)
     np.testing.assert_allclose(scores, expected, rtol=0.1)
+
+
+def test_set_output_gives_dataframes_in_a_pipeline(impl):
+    """scikit-learn's output API, without scikit-learn at run time: a pipeline's
+    ``set_output(transform="pandas")`` reaches the estimator, whose ``transform`` then
+    gives a DataFrame named by ``get_feature_names_out`` on the input's index; a clone
+    keeps the choice; scikit-learn's global ``transform_output`` is followed too."""
+    import pandas as pd
+    from sklearn import config_context
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = pd.DataFrame(np.random.RandomState(0).rand(60, 3), columns=list("abc"))
+    X.index = X.index + 100
+    pipeline = Pipeline([("scale", StandardScaler()), ("km", impl.KMeans(3, random_state=0))])
+    out = pipeline.set_output(transform="pandas").fit_transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["kmeans0", "kmeans1", "kmeans2"]
+    np.testing.assert_array_equal(out.index, X.index)
+    kmeans = pipeline.named_steps["km"]
+    assert isinstance(clone(kmeans).fit(X.to_numpy()).transform(X.to_numpy()), pd.DataFrame)
+    scaled = pd.DataFrame(StandardScaler().fit_transform(X), columns=X.columns, index=X.index)
+    distances = kmeans.set_output(transform="default").transform(scaled)
+    np.testing.assert_array_equal(out.to_numpy(), distances)
+    plain = impl.KMeans(3, random_state=0).fit(X.to_numpy())
+    assert isinstance(plain.transform(X.to_numpy()), np.ndarray)
+    with config_context(transform_output="pandas"):
+        assert isinstance(plain.transform(X.to_numpy()), pd.DataFrame)
+    assert isinstance(plain.set_output(transform="default").transform(X.to_numpy()), np.ndarray)
+    with pytest.raises(InvalidParameterError, match="transform='arrow' should be"):
+        plain.set_output(transform="arrow")
+
+
+def test_a_notebook_shows_the_estimator(impl):
+    """``_repr_html_``: the estimator's repr, escaped, and whether it is fitted."""
+    model = impl.KMeans(3, init="k-means||")
+    shown = model._repr_html_()
+    assert "KMeans(init=&#x27;k-means||&#x27;, n_clusters=3)" in shown and "not fitted" in shown
+    model.fit(np.random.RandomState(0).rand(30, 2))
+    assert ", fitted" in model._repr_html_()
