@@ -264,7 +264,9 @@ class KMeans(BaseKMeans):
             lloyd = partial(loops.lloyd_logged, core, max_iter=self.max_iter, tol=absolute_tol)
         else:
             lloyd = partial(core.lloyd, max_iter=self.max_iter, tol=absolute_tol)
-        chunks = parallel_init.RowChunks(X, weights, self.n_clusters)
+        factor, steps = parallel_init.check_params(self.oversampling_factor, self.init_steps)
+        bound = parallel_init.most_candidates(self.n_clusters, factor, steps)
+        chunks = parallel_init.RowChunks(X, weights, bound)
         start = self._starts(init, chunks, X_offset, random_state, X.dtype, core, X)
         best = loops.best_of_runs(n_init, self.n_clusters, start, lloyd, self.verbose)
         del core  # and with it the aligned copy of X, if one was made

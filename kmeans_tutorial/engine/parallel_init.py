@@ -73,13 +73,18 @@ def check_params(oversampling_factor: object, init_steps: object) -> tuple[float
     return float(factor), int(steps)
 
 
+def most_candidates(n_clusters: int, oversampling_factor: float, init_steps: int) -> int:
+    """The most candidates the rounds can keep: the first centre and ``most_kept`` a round."""
+    return 1 + init_steps * (int(2 * np.ceil(oversampling_factor * n_clusters)) + 64)
+
+
 class RowChunks:
     """The rows of data held in memory (a dense array or ``SparseRows``) as dense batches of
     a few MiB with their weights, the same every pass."""
 
     def __init__(self, X: np.ndarray | SparseRows, weights: np.ndarray, n_candidates: int):
         self.X, self.weights = X, weights
-        self.n_features = n_features = X.shape[1]
+        n_features = X.shape[1]
         most = max(1, min(CHUNK_NUMBERS // n_features, CHUNK_NUMBERS // max(1, n_candidates)))
         self.chunk_rows = max(MIN_CHUNK_ROWS, most)
 
@@ -140,7 +145,7 @@ def sampling_round(
     batches: Batches, candidates: Candidates, expected: float, random_state
 ) -> np.ndarray:
     """One round: the rows drawn with probability ``min(1, expected * cost / phi)``."""
-    most_kept = int(2 * np.ceil(expected)) + 64
+    most_kept = most_candidates(1, expected, 1) - 1
     keys, rows = np.empty(0), None
     numbers, seen, phi = np.empty(0, np.int64), 0, 0.0
     for x, w in batches:
