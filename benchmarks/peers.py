@@ -95,13 +95,33 @@ def timed(function, repeats: int) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
+def lloyd_runner(impl: str, KMeans, X: np.ndarray, init: np.ndarray):
+    """A function that runs ``ITERATIONS`` Lloyd iterations from ``init`` and returns the
+    centres; faiss with ``max_points_per_centroid`` raised so that it uses every row."""
+    if impl == "faiss":
+        import faiss
+
+        def run():
+            kmeans = faiss.Kmeans(X.shape[1], len(init), niter=ITERATIONS, seed=0,
+                                  max_points_per_centroid=len(X))  # fmt: skip
+            kmeans.train(X, init_centroids=init)
+            return kmeans.centroids
+
+        return run
+
+    def run():
+        model = KMeans(n_clusters=len(init), init=init, n_init=1, max_iter=ITERATIONS, tol=0.0)
+        return model.fit(X).cluster_centers_
+
+    return run
+
+
 def child(task: str, impl: str, path: str, k: int, repeats: int) -> dict:
     """One task of one implementation on one data set, in this (fresh) process."""
     before_imports = time.perf_counter()
     if impl == "faiss":
-        import faiss
-    else:
-        KMeans, kmeans_plusplus = load(impl)
+        import faiss  # noqa: F401 (timed with the imports; lloyd_runner uses it)
+    KMeans, kmeans_plusplus = load(impl)
     import_s = time.perf_counter() - before_imports
     before = rss_bytes()
     X = np.load(path)
@@ -116,20 +136,7 @@ def child(task: str, impl: str, path: str, k: int, repeats: int) -> dict:
         row["n_iter"] = int(models[0].n_iter_)
         centers = models[0].cluster_centers_
     elif task == "lloyd":
-        if impl == "faiss":
-
-            def run():
-                kmeans = faiss.Kmeans(X.shape[1], k, niter=ITERATIONS, seed=0,
-                                      max_points_per_centroid=len(X))  # fmt: skip
-                kmeans.train(X, init_centroids=init)
-                return kmeans.centroids
-
-        else:
-
-            def run():
-                model = KMeans(n_clusters=k, init=init, n_init=1, max_iter=ITERATIONS, tol=0.0)
-                return model.fit(X).cluster_centers_
-
+        run = lloyd_runner(impl, KMeans, X, init)
         run()  # warm-up
         _, row["warm_s"] = timed(run, repeats)
         centers = run()

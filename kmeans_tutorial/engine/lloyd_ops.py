@@ -85,7 +85,19 @@ def fresh_rows(start, index, chunk: int):
     return start + tf.range(chunk) >= index * chunk  # XLA needs the range's size static
 
 
-def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
+def valid_clusters(centers, n_clusters):
+    """Which of ``centers`` are real, not padding (``buckets``): boolean (k,)."""
+    return tf.range(tf.shape(centers)[0]) < n_clusters
+
+
+def masked_squares(centers, n_clusters):
+    """``|c|²`` of each centre, infinite for padding centres, which so are nobody's nearest
+    (they are finite, so ``inf - 2 x·c`` stays ``inf``, never ``nan``)."""
+    squares = tf.reduce_sum(tf.square(centers), axis=1)
+    return tf.where(valid_clusters(centers, n_clusters), squares, float("inf"))
+
+
+def _pass(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_inertia=False):
     """One pass over the samples in chunks of ``chunk`` rows, against fixed ``centers``.
 
     Each chunk is centred (``X - offset``) on the fly, assigned to its nearest centres, and
@@ -93,21 +105,25 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
     ``X`` is ever held. The last chunk is shifted back to end at the last row; rows it
     shares with the chunk before are given weight 0 there.
 
+    Rows from ``n_rows`` on and centres from ``n_clusters`` on are padding (``buckets``):
+    the rows have weight 0 and the label 0, so that they never change a stop test; the
+    centres are nobody's nearest.
+
     Returns
     -------
     labels, chunked (n_chunks, chunk) int32 (see ``_unchunk``), sums (k, d), weights (k,),
     and the exact inertia if ``exact_inertia`` (else 0).
     """
     n_chunks = n_chunks_of(X, chunk)
-    n_clusters = tf.shape(centers)[0]
-    c_squared = tf.reduce_sum(tf.square(centers), axis=1)
+    c_squared = masked_squares(centers, n_clusters)
 
     def body(index, labels, sums, weights, total):
         start, x = chunk_rows(X, index, chunk)
         x -= offset
         fresh = tf.cast(fresh_rows(start, index, chunk), X.dtype)  # 0 on rows done before
         w = tf.slice(sample_weight, [start], [chunk]) * fresh
-        chunk_labels = nearest_centers(x, centers, c_squared)
+        real = start + tf.range(chunk) < n_rows
+        chunk_labels = tf.where(real, nearest_centers(x, centers, c_squared), 0)
         labels = labels.write(index, chunk_labels)
         chunk_sums, chunk_weights = cluster_sums(x, w, chunk_labels, centers.shape[0])
         sums += chunk_sums
@@ -124,7 +140,7 @@ def _pass(X, sample_weight, centers, offset, chunk, exact_inertia=False):
             tf.constant(0),
             tf.TensorArray(tf.int32, size=n_chunks, element_shape=[chunk]),
             tf.zeros_like(centers),
-            tf.zeros([n_clusters], X.dtype),
+            tf.zeros([tf.shape(centers)[0]], X.dtype),
             tf.zeros([], X.dtype),
         ],
     )
@@ -213,17 +229,20 @@ def first_argmin(values):
     return tf.cast(first, tf.int32)
 
 
-def _own_centre_distances(X, centers, offset, labels, chunk):
-    """Squared distance of each sample to its own centre, exactly (scikit-learn's way).
+def _own_centre_distances(X, centers, offset, labels, chunk, n_rows):
+    """Squared distance of each sample to its own centre, exactly (scikit-learn's way);
+    -1 for padding rows (from ``n_rows`` on), which so are never the farthest.
 
     Chunk by chunk, as ``labels`` (n_chunks, chunk) are; returns the same layout.
     """
     n_chunks = n_chunks_of(X, chunk)
 
     def body(index, distances):
-        _, x = chunk_rows(X, index, chunk)
+        start, x = chunk_rows(X, index, chunk)
         residual = x - offset - tf.gather(centers, labels[index])
-        return index + 1, distances.write(index, tf.reduce_sum(tf.square(residual), axis=1))
+        squared = tf.reduce_sum(tf.square(residual), axis=1)
+        squared = tf.where(start + tf.range(chunk) < n_rows, squared, -1)
+        return index + 1, distances.write(index, squared)
 
     _, distances = tf.while_loop(
         lambda index, _: index < n_chunks,
@@ -233,23 +252,26 @@ def _own_centre_distances(X, centers, offset, labels, chunk):
     return distances.stack()
 
 
-def _relocate_empty_clusters(X, sample_weight, centers, offset, chunk, labels, sums, weights):
+def _relocate_empty_clusters(
+    X, sample_weight, centers, offset, chunk, labels, sums, weights, n_rows, valid
+):
     """Give each empty cluster one of the points farthest from their own centre.
 
     As scikit-learn: the farthest point moves its weighted value out of its cluster's sum
     into the empty cluster's (its label is not changed). Empty clusters take the farthest
-    points in order, the smallest empty index first (``empty_and_farthest``).
+    points in order, the smallest empty index first (``empty_and_farthest``). Padding rows
+    (from ``n_rows`` on) are never taken, nor padding centres (not ``valid``) given any.
     """
-    n_clusters = tf.shape(sums)[0]
-    distances = _own_centre_distances(X, centers, offset, labels, chunk)
+    distances = _own_centre_distances(X, centers, offset, labels, chunk, n_rows)
     distances, labels = _unchunk(distances, sample_weight), _unchunk(labels, sample_weight)
-    empty, farthest, moving = empty_and_farthest(weights, *tf.math.top_k(distances, k=n_clusters))
+    top = tf.math.top_k(distances, k=min(centers.shape[0], X.shape[0]))
+    empty, farthest, moving = empty_and_farthest(weights, top.values, top.indices, valid)
     moved_weight = tf.gather(sample_weight, farthest) * moving
     moved = (tf.gather(X, farthest) - offset) * moved_weight[:, tf.newaxis]
     return move_points(sums, weights, empty, tf.gather(labels, farthest), moved, moved_weight)
 
 
-def empty_and_farthest(weights, far_distances, farthest):
+def empty_and_farthest(weights, far_distances, farthest, valid=None):
     """The empty clusters, as many of the points ``farthest`` (by ``far_distances``, largest
     first) to give them, and 1, or 0 when every point sits on its centre: the factor of the
     moved weights, so that then nothing moves.
@@ -257,8 +279,12 @@ def empty_and_farthest(weights, far_distances, farthest):
     Then there are more centres than distinct points, and moving a point would only make a
     centre that is another's twin (scikit-learn relocates nothing then too). A factor, not
     a shorter slice: XLA cannot slice a tensor of run-time size to a run-time size.
+    Only ``valid`` clusters count as empty (all, if None): the others are padding.
     """
-    empty = tf.cast(tf.where(tf.equal(weights, 0))[:, 0], tf.int32)
+    is_empty = tf.equal(weights, 0)
+    if valid is not None:
+        is_empty = tf.logical_and(is_empty, valid)
+    empty = tf.cast(tf.where(is_empty)[:, 0], tf.int32)
     moving = tf.cast(far_distances[0] > 0, far_distances.dtype)
     return empty, farthest[: tf.size(empty)], moving
 
@@ -290,14 +316,17 @@ def move_points(sums, weights, empty, old_labels, moved, moved_weight):
     return sums, weights
 
 
-def assign_and_inertia(X, sample_weight, centers, offset, chunk):
+def assign_and_inertia(X, sample_weight, centers, offset, n_rows, n_clusters, chunk):
     """``(labels, inertia)`` of the samples against fixed (centred) centres."""
-    labels, _, _, total = _pass(X, sample_weight, centers, offset, chunk, exact_inertia=True)
+    labels, _, _, total = _pass(
+        X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_inertia=True
+    )
     return _unchunk(labels, sample_weight), total
 
 
-def _iterate(X, sample_weight, centers, offset, chunk, with_inertia=False):
+def _iterate(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, with_inertia=False):
     """Assign, and move the centres to their clusters' means (relocating empty clusters).
+    Padding centres (``buckets``) stay where they are.
 
     Returns
     -------
@@ -305,20 +334,32 @@ def _iterate(X, sample_weight, centers, offset, chunk, with_inertia=False):
     inertia of this assignment (exact, if ``with_inertia``; else 0).
     """
     labels, sums, weights, inertia = _pass(
-        X, sample_weight, centers, offset, chunk, exact_inertia=with_inertia
+        X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_inertia=with_inertia
     )
+    valid = valid_clusters(centers, n_clusters)
     sums, weights = tf.cond(
-        tf.reduce_any(tf.equal(weights, 0)),
+        tf.reduce_any(tf.logical_and(tf.equal(weights, 0), valid)),
         lambda: _relocate_empty_clusters(
-            X, sample_weight, centers, offset, chunk, labels, sums, weights
+            X, sample_weight, centers, offset, chunk, labels, sums, weights, n_rows, valid
         ),
         lambda: (sums, weights),
     )
-    new_centers = average_centers(sums, weights)
+    new_centers = tf.where(valid[:, tf.newaxis], average_centers(sums, weights), centers)
     return new_centers, labels, tf.reduce_sum(tf.square(new_centers - centers)), inertia
 
 
-def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, with_inertia=False):
+def lloyd_step(
+    X,
+    sample_weight,
+    centers,
+    offset,
+    previous_labels,
+    tol,
+    n_rows,
+    n_clusters,
+    chunk,
+    with_inertia=False,
+):
     """One Lloyd iteration: assign, move the centres (relocating empty clusters), test.
 
     Returns
@@ -328,7 +369,7 @@ def lloyd_step(X, sample_weight, centers, offset, previous_labels, tol, chunk, w
     (exact, if ``with_inertia``; else 0).
     """
     new_centers, labels, shift, inertia = _iterate(
-        X, sample_weight, centers, offset, chunk, with_inertia
+        X, sample_weight, centers, offset, chunk, n_rows, n_clusters, with_inertia
     )
     labels = _unchunk(labels, sample_weight)
     return new_centers, labels, stopped(labels, previous_labels, shift, tol), shift, inertia
@@ -341,7 +382,7 @@ def stopped(labels, previous_labels, shift, tol):
     return tf.logical_or(tf.reduce_all(tf.equal(labels, previous_labels)), shift <= tol)
 
 
-def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
+def lloyd(X, sample_weight, centers, offset, max_iter, tol, n_rows, n_clusters, chunk):
     """Run Lloyd's iterations until strict convergence, ``shift <= tol`` or ``max_iter``.
 
     scikit-learn's rules: an iteration assigns the samples to ``centers`` and moves the
@@ -350,6 +391,7 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
     ``tol``. The samples are then assigned once more, to the final centres.
 
     ``centers`` are in centred coordinates (``x - offset``), as are the returned ones.
+    Rows from ``n_rows`` on and centres from ``n_clusters`` on are padding (``buckets``).
 
     Returns
     -------
@@ -363,7 +405,9 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
         return tf.logical_and(iteration < max_iter, tf.logical_not(stop))
 
     def step(iteration, centers, previous_labels, stop):
-        new_centers, labels, shift, _ = _iterate(X, sample_weight, centers, offset, chunk)
+        new_centers, labels, shift, _ = _iterate(
+            X, sample_weight, centers, offset, chunk, n_rows, n_clusters
+        )
         # Both label sets are chunked alike.
         return iteration + 1, new_centers, labels, stopped(labels, previous_labels, shift, tol)
 
@@ -372,7 +416,9 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, chunk):
     n_iter, centers, _, _ = tf.while_loop(
         not_done, step, [tf.constant(0), centers, no_labels_yet, tf.constant(False)]
     )
-    labels, inertia = assign_and_inertia(X, sample_weight, centers, offset, chunk)
+    labels, inertia = assign_and_inertia(
+        X, sample_weight, centers, offset, n_rows, n_clusters, chunk
+    )
     return labels, inertia, centers, n_iter
 
 

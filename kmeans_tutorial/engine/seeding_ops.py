@@ -15,7 +15,8 @@ draws. Everything else is one program, which both packages build alike (compiled
 data plain ops: ``lloyd_ops.compiles``), so they choose the same rows bit for bit.
 
 Shapes: ``X`` (n, d), ``sample_weight`` (n,), ``offset`` (d,), ``first`` a scalar int32,
-``uniforms`` (n_clusters - 1, n_trials) float64; static, as in ``lloyd_ops``.
+``uniforms`` (n_clusters - 1, n_trials) float64, or larger (padded); static, as in
+``lloyd_ops``.
 """
 
 import tensorflow as tf
@@ -141,19 +142,25 @@ def _draw(uniforms, closest, weights, masses, n_samples: int, chunk: int):
     return _rows_of(chunk_index * chunk + position, n_samples, chunk)
 
 
-def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
-    """The rows of ``n_clusters = len(uniforms) + 1`` centres chosen by greedy k-means++.
+def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, n_trials, chunk):
+    """The rows of ``n_clusters`` centres chosen by greedy k-means++, ``n_trials``
+    candidates each.
 
-    ``first`` is the first centre's row; ``uniforms[c - 1]`` are the uniform numbers in
-    [0, 1) that draw centre ``c``'s candidates, as NumPy's ``searchsorted`` on the
-    cumulative weighted distances would (``_draw``).
+    ``first`` is the first centre's row; ``uniforms[c - 1, :n_trials]`` are the uniform
+    numbers in [0, 1) that draw centre ``c``'s candidates, as NumPy's ``searchsorted`` on
+    the cumulative weighted distances would (``_draw``). ``uniforms`` may be padded
+    (``buckets``): more rows than ``n_clusters - 1`` and more columns than ``n_trials``, so
+    that nearby numbers of centres share one program; the columns past ``n_trials`` are
+    drawn and never chosen, the rows past ``n_clusters - 1`` never read. Padding rows of X
+    have weight 0, so they are never drawn.
 
     Returns
     -------
-    Tensor of shape (n_clusters,), int32: row numbers of X.
+    Tensor of shape (len(uniforms) + 1,), int32: row numbers of X, the first
+    ``n_clusters`` chosen (the rest 0).
     """
-    n_clusters = uniforms.shape[0] + 1
-    if n_clusters == 1:  # no loop: XLA would still check its (empty) slice of uniforms
+    slots = uniforms.shape[0] + 1
+    if slots == 1:  # no loop: XLA would still check its (empty) slice of uniforms
         return tf.reshape(tf.cast(first, tf.int32), [1])
     n_samples = X.shape[0]
     n_chunks = n_chunks_of(X, chunk)
@@ -173,12 +180,14 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, chunk):
         trials, masses = _trials(
             X, offset, x_squared, weights, closest, centres_at(candidates), chunk
         )
-        best = first_argmin(tf.reduce_sum(masses, axis=0)[tf.newaxis, :])[0]
+        potentials = tf.reduce_sum(masses, axis=0)
+        potentials = tf.where(tf.range(uniforms.shape[1]) < n_trials, potentials, float("inf"))
+        best = first_argmin(potentials[tf.newaxis, :])[0]
         chosen = tf.tensor_scatter_nd_update(chosen, [[center]], candidates[best][tf.newaxis])
         return center + 1, chosen, trials[:, :, best], masses[:, best]
 
     chosen = tf.tensor_scatter_nd_update(
-        tf.zeros([n_clusters], tf.int32), [[0]], tf.cast(first, tf.int32)[tf.newaxis]
+        tf.zeros([slots], tf.int32), [[0]], tf.cast(first, tf.int32)[tf.newaxis]
     )
     _, chosen, _, _ = tf.while_loop(
         lambda center, *_: center < n_clusters,

@@ -417,13 +417,14 @@ def programs_compiled(impl, shapes):
         for graph in graphs
         if graph is not None
         for key in graph.ops
-        if isinstance(key, tuple) and key[0] in ("k-means++", "lloyd", "labels_inertia")
+        if isinstance(key, tuple) and key[0] in ("kmeans_plus_plus", "lloyd", "assign_and_inertia")
     )
 
 
 def test_restarts_and_nearby_batch_sizes_compile_nothing_new(impl, monkeypatch):
     """Three restarts share one seeding and one Lloyd program; batches of 1030 to 1280
-    rows share one assignment program (``base._batch_rows``). Shapes no other test uses."""
+    rows share one assignment program (``batch_core.batch_rows``); the fit's 1237 rows are
+    padded to 1280 too (``buckets``). Shapes no other test uses."""
     if impl.__name__ == "tf1_graph":
         monkeypatch.setattr(driver(impl)._ShapeGraph, "MAX_GRAPHS", 100)  # no graph evicted
     X = blobs(8, n_samples=1237, n_features=3)
@@ -440,8 +441,8 @@ def test_restarts_and_nearby_batch_sizes_compile_nothing_new(impl, monkeypatch):
         assert (after_fit - before, after_batches - after_fit) == (2, 1)
     else:
         assert before == []
-        assert after_fit == ["k-means++", "lloyd"]
-        assert after_batches == ["k-means++", "labels_inertia", "lloyd"]
+        assert after_fit == ["kmeans_plus_plus", "lloyd"]
+        assert after_batches == ["assign_and_inertia", "kmeans_plus_plus", "lloyd"]
         for rows in (1030, 1100, 1200):
             assert (np.dtype(np.float64).str, (rows, 3)) not in driver(impl)._ShapeGraph._cache
 

@@ -15,17 +15,12 @@ from typing import ClassVar
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from kmeans_tutorial.engine import (
-    batch_ops,
-    lloyd_ops,
-    seeding,
-    seeding_ops,
-    sparse_ops,
-)
+from kmeans_tutorial.engine import batch_ops, dense_core, lloyd_ops, seeding, sparse_ops
 from kmeans_tutorial.engine import kmeans as engine_kmeans
 from kmeans_tutorial.engine import minibatch as engine_minibatch
 from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
 from kmeans_tutorial.engine.data import SparseRows
+from kmeans_tutorial.engine.dense_core import DenseCore
 from kmeans_tutorial.engine.driver import DistributedPlan, Driver, KMeansCore
 from kmeans_tutorial.engine.sharing import shareable
 from tf1_graph.engine import checkpoint_writer, distributed, summary_writer
@@ -131,10 +126,10 @@ class _GraphBatchCore(LocalBatchCore):
 
 
 class _ShapeGraph:
-    """One graph, its placeholders and its ``Session``, per data dtype and shape.
+    """One graph, its data placeholders and its ``Session``, per data dtype and padded shape.
 
     Graphs are kept between fits (as ``tf.function`` keeps its traces), so a second fit on
-    data of the same shape compiles nothing; the data is not kept (see ``_GraphCore``).
+    data of the same padded shape compiles nothing; the data is not kept (see ``_GraphCore``).
     """
 
     _cache: ClassVar[dict] = {}
@@ -155,181 +150,85 @@ class _ShapeGraph:
 
     def __init__(self, dtype, shape):
         self.n_samples, self.n_features = shape
-        dtype = tf.as_dtype(dtype)
+        self.dtype = dtype = tf.as_dtype(dtype)
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.X = tf.placeholder(dtype, shape, name="X")
             self.sample_weight = tf.placeholder(dtype, shape[:1], name="sample_weight")
-            self.max_iter = tf.placeholder(tf.int32, [], name="max_iter")
-            self.tol = tf.placeholder(dtype, [], name="tol")
             self.offset = tf.placeholder(dtype, [self.n_features], name="offset")
         self.session = tf.Session(graph=self.graph)
         self.ops = {}
+
+    def program(self, name: str, n_clusters: int):
+        """Placeholders for the inputs of ``dense_core.PROGRAMS[name]`` for ``n_clusters``
+        (padded) centres, and its outputs: built into the graph on first use, compiled as
+        ``dense_core.compiles`` says for both packages."""
+        key = (name, n_clusters)
+        if key not in self.ops:
+            rows, n_features = self.n_samples, self.n_features
+            with self.graph.as_default():
+                inputs = [
+                    tf.placeholder(spec_dtype, shape)
+                    for shape, spec_dtype in dense_core.signature(
+                        name, rows, n_features, n_clusters, self.dtype
+                    )
+                ]
+                chunk = dense_core.chunk(name, rows, n_features, n_clusters)
+                outputs = _compiled_or_not(
+                    lambda *tensors: dense_core.PROGRAMS[name](*tensors, chunk=chunk),
+                    [self.X, self.sample_weight, self.offset, *inputs],
+                    dense_core.compiles(rows, n_features, n_clusters),
+                )
+            self.ops[key] = inputs, outputs
+        return self.ops[key]
 
     def __del__(self):
         self.session.close()
 
 
-class _GraphCore(KMeansCore):
-    """Runs the shared Lloyd ops on one data set: a cached ``_ShapeGraph`` and the data it is fed.
-
-    An op is cached in the graph under a key that holds everything it bakes in: the graph
-    holds one dtype and shape; the key adds the number of centres, the chunk size and
-    whether it is compiled.
-    Not thread-safe: one fit at a time per graph.
-    """
+class _GraphCore(DenseCore):
+    """Runs the shared dense programs (``dense_core``): a cached ``_ShapeGraph`` and the
+    data it is fed. Not thread-safe: one fit at a time per graph."""
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
-        shared = _ShapeGraph.for_shape(X.dtype, X.shape)
+        super().__init__(X, sample_weight, offset)
         # The graph itself is held, not only its parts: the cache may replace it while this
         # core lives (another fit of the same shape past MAX_OPS, or more than MAX_GRAPHS
         # shapes), and a graph no one holds closes its session (``_ShapeGraph.__del__``).
-        self.shared = shared
-        # Its placeholders, session and ops, shared.
-        self.n_samples, self.n_features = shared.n_samples, shared.n_features
-        self.graph, self.session, self.ops = shared.graph, shared.session, shared.ops
-        self.X, self.sample_weight, self.offset = shared.X, shared.sample_weight, shared.offset
-        self.max_iter, self.tol = shared.max_iter, shared.tol
+        self.shared = shared = _ShapeGraph.for_shape(self.X.dtype, self.X.shape)
         # An aligned X is fed as it is, not copied (``sharing``).
-        self.feed = {self.X: X, self.sample_weight: sample_weight, self.offset: offset}
-        self.weights = sample_weight
+        self.feed = {shared.X: self.X, shared.sample_weight: self.sample_weight}
+        self.feed[shared.offset] = offset
 
-    def _centers(self, n_clusters):
-        """The placeholder for ``n_clusters`` centres (a static shape, as TF2's trace has)."""
-        return self._op(
-            ("centers", n_clusters),
-            lambda: tf.placeholder(self.X.dtype, [n_clusters, self.n_features], name="centers"),
-        )
-
-    def _chunk(self, n_clusters: int) -> int:
-        return lloyd_ops.chunk_size(self.n_samples, n_clusters)
-
-    def _program(self, function, inputs, n_clusters: int) -> list:
-        """``function(*inputs)`` as one XLA computation (``tf.xla.experimental.compile``,
-        TF1's way to ask for what TF2 writes ``tf.function(jit_compile=True)``), or as plain
-        graph ops for small data, as ``lloyd_ops.compiles`` chooses for both packages."""
-        return _compiled_or_not(function, inputs, self._jit(n_clusters))
-
-    def _jit(self, n_clusters: int) -> bool:
-        return lloyd_ops.compiles(self.n_samples, self.n_features, n_clusters)
-
-    def _op(self, key, build):
-        """The op for ``key``, built into the graph on first use."""
-        if key not in self.ops:
-            with self.graph.as_default():
-                self.ops[key] = build()
-        return self.ops[key]
-
-    def rows(self, index: np.ndarray) -> np.ndarray:
-        return self.feed[self.X][index]
+    def _run(self, name: str, n_clusters: int, *inputs):
+        placeholders, outputs = self.shared.program(name, n_clusters)
+        feed = {**self.feed, **dict(zip(placeholders, inputs, strict=True))}
+        return self.shared.session.run(outputs, feed)
 
     def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The lesson's draw: ``random_shuffle`` with an op seed."""
         # An op seed is an attribute, and a stateful op run again continues its stream
         # (as the lesson's repeated session.run showed): so a new op for every draw.
-        with self.graph.as_default():
-            order = tf.random_shuffle(tf.range(self.n_samples), seed=seed)[:n_clusters]
-        self.ops[("random", len(self.ops))] = order  # counts toward MAX_OPS
-        return self.session.run(order)
+        shared = self.shared
+        with shared.graph.as_default():
+            order = tf.random_shuffle(tf.range(self.n_rows), seed=seed)[:n_clusters]
+        shared.ops[("random", len(shared.ops))] = order  # counts toward MAX_OPS
+        return shared.session.run(order)
 
     def chain(self, distances: np.ndarray, seed: int) -> int:
         return _chain(distances, seed)
 
-    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
-        """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
-        chunk = seeding_ops.chunk_size(self.n_samples, self.n_features)
-        first, uniforms, rows = self._op(
-            ("k-means++", n_clusters, chunk, self._jit(n_clusters)),
-            lambda: self._kmeans_plus_plus(n_clusters, chunk),
-        )
-        first_row, draws = seeding.draws(self.feed[self.sample_weight], n_clusters, seed)
-        return self.session.run(rows, {**self.feed, first: first_row, uniforms: draws})
-
-    def _kmeans_plus_plus(self, n_clusters: int, chunk: int):
-        """Placeholders for the draws, and the op of the rows they choose for ``n_clusters``
-        centres by greedy k-means++ (``seeding_ops``)."""
-        first = tf.placeholder(tf.int32, [], name="first")
-        uniforms = tf.placeholder(
-            tf.float64, [n_clusters - 1, seeding.n_trials(n_clusters)], name="uniforms"
-        )
-        (rows,) = self._program(
-            lambda X, w, offset, first, uniforms: seeding_ops.kmeans_plus_plus(
-                X, w, offset, first, uniforms, chunk
-            ),
-            [self.X, self.sample_weight, self.offset, first, uniforms],
-            n_clusters,
-        )
-        return first, uniforms, rows
-
-    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
-        n_clusters = len(centers)
-        placeholder = self._centers(n_clusters)
-        chunk = self._chunk(n_clusters)
-        # The whole loop is one program (one XLA computation, unless the data is small).
-        run = self._op(
-            ("lloyd", n_clusters, chunk, self._jit(n_clusters)),
-            lambda: self._program(
-                lambda X, w, centers, offset, max_iter, tol: lloyd_ops.lloyd(
-                    X, w, centers, offset, max_iter, tol, chunk
-                ),
-                [self.X, self.sample_weight, placeholder, self.offset, self.max_iter, self.tol],
-                n_clusters,
-            ),
-        )
-        feed = {**self.feed, placeholder: centers, self.max_iter: max_iter, self.tol: tol}
-        labels, inertia, centers, n_iter = self.session.run(run, feed)
-        return labels, float(inertia), centers, int(n_iter)
-
-    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
-        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
-        n_clusters = len(centers)
-        placeholder = self._centers(n_clusters)
-        previous = self._op(
-            "previous_labels",
-            lambda: tf.placeholder(tf.int32, [self.n_samples], name="previous_labels"),
-        )
-        chunk = self._chunk(n_clusters)
-        fetch = self._op(
-            ("step", n_clusters, chunk, self._jit(n_clusters)),
-            lambda: self._program(
-                lambda X, w, centers, offset, previous, tol: lloyd_ops.lloyd_step(
-                    X, w, centers, offset, previous, tol, chunk, with_inertia=True
-                ),
-                [self.X, self.sample_weight, placeholder, self.offset, previous, self.tol],
-                n_clusters,
-            ),
-        )
-        feed = {**self.feed, placeholder: centers, previous: previous_labels, self.tol: tol}
-        centers, labels, stop, shift, inertia = self.session.run(fetch, feed)
-        return centers, labels, bool(stop), float(shift), float(inertia)
-
-    def labels_inertia(self, centers: np.ndarray):
-        """Nearest-centre labels and their inertia."""
-        n_clusters = len(centers)
-        placeholder = self._centers(n_clusters)
-        chunk = self._chunk(n_clusters)
-        fetch = self._op(
-            ("labels_inertia", n_clusters, chunk, self._jit(n_clusters)),
-            lambda: self._program(
-                lambda X, w, centers, offset: lloyd_ops.assign_and_inertia(
-                    X, w, centers, offset, chunk
-                ),
-                [self.X, self.sample_weight, placeholder, self.offset],
-                n_clusters,
-            ),
-        )
-        labels, inertia = self.session.run(fetch, {**self.feed, placeholder: centers})
-        return labels, float(inertia)
-
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
-        placeholder = self._centers(len(centers))
-        distances = self._op(
-            ("transform", len(centers)),
-            lambda: lloyd_ops.transform(self.X, placeholder, self.offset),
-        )
-        return self.session.run(distances, {**self.feed, placeholder: centers})
+        shared = self.shared
+        key = ("transform", len(centers))
+        if key not in shared.ops:
+            with shared.graph.as_default():
+                placeholder = tf.placeholder(shared.dtype, [len(centers), self.n_features])
+                transform = lloyd_ops.transform(shared.X, placeholder, shared.offset)
+            shared.ops[key] = placeholder, transform
+        placeholder, transform = shared.ops[key]
+        return shared.session.run(transform, {**self.feed, placeholder: centers})[: self.n_rows]
 
 
 class _SparseGraph:

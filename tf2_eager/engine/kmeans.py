@@ -16,43 +16,40 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from kmeans_tutorial.engine import (
-    batch_ops,
-    lloyd_ops,
-    seeding,
-    seeding_ops,
-    sparse_ops,
-)
+from kmeans_tutorial.engine import batch_ops, dense_core, lloyd_ops, seeding, sparse_ops
 from kmeans_tutorial.engine import kmeans as engine_kmeans
 from kmeans_tutorial.engine import minibatch as engine_minibatch
 from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
 from kmeans_tutorial.engine.data import SparseRows
+from kmeans_tutorial.engine.dense_core import DenseCore
 from kmeans_tutorial.engine.driver import DistributedPlan, Driver, KMeansCore
 from kmeans_tutorial.engine.sharing import shareable
 from tf2_eager import tf1_random
 from tf2_eager.engine import checkpoint_writer, distributed, summary_writer
 
-_PROGRAMS = {
-    "lloyd": lloyd_ops.lloyd,
-    "assign_and_inertia": lloyd_ops.assign_and_inertia,
-    "lloyd_step": functools.partial(lloyd_ops.lloyd_step, with_inertia=True),
-    "kmeans_plus_plus": seeding_ops.kmeans_plus_plus,
-}
-
 
 @functools.lru_cache(maxsize=32)
-def _compiled(name: str, shape: tuple, dtype: str, n_clusters: int, jit: bool):
-    """``lloyd_ops.<name>`` (or ``seeding_ops``) as one program, for one data shape and
-    ``n_clusters``: one XLA computation if ``jit`` (``lloyd_ops.compiles``), else plain ops.
+def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int):
+    """``dense_core.PROGRAMS[name]`` as one program for one padded shape: one XLA
+    computation if ``dense_core.compiles``, else plain ops; its ``input_signature`` is
+    TF1's placeholders.
 
-    One ``tf.function`` per shape, each traced once with static shapes, as TF1's twin
-    keeps one graph per shape: the ops choose their form from the static ``n_clusters``,
-    and a single ``tf.function`` called with many shapes would relax them to unknown (or
-    warn about retracing). The chunk size is an argument, a Python int, so a new one is a
-    new trace. The ops write their loops as ``tf.while_loop`` already, so AutoGraph
-    (``autograph=False``) would only add to the first call's tracing time.
+    One ``tf.function`` per shape, traced once with static shapes, as TF1's twin keeps one
+    graph per shape: the ops choose their form (and chunk size) from the static sizes. The
+    ops write their loops as ``tf.while_loop`` already, so AutoGraph (``autograph=False``)
+    would only add to the first call's tracing time.
     """
-    return _program(_PROGRAMS[name], jit_compile=jit, autograph=False)
+    data = [([rows, n_features], dtype), ([rows], dtype), ([n_features], dtype)]
+    specs = data + dense_core.signature(name, rows, n_features, n_clusters, tf.as_dtype(dtype))
+    function = functools.partial(
+        dense_core.PROGRAMS[name], chunk=dense_core.chunk(name, rows, n_features, n_clusters)
+    )
+    return tf.function(
+        function,
+        input_signature=[tf.TensorSpec(shape, spec_dtype) for shape, spec_dtype in specs],
+        jit_compile=dense_core.compiles(rows, n_features, n_clusters),
+        autograph=False,
+    )
 
 
 def _program(function: Any, **options: Any) -> Any:
@@ -185,86 +182,30 @@ class MiniBatchKMeans(engine_minibatch.MiniBatchKMeans):
     driver = KMeans.driver
 
 
-class _EagerCore(KMeansCore):
-    """Runs the shared Lloyd ops on one dense data set, through ``tf.function``."""
+class _EagerCore(DenseCore):
+    """Runs the shared dense programs (``dense_core``) through ``tf.function``."""
 
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
+        super().__init__(X, sample_weight, offset)
         # The arrays' own buffers (tf.constant would copy them); TF1 feeds them as they are.
-        self.X = _in_place(X)
-        self.data, self.weights = X, sample_weight
-        self.sample_weight = _in_place(sample_weight)
-        self.offset = tf.constant(offset)
+        self.tensors = [_in_place(self.X), _in_place(self.sample_weight), tf.constant(offset)]
 
-    def _program(self, name: str, n_clusters: int):
-        n_samples, n_features = self.X.shape
-        jit = lloyd_ops.compiles(n_samples, n_features, n_clusters)
-        return _compiled(name, (n_samples, n_features), self.X.dtype.name, n_clusters, jit)
-
-    def _chunk(self, n_clusters: int) -> int:
-        return lloyd_ops.chunk_size(self.X.shape[0], n_clusters)
-
-    def rows(self, index: np.ndarray) -> np.ndarray:
-        return self.data[index]
+    def _run(self, name: str, n_clusters: int, *inputs):
+        rows, n_features = self.X.shape
+        program = _compiled(name, rows, n_features, self.X.dtype.name, n_clusters)
+        return [value.numpy() for value in tf.nest.flatten(program(*self.tensors, *inputs))]
 
     def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The lesson's draw: TF1's seeded shuffle, bit for bit (``tf1_random``)."""
-        return tf1_random.random_shuffle(tf.range(self.X.shape[0]), seed=seed)[:n_clusters].numpy()
+        return tf1_random.random_shuffle(tf.range(self.n_rows), seed=seed)[:n_clusters].numpy()
 
     def chain(self, distances: np.ndarray, seed: int) -> int:
         return _chain(distances, seed)
 
-    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
-        """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
-        first, uniforms = seeding.draws(self.weights, n_clusters, seed)
-        program = self._program("kmeans_plus_plus", n_clusters)
-        chunk = seeding_ops.chunk_size(*self.X.shape)
-        rows = program(
-            self.X,
-            self.sample_weight,
-            self.offset,
-            tf.constant(first),
-            tf.constant(uniforms),
-            chunk,
-        )
-        return rows.numpy()
-
-    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
-        labels, inertia, new_centers, n_iter = self._program("lloyd", len(centers))(
-            self.X,
-            self.sample_weight,
-            tf.constant(centers),
-            self.offset,
-            tf.constant(max_iter),
-            tf.constant(tol, self.X.dtype),
-            self._chunk(len(centers)),
-        )
-        return labels.numpy(), float(inertia), new_centers.numpy(), int(n_iter)
-
-    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
-        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
-        outputs = self._program("lloyd_step", len(centers))(
-            self.X,
-            self.sample_weight,
-            tf.constant(centers),
-            self.offset,
-            tf.constant(previous_labels),
-            tf.constant(tol, self.X.dtype),
-            self._chunk(len(centers)),
-        )
-        centers, labels, stop, shift, inertia = (value.numpy() for value in outputs)
-        return centers, labels, bool(stop), float(shift), float(inertia)
-
-    def labels_inertia(self, centers: np.ndarray):
-        """Nearest-centre labels and their inertia."""
-        labels, inertia = self._program("assign_and_inertia", len(centers))(
-            self.X, self.sample_weight, tf.constant(centers), self.offset, self._chunk(len(centers))
-        )
-        return labels.numpy(), float(inertia)
-
     def distances(self, centers: np.ndarray) -> np.ndarray:
         """Euclidean distances to ``centers``, shape (n_samples, n_clusters)."""
-        return _transform(self.X, tf.constant(centers), self.offset).numpy()
+        distances = _transform(self.tensors[0], tf.constant(centers), self.tensors[2])
+        return distances.numpy()[: self.n_rows]
 
 
 class _SparseEagerCore(KMeansCore):

@@ -1,0 +1,189 @@
+"""k-means as users run it: a sweep over ``n_clusters``, cross-validation folds, large k.
+
+    python benchmarks/workflows.py [--sizes 100000,16 ...] [--tasks sweep folds large_k]
+
+Needs the ``bench`` extra. Data: float32 ``make_blobs(n, d, centers=8, random_state=0)``
+(for large k, ``centers=64``). Each implementation runs each workflow in a fresh process
+of its own, timed after the imports, so the time includes whatever the first fits of the
+process trace and compile:
+
+- **sweep**: ``KMeans(k, random_state=0).fit(X)`` for k = 2..20, the defaults otherwise
+  (k-means++, ``n_init="auto"``), as an elbow or silhouette plot is made;
+- **folds**: ``KMeans(8, random_state=0).fit(X[: n - f * n // 100])`` for f = 1..5, five
+  training sets of nearby sizes, as cross-validation makes them;
+- **large k**: 10 Lloyd iterations from the same given centres (``tol=0``) at k = 4,096
+  and 16,384, the first fit and the second; peak memory above what the process held
+  before it loaded X.
+
+The summed inertia of each workflow is compared with scikit-learn's. Writes its section of
+``docs/BENCHMARKS.md`` and ``docs/workflows.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from peers import ITERATIONS, blobs_file, inertia_of, lloyd_runner, load  # noqa: E402
+from report import cpu_line, replace_section  # noqa: E402
+from run import in_subprocess, peak_rss_bytes, reset_peak_rss, rss_bytes  # noqa: E402
+
+SIZES = [(100_000, 16), (1_000_000, 32)]
+SWEEP = range(2, 21)
+FOLDS = range(1, 6)
+FOLD_CLUSTERS = 8
+LARGE_K_SIZE = (100_000, 64)
+LARGE_KS = [4096, 16384]
+IMPLS = {
+    "sweep": ["scikit-learn", "sklearn-intelex", "tf2", "tf1"],
+    "folds": ["scikit-learn", "sklearn-intelex", "tf2", "tf1"],
+    "large_k": ["scikit-learn", "faiss", "tf2", "tf1"],
+}
+
+
+def child(task: str, impl: str, path: str, k: int) -> dict:
+    """One workflow of one implementation, in this (fresh) process."""
+    if impl == "faiss":
+        import faiss  # noqa: F401 (before the data, as the others' imports)
+    KMeans, _ = load(impl)
+    before = rss_bytes()
+    X = np.load(path)
+    reset_peak_rss()
+    row: dict = {"task": task, "impl": impl, "k": k}
+    start = time.perf_counter()
+    if task == "sweep":
+        models = [KMeans(n_clusters=k, random_state=0).fit(X) for k in SWEEP]
+        row["seconds"] = time.perf_counter() - start
+        row["inertia"] = sum(inertia_of(X, model.cluster_centers_) for model in models)
+    elif task == "folds":
+        ends = [len(X) - f * len(X) // 100 for f in FOLDS]
+        models = [KMeans(n_clusters=FOLD_CLUSTERS, random_state=0).fit(X[:end]) for end in ends]
+        row["seconds"] = time.perf_counter() - start
+        row["inertia"] = sum(
+            inertia_of(X[:end], model.cluster_centers_)
+            for model, end in zip(models, ends, strict=True)
+        )
+    else:
+        init = X[np.random.RandomState(1).choice(len(X), k, replace=False)].copy()
+        run = lloyd_runner(impl, KMeans, X, init)
+        run()
+        row["first_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        centers = run()
+        row["seconds"] = time.perf_counter() - start
+        row["inertia"] = inertia_of(X, np.asarray(centers))
+    row["peak_bytes"] = peak_rss_bytes() - before
+    row["data_bytes"] = X.nbytes
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="*", help="n,d pairs for sweep and folds")
+    parser.add_argument("--tasks", nargs="*", default=list(IMPLS), choices=list(IMPLS))
+    parser.add_argument("--impls", nargs="*", help="only these implementations")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--child", nargs=4, metavar=("TASK", "IMPL", "PATH", "K"),
+                        help=argparse.SUPPRESS)  # fmt: skip
+    args = parser.parse_args()
+    if args.child:
+        task, impl, path, k = args.child
+        print(json.dumps(child(task, impl, path, int(k))))
+        return
+    sizes = [tuple(map(int, s.split(","))) for s in args.sizes] if args.sizes else SIZES
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        runs = []
+        for task in args.tasks:
+            if task == "large_k":
+                n, d = LARGE_K_SIZE
+                path = blobs_file(Path(directory), n, d, 64)
+                runs += [(task, n, d, k, path) for k in LARGE_KS]
+            else:
+                for n, d in sizes:
+                    path = blobs_file(Path(directory), n, d, FOLD_CLUSTERS)
+                    runs.append((task, n, d, 0, path))
+        for task, n, d, k, path in runs:
+            for impl in IMPLS[task]:
+                if args.impls and impl not in args.impls:
+                    continue
+                row = in_subprocess(["--child", task, impl, str(path), str(k)], script=__file__)
+                row.update(n=n, d=d)
+                rows.append(row)
+                print(describe(row), flush=True)
+    if not args.no_write:
+        replace_section(ROOT / "docs" / "BENCHMARKS.md", "benchmarks/workflows.py", markdown(rows))
+        (ROOT / "docs" / "workflows.json").write_text(json.dumps(rows, indent=1))
+
+
+def describe(row: dict) -> str:
+    first = f"first {row['first_s']:.2f} s, " if "first_s" in row else ""
+    k = f" k={row['k']}" if row["k"] else ""
+    return (f"{row['task']:>7} {row['impl']:>15} n={row['n']} d={row['d']}{k}: {first}"
+            f"{row['seconds']:.2f} s, inertia {row['inertia']:.6g}, "
+            f"peak {row['peak_bytes'] / 2**20:.0f} MiB")  # fmt: skip
+
+
+def markdown(rows: list[dict]) -> str:
+    """One table per workflow: seconds, the ratio to the fastest peer, inertia against
+    scikit-learn's."""
+    lines = [
+        "## Workflows: sweeps, folds, large k",
+        "",
+        "`python benchmarks/workflows.py`: each implementation runs each workflow in a fresh "
+        "process, timed after the imports, so its first fits' tracing and compiling count. "
+        f"{cpu_line()} Ratios are to the fastest peer (not ours) of the same row, in the same "
+        "run; inertia is the workflow's summed inertia over scikit-learn's.",
+    ]
+    titles = {
+        "sweep": f"Sweep: `KMeans(k, random_state=0).fit(X)`, k = {SWEEP.start}..{SWEEP.stop - 1}",
+        "folds": f"Folds: `KMeans({FOLD_CLUSTERS}, random_state=0).fit(X[:n - f n / 100])`, "
+        f"f = {FOLDS.start}..{FOLDS.stop - 1}",
+        "large_k": f"Large k: {ITERATIONS} Lloyd iterations from given centres, (n, d) = "
+        f"{LARGE_K_SIZE}; second fit, first fit in brackets",
+    }
+    for task, title in titles.items():
+        task_rows = [row for row in rows if row["task"] == task]
+        if not task_rows:
+            continue
+        impls = [impl for impl in IMPLS[task] if any(row["impl"] == impl for row in task_rows)]
+        lines += ["", f"### {title}", "", "| (n, d, k) | " + " | ".join(impls) + " |",
+                  "| --- |" + " --- |" * len(impls)]  # fmt: skip
+        for key in dict.fromkeys((row["n"], row["d"], row["k"]) for row in task_rows):
+            by = {row["impl"]: row for row in task_rows if (row["n"], row["d"], row["k"]) == key}
+            peers = [row["seconds"] for impl, row in by.items() if impl not in ("tf1", "tf2")]
+            fastest = min(peers) if peers else None
+            reference = by.get("scikit-learn", {}).get("inertia")
+            cells = []
+            for impl in impls:
+                row = by.get(impl)
+                if row is None:
+                    cells.append("-")
+                    continue
+                cell = f"{row['seconds']:.2f} s"
+                if "first_s" in row:
+                    cell += f" ({row['first_s']:.2f})"
+                if fastest and impl in ("tf1", "tf2"):
+                    cell += f", {row['seconds'] / fastest:.2f}x"
+                if reference:
+                    cell += f", inertia {row['inertia'] / reference:.3f}"
+                if task == "large_k":
+                    cell += f", {row['peak_bytes'] / 2**20:.0f} MiB"
+                cells.append(cell)
+            n, d, k = key
+            label = f"({n:.0e}, {d}{', ' + str(k) if k else ''})".replace("e+0", "e")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""A core for dense data in memory (``driver.KMeansCore``), written once for both packages:
+the data padded to the shapes its programs are made for (``buckets``), the inputs of each
+program, and its outputs cut back to the data's rows and the fit's centres. Each package
+subclasses ``DenseCore`` with ``_run``, which makes a program from ``PROGRAMS`` (a
+``tf.function``, or ops in a graph run by a ``Session``) and runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from kmeans_tutorial.engine import buckets, lloyd_ops, seeding, seeding_ops
+from kmeans_tutorial.engine.batch_core import padded
+from kmeans_tutorial.engine.driver import KMeansCore
+
+# A program's inputs after the data (X, sample_weight, offset): (name, shape, dtype) with
+# ``rows``, ``k``, ``d``, ``trials`` for the program's padded sizes and None for the data's
+# dtype. TF1 makes its placeholders from them, TF2 its ``input_signature``.
+_CENTERS = ("centers", ("k", "d"), None)
+_COUNTS = [("n_rows", (), tf.int32), ("n_clusters", (), tf.int32)]
+SIGNATURES: dict[str, list[tuple[str, tuple, Any]]] = {
+    "lloyd": [_CENTERS, ("max_iter", (), tf.int32), ("tol", (), None), *_COUNTS],
+    "lloyd_step": [
+        _CENTERS,
+        ("previous_labels", ("rows",), tf.int32),
+        ("tol", (), None),
+        *_COUNTS,
+    ],
+    "assign_and_inertia": [_CENTERS, *_COUNTS],
+    "kmeans_plus_plus": [
+        ("first", (), tf.int32),
+        ("uniforms", ("k-1", "trials"), tf.float64),
+        ("n_clusters", (), tf.int32),
+        ("n_trials", (), tf.int32),
+    ],
+}
+
+
+def _lloyd(X, w, offset, centers, max_iter, tol, n_rows, n_clusters, *, chunk):
+    return lloyd_ops.lloyd(X, w, centers, offset, max_iter, tol, n_rows, n_clusters, chunk)
+
+
+def _lloyd_step(X, w, offset, centers, previous, tol, n_rows, n_clusters, *, chunk):
+    return lloyd_ops.lloyd_step(
+        X, w, centers, offset, previous, tol, n_rows, n_clusters, chunk, with_inertia=True
+    )
+
+
+def _assign_and_inertia(X, w, offset, centers, n_rows, n_clusters, *, chunk):
+    return lloyd_ops.assign_and_inertia(X, w, centers, offset, n_rows, n_clusters, chunk)
+
+
+def _kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, n_trials, *, chunk):
+    return seeding_ops.kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, n_trials, chunk)
+
+
+PROGRAMS: dict[str, Callable[..., Any]] = {
+    "lloyd": _lloyd,
+    "lloyd_step": _lloyd_step,
+    "assign_and_inertia": _assign_and_inertia,
+    "kmeans_plus_plus": _kmeans_plus_plus,
+}
+
+
+def signature(name: str, rows: int, n_features: int, n_clusters: int, dtype: tf.DType) -> list:
+    """(shape, dtype) of each input of program ``name`` after the data, for data of ``rows``
+    x ``n_features`` and ``n_clusters`` (padded) centres."""
+    sizes = {
+        "rows": rows,
+        "d": n_features,
+        "k": n_clusters,
+        "k-1": n_clusters - 1,
+        "trials": seeding.n_trials(n_clusters),
+    }
+    return [
+        ([sizes[size] for size in shape], spec_dtype or dtype)
+        for _, shape, spec_dtype in SIGNATURES[name]
+    ]
+
+
+def chunk(name: str, rows: int, n_features: int, n_clusters: int) -> int:
+    """Rows a chunk of program ``name`` holds (a Python int: a new one is a new program)."""
+    if name == "kmeans_plus_plus":
+        return seeding_ops.chunk_size(rows, n_features)
+    return lloyd_ops.chunk_size(rows, n_clusters)
+
+
+def compiles(rows: int, n_features: int, n_clusters: int) -> bool:
+    """Whether the programs for these padded sizes are compiled by XLA (in both drivers)."""
+    return lloyd_ops.compiles(rows, n_features, n_clusters)
+
+
+class DenseCore(KMeansCore):
+    """The host's side of a dense core: pads the data once and each call's centres, and cuts
+    the programs' outputs back. ``X`` and ``sample_weight`` are the padded data the
+    programs read; ``data`` and ``weights`` the fit's own, which seeding draws from."""
+
+    def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
+        self.data, self.weights, self.offset = X, sample_weight, offset
+        self.n_rows, self.n_features = X.shape
+        rows = buckets.program_rows(len(X), X.shape[1] * X.itemsize)
+        # Unpadded data is used as it is: each package shares what it can (``sharing``).
+        self.X, self.sample_weight = X, sample_weight
+        if rows > len(X):
+            self.X, self.sample_weight = padded(X, sample_weight, rows)
+
+    def _run(self, name: str, n_clusters: int, *inputs: Any) -> list[np.ndarray]:
+        """Program ``name`` for ``n_clusters`` (padded) centres, run on the padded data and
+        ``inputs`` (as ``SIGNATURES`` lists them); its outputs as NumPy."""
+        raise NotImplementedError
+
+    def _padded_centers(self, centers: np.ndarray) -> tuple[int, np.ndarray]:
+        """The programs' number of centres, and ``centers`` padded to it with zeros (any
+        finite value: padding centres are nobody's nearest and never move)."""
+        size = buckets.program_clusters(len(centers), self.n_features)
+        padding = np.zeros((size - len(centers), centers.shape[1]), centers.dtype)
+        return size, np.concatenate([centers, padding])
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.data[index]
+
+    def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
+        """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
+        first, uniforms = seeding.draws(self.weights, n_clusters, seed)
+        size = buckets.program_clusters(n_clusters, self.n_features)
+        padded_uniforms = np.zeros((size - 1, seeding.n_trials(size)))
+        padded_uniforms[: len(uniforms), : uniforms.shape[1]] = uniforms
+        trials = seeding.n_trials(n_clusters)
+        (rows,) = self._run("kmeans_plus_plus", size, first, padded_uniforms, n_clusters, trials)
+        return rows[:n_clusters]
+
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+        size, padded_centers = self._padded_centers(centers)
+        labels, inertia, new_centers, n_iter = self._run(
+            "lloyd", size, padded_centers, max_iter, tol, self.n_rows, len(centers)
+        )
+        return labels[: self.n_rows], float(inertia), new_centers[: len(centers)], int(n_iter)
+
+    def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
+        """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""
+        size, padded_centers = self._padded_centers(centers)
+        previous = np.zeros(len(self.X), np.int32)
+        previous[: self.n_rows] = previous_labels
+        new_centers, labels, stop, shift, inertia = self._run(
+            "lloyd_step", size, padded_centers, previous, tol, self.n_rows, len(centers)
+        )
+        return (
+            new_centers[: len(centers)],
+            labels[: self.n_rows],
+            bool(stop),
+            float(shift),
+            float(inertia),
+        )
+
+    def labels_inertia(self, centers: np.ndarray):
+        """Nearest-centre labels and their inertia."""
+        size, padded_centers = self._padded_centers(centers)
+        labels, inertia = self._run(
+            "assign_and_inertia", size, padded_centers, self.n_rows, len(centers)
+        )
+        return labels[: self.n_rows], float(inertia)

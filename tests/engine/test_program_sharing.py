@@ -1,0 +1,110 @@
+"""Fits of nearby shapes share programs (``kmeans_tutorial.engine.buckets``): a sweep over
+``n_clusters`` and cross-validation folds make a handful of programs, not one per fit; a
+padded fit equals an unpadded one within float rounding; TF1 still equals TF2 bit for bit.
+"""
+
+import collections
+
+import numpy as np
+import pytest
+
+from kmeans_tutorial.engine import buckets, dense_core
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """Counts the dense programs each package builds, by name and padded shape: a program's
+    function runs when TF2 traces it and when TF1 builds it into a graph, not when either
+    runs it."""
+    counts = collections.Counter()
+
+    def counting(name, function):
+        def build(X, w, offset, *inputs, chunk):
+            # The number of centres: the centres' rows, or the seeding's draws' rows + 1.
+            k = inputs[1].shape[0] + 1 if name == "kmeans_plus_plus" else inputs[0].shape[0]
+            counts[(name, X.shape[0], k)] += 1
+            return function(X, w, offset, *inputs, chunk=chunk)
+
+        return build
+
+    for name, function in list(dense_core.PROGRAMS.items()):
+        monkeypatch.setitem(dense_core.PROGRAMS, name, counting(name, function))
+    return counts
+
+
+def blobs(n_samples, n_features, seed=0):
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n_samples, n_features, centers=6, random_state=seed)
+    return X.astype(np.float32)
+
+
+def test_a_sweep_over_n_clusters_and_folds_builds_a_handful_of_programs(impl, built):
+    """k = 2..20 on five folds of nearby sizes: 95 fits, each a k-means++ and a Lloyd
+    program, built for 3 numbers of centres (8, 16, 24) and 2 of rows, 12 programs at most
+    (one each per fit before: 190). Shapes no other test uses, so no cached program hides
+    a build (each package caches its own)."""
+    X = blobs(2411, 7)
+    for fold in range(1, 6):
+        for k in range(2, 21):
+            impl.KMeans(k, random_state=0).fit(X[: len(X) - 37 * fold])
+    assert len(built) <= 12, sorted(built)
+    assert {k for _, _, k in built} == {8, 16, 24}
+    assert all(count == 1 for count in built.values()), built  # each built once
+
+
+@pytest.fixture
+def unpadded(monkeypatch):
+    """Turns the padding off: every fit's programs made for its own shape."""
+
+    def unpadded_shapes():
+        monkeypatch.setattr(buckets, "program_rows", lambda n_samples, row_bytes: n_samples)
+        monkeypatch.setattr(buckets, "program_clusters", lambda n_clusters, n_features: n_clusters)
+
+    return unpadded_shapes
+
+
+@pytest.mark.parametrize("case", ["blobs", "weights with zeros", "more centres than points"])
+def test_a_padded_fit_equals_an_unpadded_one_within_rounding(impl, unpadded, case):
+    """The same fit with its rows and centres padded and without: the same labels and
+    iterations, centres and inertia within float32 rounding. 'more centres than points'
+    relocates empty clusters every iteration, where padding rows must never be taken and
+    padding centres never given a point; zero weights are real rows, which padding rows
+    must not be mistaken for."""
+    X = blobs(1001, 5)
+    weights = None
+    k = 9
+    if case == "weights with zeros":
+        weights = np.random.RandomState(0).randint(0, 3, len(X)).astype(np.float32)
+    elif case == "more centres than points":
+        X = np.repeat(X[:7], 5, axis=0)  # 7 distinct points, 35 rows, 10 centres
+        k = 10
+    assert buckets.program_rows(len(X), X.shape[1] * 4) > len(X)
+    assert buckets.program_clusters(k, X.shape[1]) > k
+
+    def fit(**params):
+        return impl.KMeans(k, random_state=0, n_init=2, **params).fit(X, sample_weight=weights)
+
+    padded, padded_steps = fit(), fit(verbose=1)  # the compiled loop, and single steps
+    unpadded()
+    plain = fit()
+    for model in (padded, padded_steps):
+        np.testing.assert_array_equal(model.labels_, plain.labels_)
+        assert model.n_iter_ == plain.n_iter_
+        np.testing.assert_allclose(model.cluster_centers_, plain.cluster_centers_, rtol=1e-5)
+        np.testing.assert_allclose(model.inertia_, plain.inertia_, rtol=1e-5)
+    np.testing.assert_array_equal(padded.predict(X[:13]), plain.predict(X[:13]))
+    np.testing.assert_allclose(padded.transform(X[:13]), plain.transform(X[:13]), rtol=1e-5)
+
+
+@pytest.mark.parity
+def test_tf1_and_tf2_sweep_bit_identically(tf1, tf2):
+    """Each k of a sweep over padded shapes: TF1's fit is TF2's, bit for bit."""
+    X = blobs(1777, 3, seed=1)
+    for k in (2, 5, 9, 14, 17):
+        first, second = (pkg.KMeans(k, random_state=0).fit(X) for pkg in (tf1, tf2))
+        np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
+        np.testing.assert_array_equal(first.labels_, second.labels_)
+        assert first.inertia_ == second.inertia_ and first.n_iter_ == second.n_iter_
