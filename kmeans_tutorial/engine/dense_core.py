@@ -35,7 +35,6 @@ SIGNATURES: dict[str, list[tuple[str, tuple, Any]]] = {
         ("first", (), tf.int32),
         ("uniforms", ("k-1", "trials"), tf.float64),
         ("n_clusters", (), tf.int32),
-        ("n_trials", (), tf.int32),
     ],
 }
 
@@ -54,8 +53,8 @@ def _assign_and_inertia(X, w, offset, centers, n_rows, n_clusters, *, chunk):
     return lloyd_ops.assign_and_inertia(X, w, centers, offset, n_rows, n_clusters, chunk)
 
 
-def _kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, n_trials, *, chunk):
-    return seeding_ops.kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, n_trials, chunk)
+def _kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, *, chunk):
+    return seeding_ops.kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, chunk)
 
 
 PROGRAMS: dict[str, Callable[..., Any]] = {
@@ -127,10 +126,11 @@ class DenseCore(KMeansCore):
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
         first, uniforms = seeding.draws(self.weights, n_clusters, seed)
         size = buckets.program_clusters(n_clusters, self.n_features)
+        # More trials repeat a row's first (``seeding_ops.kmeans_plus_plus``).
         padded_uniforms = np.zeros((size - 1, seeding.n_trials(size)))
+        padded_uniforms[: len(uniforms)] = uniforms[:, :1]
         padded_uniforms[: len(uniforms), : uniforms.shape[1]] = uniforms
-        trials = seeding.n_trials(n_clusters)
-        (rows,) = self._run("kmeans_plus_plus", size, first, padded_uniforms, n_clusters, trials)
+        (rows,) = self._run("kmeans_plus_plus", size, first, padded_uniforms, n_clusters)
         return rows[:n_clusters]
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):

@@ -142,17 +142,18 @@ def _draw(uniforms, closest, weights, masses, n_samples: int, chunk: int):
     return _rows_of(chunk_index * chunk + position, n_samples, chunk)
 
 
-def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, n_trials, chunk):
-    """The rows of ``n_clusters`` centres chosen by greedy k-means++, ``n_trials``
-    candidates each.
+def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, chunk):
+    """The rows of ``n_clusters`` centres chosen by greedy k-means++.
 
-    ``first`` is the first centre's row; ``uniforms[c - 1, :n_trials]`` are the uniform
-    numbers in [0, 1) that draw centre ``c``'s candidates, as NumPy's ``searchsorted`` on
-    the cumulative weighted distances would (``_draw``). ``uniforms`` may be padded
-    (``buckets``): more rows than ``n_clusters - 1`` and more columns than ``n_trials``, so
-    that nearby numbers of centres share one program; the columns past ``n_trials`` are
-    drawn and never chosen, the rows past ``n_clusters - 1`` never read. Padding rows of X
-    have weight 0, so they are never drawn.
+    ``first`` is the first centre's row; ``uniforms[c - 1]`` are the uniform numbers in
+    [0, 1) that draw centre ``c``'s candidates, as NumPy's ``searchsorted`` on the
+    cumulative weighted distances would (``_draw``). ``uniforms`` may be padded
+    (``buckets``), so that nearby numbers of centres share one program: rows past
+    ``n_clusters - 1`` are never read; columns past a row's own trials repeat its first
+    number, so they draw the first trial's row again, which the first trial wins on the tie
+    (``first_argmin``). (A count of trials would serve as well, but XLA compiles the
+    program again for each value of an input an index depends on.) Padding rows of X have
+    weight 0, so they are never drawn.
 
     Returns
     -------
@@ -180,9 +181,7 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, n_tr
         trials, masses = _trials(
             X, offset, x_squared, weights, closest, centres_at(candidates), chunk
         )
-        potentials = tf.reduce_sum(masses, axis=0)
-        potentials = tf.where(tf.range(uniforms.shape[1]) < n_trials, potentials, float("inf"))
-        best = first_argmin(potentials[tf.newaxis, :])[0]
+        best = first_argmin(tf.reduce_sum(masses, axis=0)[tf.newaxis, :])[0]
         chosen = tf.tensor_scatter_nd_update(chosen, [[center]], candidates[best][tf.newaxis])
         return center + 1, chosen, trials[:, :, best], masses[:, best]
 
