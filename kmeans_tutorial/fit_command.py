@@ -42,7 +42,13 @@ def add_parser(commands) -> None:
         "--mini-batch", action="store_true", help="MiniBatchKMeans instead of KMeans (Lloyd)"
     )
     fit.add_argument("--batch-size", type=int, default=1024, help="with --mini-batch")
-    fit.add_argument("--max-iter", type=int, default=None, metavar="N", help="passes at most")
+    fit.add_argument(
+        "--max-iter",
+        type=int,
+        default=None,
+        metavar="N",
+        help="passes at most; with --checkpoint-dir, a larger N continues a finished fit",
+    )
     fit.add_argument("--seed", type=int, default=0, help="random_state (default: %(default)s)")
     fit.add_argument(
         "--init",

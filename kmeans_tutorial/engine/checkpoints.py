@@ -40,6 +40,9 @@ KEEP = 2
 # Parameters that change how a fit reports, not what it computes: a checkpoint of a fit
 # with other values of these is still this fit's.
 NOT_COMPARED = ("verbose", "copy_x", "checkpoint_dir", "checkpoint_steps", "log_dir")
+# A saved fit continues to a larger value of this (``Checkpoint.check``), as the estimator's
+# ``model_dir`` continued training to more steps; a smaller one is refused.
+CONTINUED = "max_iter"
 
 
 class CheckpointWriter(Protocol):
@@ -147,8 +150,12 @@ class Checkpoint:
         start = random_state_values(random_state)
         self._start_state = {f"start_{name}": value for name, value in start.items()}
 
-    def check(self, identity: dict) -> None:
-        """Refuse a saved checkpoint of another fit (parameters or data), naming how."""
+    def check(self, identity: dict, can_continue: bool = True) -> None:
+        """Refuse a saved checkpoint of another fit (parameters or data), naming how.
+
+        A fit of a larger ``max_iter`` than the saved one's continues it (``continues``
+        says so), if ``can_continue``: the estimator tells whether that ends as a fit of
+        the larger value from the start would."""
         self.identity = identity
         if self.saved is None:
             return
@@ -157,10 +164,33 @@ class Checkpoint:
             saved = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
         except (ValueError, AttributeError):
             saved = {}
+        there = saved.get("params", {}).get(CONTINUED)
+        here = identity["params"].get(CONTINUED)
+        same_but_max_iter = saved == {
+            **identity, "params": {**identity["params"], CONTINUED: there}
+        }  # fmt: skip
+        where = f"in {os.path.basename(str(self.path))!r}"
+        if same_but_max_iter and isinstance(there, int) and isinstance(here, int):
+            if here < there:
+                raise InvalidParameterError(
+                    f"checkpoint_dir={self.directory!r} holds a fit of max_iter={there} "
+                    f"({where}); max_iter={here} here: a saved fit continues to more "
+                    f"iterations only. Give max_iter >= {there}, another directory, or empty "
+                    f"this one to start afresh."
+                )
+            if here > there and not can_continue:
+                raise InvalidParameterError(
+                    f"checkpoint_dir={self.directory!r} holds a fit of max_iter={there} "
+                    f"({where}) of several runs (n_init): only its best run is kept, so it "
+                    f"cannot continue to max_iter={here} as such a fit would run. Give "
+                    f"max_iter={there}, n_init=1 from the start, another directory, or empty "
+                    f"this one to start afresh."
+                )
+            return
         if saved != identity:
             raise InvalidParameterError(
                 f"checkpoint_dir={self.directory!r} holds a checkpoint of another fit "
-                f"({_first_difference(saved, identity)}, in {os.path.basename(str(self.path))!r}): "
+                f"({_first_difference(saved, identity)}, {where}): "
                 f"give another directory, or empty this one to start afresh."
             )
 
@@ -195,14 +225,22 @@ def normalized(values: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def converged(saved: dict) -> bool:
+    """Whether a saved fit (or run) stopped by a convergence test, not by reaching its
+    ``max_iter``, which a fit of a larger one continues past. (Checkpoints before
+    ``converged`` was saved say ``stopped`` for either.)"""
+    return bool(saved.get("converged", saved["stopped"]))
+
+
 class Resumed:
-    """A run of a streamed ``KMeans`` fit, as a checkpoint left it after a pass."""
+    """A run of a streamed ``KMeans`` fit, as a checkpoint left it after a pass: stopped
+    there only if it converged (``max_iter`` is the fit's to apply)."""
 
     def __init__(self, saved: dict):
         self.iteration = int(saved["iteration"])
         self.centers, self.previous = saved["centers"], saved["previous_centers"]
         self.absolute_tol = float(saved["absolute_tol"])
-        self.stopped = bool(saved["stopped"])
+        self.converged = converged(saved)
 
 
 class RunsCheckpoint(Checkpoint):
@@ -213,15 +251,29 @@ class RunsCheckpoint(Checkpoint):
     run = 0
     best: tuple | None = None
     pending: Resumed | None = None
+    # The last pass saved: (iteration, centers, previous, absolute_tol, converged), kept in
+    # the checkpoint after its run, so that a larger max_iter can continue the run.
+    last_pass: tuple | None = None
 
-    def resume(self, relabel) -> tuple[int, tuple | None]:
+    def resume(self, relabel, max_iter: int) -> tuple[int, tuple | None]:
         """The first run to do and the best before it, from the saved checkpoint (``0,
         None`` without one); the generator put back as it was. ``relabel(centers)`` makes
-        the best run's labels again (not saved): ``(labels, inertia)``."""
+        the best run's labels again (not saved): ``(labels, inertia)``. A finished fit of
+        one run that stopped at its ``max_iter``, smaller than this one, resumes its run."""
         if self.saved is None:
             return 0, None
         saved = self.saved
         self.restore_random_state()
+        finished_early = (
+            not bool(saved["in_run"])
+            and int(saved["run"]) == 1
+            and "converged" in saved
+            and not converged(saved)
+            and int(saved["iteration"]) < max_iter
+        )
+        if finished_early:  # continued: the one run goes on from its last pass
+            self.pending = Resumed(saved)
+            return 0, None
         best = None
         if bool(saved["has_best"]):
             centers = saved["best_centers"]
@@ -236,16 +288,19 @@ class RunsCheckpoint(Checkpoint):
         pending, self.pending = self.pending, None
         return pending
 
-    def save_pass(self, iteration, centers, previous, absolute_tol, stopped) -> None:
-        self._save(True, iteration, centers, previous, absolute_tol, stopped)
+    def save_pass(self, iteration, centers, previous, absolute_tol, converged) -> None:
+        self.last_pass = (iteration, centers, previous, absolute_tol, converged)
+        self._save(True, *self.last_pass)
 
     def save_run(self, done: int, best: tuple) -> None:
-        """After a run: ``done`` runs done, ``best`` the best of them."""
+        """After a run: ``done`` runs done, ``best`` the best of them; with the run's last
+        pass."""
         self.run, self.best = done, best
         centers = best[2]
-        self._save(False, 0, centers, centers, 0.0, True)
+        last_pass = self.last_pass or (0, centers, centers, 0.0, True)
+        self._save(False, *last_pass)
 
-    def _save(self, in_run, iteration, centers, previous, absolute_tol, stopped):
+    def _save(self, in_run, iteration, centers, previous, absolute_tol, converged):
         best = self.best
         self.save(
             run=np.int64(self.run),
@@ -254,7 +309,8 @@ class RunsCheckpoint(Checkpoint):
             centers=centers,
             previous_centers=previous,
             absolute_tol=np.float64(absolute_tol),
-            stopped=np.bool_(stopped),
+            stopped=np.bool_(converged),
+            converged=np.bool_(converged),
             has_best=np.bool_(best is not None),
             best_inertia=np.float64(0.0 if best is None else best[1]),
             best_centers=np.zeros_like(centers) if best is None else best[2],
@@ -274,10 +330,12 @@ class StepsCheckpoint(Checkpoint):
     pass and the element reached in it."""
 
     def save_step(
-        self, step, centers, state, stopped, pass_number=0, position=0, stream_rows=None
+        self, step, centers, state, converged, pass_number=0, position=0, stream_rows=None
     ) -> None:
-        """After step ``step`` (from 0); ``position``: the dataset's elements read in pass
-        ``pass_number`` (from 0); ``stream_rows``: its rows, once a pass has counted them."""
+        """After step ``step`` (from 0), ``converged`` if a convergence test stopped the
+        fit there (one that reached ``max_iter`` is continued by a larger one);
+        ``position``: the dataset's elements read in pass ``pass_number`` (from 0);
+        ``stream_rows``: its rows, once a pass has counted them."""
         values: dict[str, Any] = {name: np.float64(np.nan) for name in _STATE_FLOATS}
         for name in _STATE_FLOATS:
             if getattr(state, name) is not None:
@@ -287,7 +345,8 @@ class StepsCheckpoint(Checkpoint):
             step=np.int64(step),
             centers=centers,
             counts=state.counts,
-            stopped=np.bool_(stopped),
+            stopped=np.bool_(converged),
+            converged=np.bool_(converged),
             pass_number=np.int64(pass_number),
             position=np.int64(position),
             stream_rows=np.int64(-1 if stream_rows is None else stream_rows),
@@ -295,8 +354,8 @@ class StepsCheckpoint(Checkpoint):
         )
 
     def resume(self, state) -> tuple | None:
-        """``(step, centers, stopped, pass_number, position, stream_rows)`` saved, ``state``
-        and the generator put back as they were; None without a saved checkpoint."""
+        """``(step, centers, converged, pass_number, position, stream_rows)`` saved,
+        ``state`` and the generator put back as they were; None without a saved checkpoint."""
         if self.saved is None:
             return None
         saved = self.saved
@@ -310,7 +369,7 @@ class StepsCheckpoint(Checkpoint):
         return (
             int(saved["step"]),
             saved["centers"],
-            bool(saved["stopped"]),
+            converged(saved),
             int(saved["pass_number"]),
             int(saved["position"]),
             None if int(saved["stream_rows"]) < 0 else int(saved["stream_rows"]),

@@ -112,7 +112,8 @@ class KMeans(BaseKMeans):
         one when the fit is started again with the same arguments, ending bit-identical
         to a fit never stopped (``engine.checkpoints``). A checkpoint of other parameters
         or data is refused. A finished fit's last checkpoint stays: fitting again returns
-        its result after one labelling pass.
+        its result after one labelling pass; fitting with a larger ``max_iter`` (and
+        ``n_init=1``) continues it, as a fit of that value from the start would run.
     log_dir : str or os.PathLike, default=None
         For a streamed fit: write each pass's inertia there as a TensorBoard scalar, a
         curve a run (``inertia/run 1``, ...), its step the pass.
@@ -294,10 +295,12 @@ class KMeans(BaseKMeans):
             checkpoint.begin(random_state)
         init, n_init, offset, sample, sample_core = self._init_from_sample(stream, random_state)
         if checkpoint is not None:
+            # A larger max_iter continues one run; of several, only the best is kept.
             checkpoint.check(
                 checkpoints.fingerprint(
                     self, stream.n_features, stream.dtype, sample, stream.n_samples
-                )
+                ),
+                can_continue=n_init == 1,
             )
         runs = iter(range(n_init))
 
@@ -333,7 +336,7 @@ class KMeans(BaseKMeans):
         start = self._starts(init, whole, offset, random_state, stream.dtype, sample_core, sample)
         relabel = partial(streamed.assign, batch_core, stream, offset=offset)
         best = loops.best_of_runs(
-            n_init, self.n_clusters, start, lloyd, self.verbose, checkpoint, relabel
+            n_init, self.n_clusters, start, lloyd, self.verbose, checkpoint, relabel, self.max_iter
         )
         return self._set_fitted(*best, stream.n_features)
 

@@ -39,6 +39,7 @@ def best_of_runs(
     verbose: int = 0,
     checkpoint: RunsCheckpoint | None = None,
     relabel: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
+    max_iter: int = 0,
 ) -> Run:
     """The best of ``n_init`` runs, in memory or streamed alike: each from ``start()``'s
     centres, run by ``lloyd(centers)``. A later run is kept if its inertia is lower and its
@@ -48,8 +49,9 @@ def best_of_runs(
     A streamed fit's ``checkpoint`` (``checkpoints.RunsCheckpoint``) says where to resume:
     the runs done, the best of them (its labels made again by ``relabel(centers)``), and
     the run in progress, which ``lloyd`` resumes from its saved pass (``None`` centres: not
-    drawn again). It is saved after every run."""
-    first, best = (0, None) if checkpoint is None else checkpoint.resume(relabel)
+    drawn again). It is saved after every run; ``max_iter``: a run's, which a finished fit
+    saved with a smaller one continues to."""
+    first, best = (0, None) if checkpoint is None else checkpoint.resume(relabel, max_iter)
     if verbose and checkpoint is not None and checkpoint.saved is not None:
         print(f"Resumed from {checkpoint.path}")
     for run_number in range(first, n_init):

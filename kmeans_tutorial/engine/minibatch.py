@@ -90,7 +90,8 @@ class MiniBatchKMeans(BaseKMeans):
     checkpoint_dir : str or os.PathLike, default=None
         Save a checkpoint there every ``checkpoint_steps`` steps and when the fit stops;
         a fit started again with the same arguments resumes from the last one, ending
-        bit-identical to a fit never stopped (``KMeans``'s; ``partial_fit`` ignores it).
+        bit-identical to a fit never stopped (``KMeans``'s; ``partial_fit`` ignores it);
+        with a larger ``max_iter``, a finished fit continues to it.
     checkpoint_steps : int, default=1000
         Steps between checkpoints.
     log_dir : str or os.PathLike, default=None
@@ -237,14 +238,15 @@ class MiniBatchKMeans(BaseKMeans):
         state = steps.State(self.n_clusters, dtype, n_samples, batch_size, self.verbose)
         state.max_no_improvement = self.max_no_improvement
         core = self.driver.batch_core()
-        step, stopped = -1, False
+        step, converged = -1, False
         if checkpoint is not None:
             checkpoint.check(checkpoints.fingerprint(self, n_features, dtype, X_valid, n_samples))
             resumed = checkpoint.resume(state)
             if resumed is not None:
-                step, centers, stopped, *_ = resumed
+                step, centers, converged, *_ = resumed
         n_steps = (self.max_iter * n_samples) // batch_size
-        first = n_steps if stopped else step + 1
+        # A fit saved at its max_iter's last step goes on to a larger max_iter's.
+        first = n_steps if converged else min(step + 1, n_steps)
         draw = steps.StepRows(weights, random_state)
         batches = steps.DrawnBatches(rows, draw, batch_size, n_steps, first, dtype)
         batches.progress = self._progress
@@ -284,7 +286,7 @@ class MiniBatchKMeans(BaseKMeans):
             if checkpoint is not None and (
                 stopped or last or (step + 1) % self.checkpoint_steps == 0
             ):
-                checkpoint.save_step(step, centers, state, stopped or last, **batches.where())
+                checkpoint.save_step(step, centers, state, stopped, **batches.where())
             if stopped:
                 break
         return step, centers, stopped
@@ -416,6 +418,7 @@ class MiniBatchKMeans(BaseKMeans):
             resumed = checkpoint.resume(state)
             if resumed is not None:
                 step, centers, done, first_pass, skip, stream.n_samples = resumed
+        # Saved after its max_iter's last pass (not converged), a fit goes on to a larger's.
         passes = range(first_pass, 0 if done else self.max_iter)
         batches = steps.DatasetBatches(stream, passes, skip)
         if summaries is not None:
@@ -425,8 +428,8 @@ class MiniBatchKMeans(BaseKMeans):
         step, centers, stopped = self._steps(
             core, state, batches, centers, offset, random_state, tol, checkpoint, summaries, step
         )
-        if checkpoint is not None and not (done or stopped):  # the last pass ended: the fit stops
-            checkpoint.save_step(step, centers, state, True, self.max_iter, 0, stream.n_samples)
+        if checkpoint is not None and not (done or stopped) and len(passes):  # the last ended
+            checkpoint.save_step(step, centers, state, False, self.max_iter, 0, stream.n_samples)
         self._set_steps_fitted(step, self.batch_size, state, centers + offset, n_features)
         if self.compute_labels:
             centers = self.cluster_centers_.astype(dtype)

@@ -198,7 +198,7 @@ def lloyd(
     if resumed is not None:
         centers, absolute_tol = resumed.centers, resumed.absolute_tol
         first = resumed.iteration + 1
-        if resumed.stopped:
+        if resumed.converged or resumed.iteration >= max_iter:
             last = resumed.iteration
         else:
             one_pass(core, stream, resumed.previous, offset, pass_labels, None, resumed.iteration)
@@ -223,9 +223,7 @@ def lloyd(
         if log is not None:
             log(iteration, total.inertia)
         if checkpoint is not None:
-            checkpoint.save_pass(
-                iteration, centers, previous, absolute_tol, stop or iteration == max_iter
-            )
+            checkpoint.save_pass(iteration, centers, previous, absolute_tol, stop)
         if stop:
             break
     del pass_labels  # this pass's labels are made afresh: never two copies at once

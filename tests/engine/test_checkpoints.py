@@ -231,3 +231,71 @@ def test_a_streamed_fit_logs_each_pass_inertia_for_tensorboard(impl, values, tmp
 def test_a_mini_batch_fit_logs_each_pass(impl, values, tmp_path):
     impl.MiniBatchKMeans(log_dir=tmp_path, **MINIBATCH).fit(values)
     assert [step for step, _ in logged(tmp_path)["inertia"]] == [1, 2, 3]
+
+
+# A fit far from converged at 3 passes (tol=0: it stops only when no label changes).
+ONE_RUN = {"n_clusters": 8, "n_init": 1, "tol": 0.0, "random_state": 2}
+
+
+@pytest.mark.parametrize("kind", ["memmap", "dataset"])
+def test_a_finished_fit_continues_to_a_larger_max_iter(impl, kind, values, tmp_path):
+    """As the estimator's ``model_dir`` trained on to more steps: a finished fit of
+    max_iter=3, fitted again with max_iter=9 and the same checkpoint_dir, goes on from its
+    third pass and ends bit-identical to a fit of max_iter=9 from the start; fitted again
+    with max_iter=9, it reads the result; with a max_iter past its convergence, the same."""
+    X = memmap(values, tmp_path) if kind == "memmap" else dataset(values)
+    folder = tmp_path / "checkpoints"
+    short = impl.KMeans(checkpoint_dir=folder, max_iter=3, **ONE_RUN).fit(X)
+    assert short.n_iter_ == 3  # stopped by max_iter, not converged
+    passes = recorded(continued := impl.KMeans(checkpoint_dir=folder, max_iter=9, **ONE_RUN))
+    continued.fit(X)
+    reference = impl.KMeans(max_iter=9, **ONE_RUN).fit(X)
+    assert_same_fit(continued, reference)
+    assert reference.n_iter_ > 3
+    # Passes 4 to 9 and the assignment, after pass 3's labels made again: never passes 1-2.
+    assert sorted(set(passes)) == list(range(3, reference.n_iter_ + 2)), passes
+    again = impl.KMeans(checkpoint_dir=folder, max_iter=9, **ONE_RUN).fit(X)
+    assert_same_fit(again, reference)
+
+
+def test_a_converged_fit_continued_is_unchanged(impl, values, tmp_path):
+    """A fit that converged before its max_iter ends the same with a larger one."""
+    X = memmap(values, tmp_path)
+    folder = tmp_path / "checkpoints"
+    params = {**ONE_RUN, "tol": 1e-2}
+    converged = impl.KMeans(checkpoint_dir=folder, max_iter=50, **params).fit(X)
+    assert converged.n_iter_ < 50
+    continued = impl.KMeans(checkpoint_dir=folder, max_iter=80, **params).fit(X)
+    assert_same_fit(continued, converged)
+
+
+def test_a_fit_continues_only_to_more_iterations_of_one_run(impl, values, tmp_path):
+    """A smaller max_iter is refused, and a larger one for several runs (only the best run
+    is kept, so the others cannot go on), each naming the values; another change to
+    max_iter's companions stays refused as another fit."""
+    X = memmap(values, tmp_path)
+    folder = tmp_path / "checkpoints"
+    impl.KMeans(checkpoint_dir=folder, max_iter=5, **ONE_RUN).fit(X)
+    with pytest.raises(InvalidParameterError, match=r"max_iter=5 .*max_iter=4 here") as error:
+        impl.KMeans(checkpoint_dir=folder, max_iter=4, **ONE_RUN).fit(X)
+    assert "continues to more iterations only" in str(error.value)
+    with pytest.raises(InvalidParameterError, match="n_clusters=8 there, 7 here"):
+        impl.KMeans(checkpoint_dir=folder, max_iter=9, **{**ONE_RUN, "n_clusters": 7}).fit(X)
+    several = tmp_path / "several"
+    impl.KMeans(checkpoint_dir=several, **{**KMEANS, "max_iter": 3}).fit(X)
+    with pytest.raises(InvalidParameterError, match="only its best run is kept") as error:
+        impl.KMeans(checkpoint_dir=several, **{**KMEANS, "max_iter": 6}).fit(X)
+    assert "max_iter=3" in str(error.value) and "max_iter=6" in str(error.value)
+
+
+@pytest.mark.parametrize("kind", ["array", "dataset"])
+def test_a_finished_mini_batch_fit_continues_to_a_larger_max_iter(impl, kind, values, tmp_path):
+    """MiniBatchKMeans alike: max_iter=3 then 5 equals max_iter=5 from the start."""
+    X = values if kind == "array" else dataset(values, 250)
+    impl.MiniBatchKMeans(checkpoint_dir=tmp_path, **MINIBATCH).fit(X)
+    longer = {**MINIBATCH, "max_iter": 5}
+    steps = count_steps(continued := impl.MiniBatchKMeans(checkpoint_dir=tmp_path, **longer))
+    continued.fit(X)
+    reference = impl.MiniBatchKMeans(**longer).fit(X)
+    assert_same_fit(continued, reference)
+    assert len(steps) == reference.n_steps_ * 2 // 5  # the last 2 of 5 passes' steps

@@ -235,3 +235,29 @@ def test_checkpoints_of_a_csv_fit_are_refused(tmp_path, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert "--checkpoint-dir needs DATA as a .npy file" in capsys.readouterr().err
+
+
+def test_a_checkpointed_fit_goes_on_with_a_larger_max_iter(tmp_path, capsys):
+    """``--max-iter 6`` after a finished ``--max-iter 2`` with the same ``--checkpoint-dir``
+    continues the fit, as one of 6 from the start; ``--max-iter 1`` then is one line and
+    exit 2, naming both values."""
+    path, folder = tmp_path / "data.npy", tmp_path / "checkpoints"
+    np.save(path, np.random.RandomState(1).rand(3000, 2))
+    centers = tmp_path / "c.npy"
+    argv = ["fit", str(path), "--n-clusters", "5", "--impl", "tf2", "--no-plot", "--no-progress"]
+    argv += ["--checkpoint-dir", str(folder), "--centers", str(centers)]
+    argv += ["--labels", str(tmp_path / "l.npy")]
+    assert cli.main([*argv, "--max-iter", "2"]) == 0
+    assert cli.main([*argv, "--max-iter", "6"]) == 0
+    import tf2_eager
+
+    data = np.load(path, mmap_mode="r")
+    expected = tf2_eager.KMeans(5, random_state=0, max_iter=6).fit(data)
+    assert expected.n_iter_ > 2  # so the second command went on from the first's end
+    np.testing.assert_array_equal(np.load(centers), expected.cluster_centers_)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--max-iter", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "max_iter=6" in err and "max_iter=1 here" in err, err
