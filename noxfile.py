@@ -123,7 +123,10 @@ def distributed(session: nox.Session) -> None:
     MirroredStrategy, TF1's train.Server) against one process, and a 2.4 GiB memmap."""
     _install_with_tests(session)
     env = {**QUIET_TF, "KMEANS_DISTRIBUTED_REQUIRED": "1"}
-    session.run("pytest", "tests/distributed", *session.posargs, env=env)
+    # Two workers, a test file each at a time (its clusters are its module's fixtures): much
+    # of a cluster's time is waiting, for start-up, heartbeats and a lost peer's timeout.
+    workers = (*TWO_WORKERS, "--dist", "loadfile")
+    session.run("pytest", *workers, "tests/distributed", *session.posargs, env=env)
 
 
 # The last release with tf.estimator, and the estimator package that matches it.
@@ -173,10 +176,11 @@ def upgrade(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time both packages against scikit-learn, scikit-learn-intelex and faiss, their
     design choices, streamed fits and clusters; write docs/BENCHMARKS.md and SCALING.md
-    (~1 h 30 min). Arguments: which scripts (run, ablations, peers, streaming, ordered,
-    scaling, failures), all by default."""
+    (~1 h 50 min). Arguments: which scripts (run, ablations, peers, workflows, streaming,
+    ordered, scaling, failures), all by default."""
     session.install(".[test,bench]", *CONSTRAINTS)
-    scripts = ["run", "ablations", "peers", "streaming", "ordered", "scaling", "failures"]
+    scripts = ["run", "ablations", "peers", "workflows", "streaming", "ordered", "scaling"]
+    scripts.append("failures")
     for script in session.posargs or scripts:
         session.run("python", f"benchmarks/{script}.py", env=QUIET_TF)
 

@@ -166,9 +166,9 @@ class Checkpoint:
             saved = {}
         there = saved.get("params", {}).get(CONTINUED)
         here = identity["params"].get(CONTINUED)
-        same_but_max_iter = saved == {
-            **identity, "params": {**identity["params"], CONTINUED: there}
-        }  # fmt: skip
+        # This fit's identity as the saved one's max_iter would make it.
+        as_there = {**identity, "params": {**identity["params"], CONTINUED: there}}
+        same_but_max_iter = saved == as_there
         where = f"in {os.path.basename(str(self.path))!r}"
         if same_but_max_iter and isinstance(there, int) and isinstance(here, int):
             if here < there:
@@ -188,9 +188,14 @@ class Checkpoint:
                 )
             return
         if saved != identity:
+            # Named by a difference other than max_iter's, if there is one: that is what
+            # refuses it.
+            difference = _first_difference(saved, as_there)
+            if difference == "another fit":
+                difference = _first_difference(saved, identity)
             raise InvalidParameterError(
                 f"checkpoint_dir={self.directory!r} holds a checkpoint of another fit "
-                f"({_first_difference(saved, identity)}, {where}): "
+                f"({difference}, {where}): "
                 f"give another directory, or empty this one to start afresh."
             )
 

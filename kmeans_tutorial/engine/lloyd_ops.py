@@ -34,13 +34,19 @@ def squared_distances(X, centers):
 CHUNK_BUDGET = 2**19
 
 
+# But never fewer rows than this: past 4,096 centres the budget would leave a matmul of a few
+# rows against all the centres, which repacks the centres for every few rows
+# (docs/BENCHMARKS.md, "Workflows": large k).
+MIN_CHUNK_ROWS = 128
+
+
 def chunk_size(n_samples: int, n_clusters: int) -> int:
     """Rows assigned at once, so that memory stays O(chunk x n_clusters), not O(n x k).
 
     A power of two, so that every chunk but the last starts on an aligned row.
     """
     rows = 1 << max(0, (CHUNK_BUDGET // n_clusters).bit_length() - 1)
-    return min(n_samples, rows)
+    return min(n_samples, max(rows, MIN_CHUNK_ROWS))
 
 
 # Up to this much work a pass (rows x (features + centres)), the programs run as plain

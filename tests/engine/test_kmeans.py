@@ -316,6 +316,7 @@ def test_chunk_boundaries_change_nothing(impl, monkeypatch, n_features):
     weights = np.random.RandomState(0).uniform(0.5, 2, len(X))
     whole = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
     monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 8 * 4)
+    monkeypatch.setattr(lloyd_ops, "MIN_CHUNK_ROWS", 1)
     assert lloyd_ops.chunk_size(len(X), 4) == 8
     chunked = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
     np.testing.assert_array_equal(chunked.labels_, whole.labels_)
