@@ -184,7 +184,7 @@ def markdown(rows: list[dict]) -> str:
                     cell += f", {row['seconds'] / fastest:.2f}x"
                 if reference:
                     cell += f", inertia {row['inertia'] / reference:.3f}"
-                if task == "large_k":
+                if task == "large_k" and row.get("peak_bytes") is not None:
                     cell += f", {row['peak_bytes'] / 2**20:.0f} MiB"
                 cells.append(cell)
             n, d, k = key
