@@ -26,6 +26,12 @@ class DataCore:
         self.plus_plus_rows = core.plus_plus_rows
         self.chain = core.chain
 
+    def expect(self, name: str) -> None:
+        """Tell a dense core which program the fit runs after its seeding, so that it may
+        compile it meanwhile (``dense_core.DenseCore.then``); other cores need not know."""
+        if hasattr(self.core, "then"):
+            self.core.then = name
+
     def centred(self, centers: np.ndarray) -> np.ndarray:
         """``centers`` in the core's coordinates."""
         return centers - self.offset

@@ -7,8 +7,10 @@ subclasses ``DenseCore`` with ``_run``, which makes a program from ``PROGRAMS`` 
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -98,6 +100,10 @@ class DenseCore(KMeansCore):
     the programs' outputs back. ``X`` and ``sample_weight`` are the padded data the
     programs read; ``data`` and ``weights`` the fit's own, which seeding draws from."""
 
+    # The programs (by package, name and padded shape) that have run in this process: a
+    # program's first run compiles it.
+    _ran: ClassVar[set] = set()
+
     def __init__(self, X: np.ndarray, sample_weight: np.ndarray, offset: np.ndarray):
         self.data, self.weights, self.offset = X, sample_weight, offset
         self.n_rows, self.n_features = X.shape
@@ -106,11 +112,56 @@ class DenseCore(KMeansCore):
         self.X, self.sample_weight = X, sample_weight
         if rows > len(X):
             self.X, self.sample_weight = padded(X, sample_weight, rows)
+        self.then: str | None = None  # the program the fit runs after its seeding
+        self._warming: dict[tuple, threading.Thread] = {}
 
     def _run(self, name: str, n_clusters: int, *inputs: Any) -> list[np.ndarray]:
         """Program ``name`` for ``n_clusters`` (padded) centres, run on the padded data and
         ``inputs`` (as ``SIGNATURES`` lists them); its outputs as NumPy."""
         raise NotImplementedError
+
+    def _prepare(self, name: str, n_clusters: int) -> None:
+        """Build program ``name`` without running it (TF1's ops, TF2's trace): what may not
+        happen on two threads at once."""
+        raise NotImplementedError
+
+    def _key(self, name: str, n_clusters: int) -> tuple:
+        jit = compiles(*self.X.shape, n_clusters)
+        return (type(self), name, *self.X.shape, self.X.dtype.str, n_clusters, jit)
+
+    def _call(self, name: str, n_clusters: int, *inputs: Any) -> list[np.ndarray]:
+        """``_run``, once the program's warm-up (``_warm_up``), if any, has ended."""
+        key = self._key(name, n_clusters)
+        warming = self._warming.pop(key, None)
+        if warming is not None:
+            warming.join()
+        outputs = self._run(name, n_clusters, *inputs)
+        self._ran.add(key)
+        return outputs
+
+    def _warm_up(self, n_clusters: int) -> None:
+        """Compile the program the fit runs next (``then``) on another thread while this one
+        compiles the seeding's: XLA compiles each on one core, and a first fit waits for
+        both (docs/BENCHMARKS.md, "Workflows"). Only a compiled program not yet run; it runs
+        once, with no iteration, and its result is dropped."""
+        name = self.then
+        key = self._key(name or "", n_clusters)
+        rows, n_features = self.X.shape
+        if name != "lloyd" or key in self._ran or key in self._warming:
+            return
+        if not compiles(rows, n_features, n_clusters):
+            return  # plain ops: their tracing holds Python's lock, nothing to overlap
+        self._prepare(name, n_clusters)
+        centers = np.zeros((n_clusters, n_features), self.X.dtype)
+        inputs = (centers, 0, 0.0, self.n_rows, 1)
+
+        def run() -> None:
+            with contextlib.suppress(Exception):  # the fit's own call reports a failure
+                self._run(name, n_clusters, *inputs)
+
+        thread = threading.Thread(target=run, daemon=True)
+        self._warming[key] = thread
+        thread.start()
 
     def _padded_centers(self, centers: np.ndarray) -> tuple[int, np.ndarray]:
         """The programs' number of centres, and ``centers`` padded to it with zeros (any
@@ -130,13 +181,14 @@ class DenseCore(KMeansCore):
         padded_uniforms = np.zeros((size - 1, seeding.n_trials(size)))
         padded_uniforms[: len(uniforms)] = uniforms[:, :1]
         padded_uniforms[: len(uniforms), : uniforms.shape[1]] = uniforms
-        (rows,) = self._run("kmeans_plus_plus", size, first, padded_uniforms, n_clusters)
+        self._warm_up(size)
+        (rows,) = self._call("kmeans_plus_plus", size, first, padded_uniforms, n_clusters)
         return rows[:n_clusters]
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
         """(labels, inertia, centers, n_iter) of one run from ``centers``."""
         size, padded_centers = self._padded_centers(centers)
-        labels, inertia, new_centers, n_iter = self._run(
+        labels, inertia, new_centers, n_iter = self._call(
             "lloyd", size, padded_centers, max_iter, tol, self.n_rows, len(centers)
         )
         return labels[: self.n_rows], float(inertia), new_centers[: len(centers)], int(n_iter)
@@ -146,7 +198,7 @@ class DenseCore(KMeansCore):
         size, padded_centers = self._padded_centers(centers)
         previous = np.zeros(len(self.X), np.int32)
         previous[: self.n_rows] = previous_labels
-        new_centers, labels, stop, shift, inertia = self._run(
+        new_centers, labels, stop, shift, inertia = self._call(
             "lloyd_step", size, padded_centers, previous, tol, self.n_rows, len(centers)
         )
         return (
@@ -160,7 +212,7 @@ class DenseCore(KMeansCore):
     def labels_inertia(self, centers: np.ndarray):
         """Nearest-centre labels and their inertia."""
         size, padded_centers = self._padded_centers(centers)
-        labels, inertia = self._run(
+        labels, inertia = self._call(
             "assign_and_inertia", size, padded_centers, self.n_rows, len(centers)
         )
         return labels[: self.n_rows], float(inertia)

@@ -265,6 +265,7 @@ class KMeans(BaseKMeans):
             lloyd = partial(loops.lloyd_logged, core, max_iter=self.max_iter, tol=absolute_tol)
         else:
             lloyd = partial(core.lloyd, max_iter=self.max_iter, tol=absolute_tol)
+            core.expect("lloyd")  # compiled beside the seeding's program
         factor, steps = parallel_init.check_params(self.oversampling_factor, self.init_steps)
         bound = parallel_init.most_candidates(self.n_clusters, factor, steps)
         chunks = parallel_init.RowChunks(X, weights, bound)

@@ -108,3 +108,34 @@ def test_tf1_and_tf2_sweep_bit_identically(tf1, tf2):
         np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
         np.testing.assert_array_equal(first.labels_, second.labels_)
         assert first.inertia_ == second.inertia_ and first.n_iter_ == second.n_iter_
+
+
+def test_the_lloyd_program_compiles_beside_the_seeding_and_changes_nothing(impl, monkeypatch):
+    """A compiled fit's first k-means++ starts the Lloyd program's compilation on another
+    thread (``DenseCore._warm_up``), once a shape; its fit equals one without it, bit for
+    bit, and a second fit starts none. Shapes no other test uses."""
+    from kmeans_tutorial.engine import lloyd_ops
+    from kmeans_tutorial.engine.dense_core import DenseCore
+
+    monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)  # every program compiled
+    started = []
+    warm_up = DenseCore._warm_up
+
+    def counted(self, n_clusters):
+        before = len(self._warming)
+        warm_up(self, n_clusters)
+        started.extend([n_clusters] * (len(self._warming) - before))
+
+    monkeypatch.setattr(DenseCore, "_warm_up", counted)
+    X = blobs(1531, 6, seed=2)
+    warmed = impl.KMeans(11, random_state=0, n_init=2).fit(X)
+    assert started == [16]  # one warm-up, for the first of the two runs
+    again = impl.KMeans(11, random_state=0, n_init=2).fit(X)
+    assert started == [16]
+    monkeypatch.setattr(DenseCore, "_warm_up", lambda self, n_clusters: None)
+    monkeypatch.setattr(buckets, "program_rows", lambda n_samples, row_bytes: n_samples + 3)
+    cold = impl.KMeans(11, random_state=0, n_init=2).fit(X)  # new programs, none warmed
+    for model in (again, cold):
+        np.testing.assert_allclose(model.cluster_centers_, warmed.cluster_centers_, rtol=1e-5)
+        np.testing.assert_array_equal(model.labels_, warmed.labels_)
+    np.testing.assert_array_equal(again.cluster_centers_, warmed.cluster_centers_)

@@ -163,9 +163,10 @@ class _ShapeGraph:
         """Placeholders for the inputs of ``dense_core.PROGRAMS[name]`` for ``n_clusters``
         (padded) centres, and its outputs: built into the graph on first use, compiled as
         ``dense_core.compiles`` says for both packages."""
-        key = (name, n_clusters)
+        rows, n_features = self.n_samples, self.n_features
+        jit = dense_core.compiles(rows, n_features, n_clusters)
+        key = (name, n_clusters, jit)
         if key not in self.ops:
-            rows, n_features = self.n_samples, self.n_features
             with self.graph.as_default():
                 inputs = [
                     tf.placeholder(spec_dtype, shape)
@@ -177,7 +178,7 @@ class _ShapeGraph:
                 outputs = _compiled_or_not(
                     lambda *tensors: dense_core.PROGRAMS[name](*tensors, chunk=chunk),
                     [self.X, self.sample_weight, self.offset, *inputs],
-                    dense_core.compiles(rows, n_features, n_clusters),
+                    jit,
                 )
             self.ops[key] = inputs, outputs
         return self.ops[key]
@@ -199,6 +200,9 @@ class _GraphCore(DenseCore):
         # An aligned X is fed as it is, not copied (``sharing``).
         self.feed = {shared.X: self.X, shared.sample_weight: self.sample_weight}
         self.feed[shared.offset] = offset
+
+    def _prepare(self, name: str, n_clusters: int) -> None:
+        self.shared.program(name, n_clusters)  # its ops built into the graph here
 
     def _run(self, name: str, n_clusters: int, *inputs):
         placeholders, outputs = self.shared.program(name, n_clusters)

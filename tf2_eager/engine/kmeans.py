@@ -29,10 +29,10 @@ from tf2_eager.engine import checkpoint_writer, distributed, summary_writer
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int):
+def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int, jit: bool):
     """``dense_core.PROGRAMS[name]`` as one program for one padded shape: one XLA
-    computation if ``dense_core.compiles``, else plain ops; its ``input_signature`` is
-    TF1's placeholders.
+    computation if ``jit`` (``dense_core.compiles``), else plain ops; its
+    ``input_signature`` is TF1's placeholders.
 
     One ``tf.function`` per shape, traced once with static shapes, as TF1's twin keeps one
     graph per shape: the ops choose their form (and chunk size) from the static sizes. The
@@ -47,7 +47,7 @@ def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int
     return tf.function(
         function,
         input_signature=[tf.TensorSpec(shape, spec_dtype) for shape, spec_dtype in specs],
-        jit_compile=dense_core.compiles(rows, n_features, n_clusters),
+        jit_compile=jit,
         autograph=False,
     )
 
@@ -190,10 +190,17 @@ class _EagerCore(DenseCore):
         # The arrays' own buffers (tf.constant would copy them); TF1 feeds them as they are.
         self.tensors = [_in_place(self.X), _in_place(self.sample_weight), tf.constant(offset)]
 
-    def _run(self, name: str, n_clusters: int, *inputs):
+    def _program(self, name: str, n_clusters: int):
         rows, n_features = self.X.shape
-        program = _compiled(name, rows, n_features, self.X.dtype.name, n_clusters)
+        jit = dense_core.compiles(rows, n_features, n_clusters)
+        return _compiled(name, rows, n_features, self.X.dtype.name, n_clusters, jit)
+
+    def _run(self, name: str, n_clusters: int, *inputs):
+        program = self._program(name, n_clusters)
         return [value.numpy() for value in tf.nest.flatten(program(*self.tensors, *inputs))]
+
+    def _prepare(self, name: str, n_clusters: int) -> None:
+        self._program(name, n_clusters).get_concrete_function()  # traced here
 
     def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The lesson's draw: TF1's seeded shuffle, bit for bit (``tf1_random``)."""
