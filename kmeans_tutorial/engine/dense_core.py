@@ -126,7 +126,8 @@ class DenseCore(KMeansCore):
         raise NotImplementedError
 
     def _key(self, name: str, n_clusters: int) -> tuple:
-        jit = compiles(*self.X.shape, n_clusters)
+        rows, n_features = self.X.shape
+        jit = compiles(rows, n_features, n_clusters)
         return (type(self), name, *self.X.shape, self.X.dtype.str, n_clusters, jit)
 
     def _call(self, name: str, n_clusters: int, *inputs: Any) -> list[np.ndarray]:
