@@ -2,8 +2,9 @@
 
 Twin: ``tf2_eager/engine/kmeans.py``. The interface, validation and restarts are shared
 (``kmeans_tutorial.engine.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
-``sparse_ops`` for CSR). This module is only the driver: it builds one private graph per
-data shape, with placeholders for the initial centres, ``max_iter`` and ``tol``; the whole
+``sparse_ops`` for CSR), and the host side of a dense core (``dense_core``: the data padded
+to a few shapes, ``buckets``). This module is only the driver: it builds one private graph
+per padded data shape, with placeholders for each program's inputs; the whole
 loop is compiled by XLA (``tf.xla.experimental.compile``, TF1's way to ask for what TF2
 writes ``tf.function(jit_compile=True)``) unless the data is small (``lloyd_ops.compiles``),
 and a ``Session`` runs it in one ``session.run`` per restart. Sparse data has one graph

@@ -2,10 +2,11 @@
 
 Twin: ``tf1_graph/engine/kmeans.py``. The interface, validation and restarts are shared
 (``kmeans_tutorial.engine.base``); so are the Lloyd ops (``lloyd_ops`` for dense data,
-``sparse_ops`` for CSR). This module is only the driver: where TF1 builds a graph with
+``sparse_ops`` for CSR), and the host side of a dense core (``dense_core``: the data padded
+to a few shapes, ``buckets``). This module is only the driver: where TF1 builds a graph with
 placeholders, compiles the loop with ``tf.xla.experimental.compile`` and runs it in a
 ``Session``, TF2 passes tensors to ``tf.function(jit_compile=True)``, traced once per
-dtype and shape (both leave small data uncompiled: ``lloyd_ops.compiles``); sparse
+dtype and padded shape (both leave small data uncompiled: ``lloyd_ops.compiles``); sparse
 data goes to plain ``tf.function``s with unknown shapes, as TF1's placeholders have.
 """
 
