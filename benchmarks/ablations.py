@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import replace_section  # noqa: E402
+from report import cpu_line, replace_section  # noqa: E402
 from run import in_subprocess as run_in_subprocess  # noqa: E402
 from run import make_data, peak_rss_bytes, reset_peak_rss, rss_bytes  # noqa: E402
 
@@ -66,14 +66,55 @@ def _bigger_chunks(lloyd_ops):
     lloyd_ops.CHUNK_BUDGET = 2**22
 
 
+def _chunks_by_distances(lloyd_ops):
+    from kmeans_tutorial.engine import dense_core
+
+    # As before: the budget counts a row's distances only, not its features.
+    shipped = dense_core.chunk
+
+    def chunk(name, rows, n_features, n_clusters):
+        if name == "kmeans_plus_plus":
+            return shipped(name, rows, n_features, n_clusters)
+        return lloyd_ops.chunk_size(rows, n_clusters)
+
+    dense_core.chunk = chunk
+
+
+def _uncompiled(lloyd_ops):
+    lloyd_ops.UNCOMPILED_WORK = 2**62
+
+
 # name: (what is shipped, the alternative, (n, d, k), how to put the alternative in place)
 LLOYD_ABLATIONS = {
     "chunk budget": (
-        "2**19 distances a chunk (8192 rows at k = 64)",
-        "2**22 distances a chunk (65536 rows)",
+        "2**19 numbers a chunk (4096 rows at d + k = 96)",
+        "2**22 numbers a chunk (32768 rows)",
         (1_000_000, 32, 64),
         _bigger_chunks,
     ),
+    **{
+        f"chunk by d + k, k = {k}": (
+            "2**19 / (d + k) rows a chunk",
+            "2**19 / k rows a chunk",
+            (n, d, k),
+            _chunks_by_distances,
+        )
+        for n, d, k in [
+            (1_000_000, 32, 8),
+            (100_000, 16, 24),
+            (1_000_000, 32, 64),
+            (200_000, 128, 256),
+        ]
+    },
+    **{
+        f"XLA's dot or TensorFlow's kernels, k = {k}": (
+            "one XLA computation (XLA's dot)",
+            "plain TensorFlow ops, uncompiled (TensorFlow's matmul kernel)",
+            (n, d, k),
+            _uncompiled,
+        )
+        for n, d, k in [(1_000_000, 32, 64), (200_000, 128, 256)]
+    },
     "static slice size": (
         "tf.slice(X, begin, [chunk, n_features])",
         "tf.slice(X, begin, [chunk, -1])",
@@ -264,7 +305,8 @@ def main() -> None:
         "",
         f"Each row: the shipped form against the alternative it replaced, each in a fresh "
         f"process, same data, median of {args.repeats} after a warm-up. Times are 10 Lloyd "
-        f"iterations of `tf2_eager.KMeans` unless the row says otherwise; float32 data.",
+        f"iterations of `tf2_eager.KMeans` unless the row says otherwise; float32 data. "
+        f"{cpu_line()}.",
         "",
         "| choice | (n, d, k) | shipped | alternative | shipped s | alternative s | "
         "alternative / shipped |",

@@ -1,6 +1,7 @@
 """k-means as users run it: a sweep over ``n_clusters``, cross-validation folds, large k.
 
-    python benchmarks/workflows.py [--sizes 100000,16 ...] [--tasks sweep folds large_k]
+    python benchmarks/workflows.py [--sizes 100000,16 ...] [--tasks sweep folds large_k seeding]
+                                   [--cache DIR]
 
 Needs the ``bench`` extra. Data: float32 ``make_blobs(n, d, centers=8, random_state=0)``
 (for large k, ``centers=64``). Each implementation runs each workflow in a fresh process
@@ -13,7 +14,15 @@ process trace and compile:
   training sets of nearby sizes, as cross-validation makes them;
 - **large k**: 10 Lloyd iterations from the same given centres (``tol=0``) at k = 4,096
   and 16,384, the first fit and the second; peak memory above what the process held
-  before it loaded X.
+  before it loaded X;
+- **seeding at large k**: ``kmeans_plusplus(X, k, random_state=0)`` at the same sizes, one
+  call, its program's compilation included (faiss has no k-means++; scikit-learn's is the
+  peer), and the inertia of the chosen centres.
+
+With ``--cache DIR``, each of our packages runs each workflow twice more with XLA's
+persistent compilation cache in DIR (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``):
+the first process fills the cache, the second finds its programs there (the "cached"
+columns), as a user's next process would if the cache were on.
 
 The summed inertia of each workflow is compared with scikit-learn's. Writes its section of
 ``docs/BENCHMARKS.md`` and ``docs/workflows.json``.
@@ -23,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -47,14 +58,16 @@ IMPLS = {
     "sweep": ["scikit-learn", "sklearn-intelex", "tf2", "tf1"],
     "folds": ["scikit-learn", "sklearn-intelex", "tf2", "tf1"],
     "large_k": ["scikit-learn", "faiss", "tf2", "tf1"],
+    "seeding": ["scikit-learn", "tf2", "tf1"],
 }
+LARGE_K_TASKS = ("large_k", "seeding")
 
 
 def child(task: str, impl: str, path: str, k: int) -> dict:
     """One workflow of one implementation, in this (fresh) process."""
     if impl == "faiss":
         import faiss  # noqa: F401 (before the data, as the others' imports)
-    KMeans, _ = load(impl)
+    KMeans, kmeans_plusplus = load(impl)
     before = rss_bytes()
     X = np.load(path)
     reset_peak_rss()
@@ -74,6 +87,11 @@ def child(task: str, impl: str, path: str, k: int) -> dict:
             inertia_of(X[:end], model.cluster_centers_)
             for model, end in zip(models, ends, strict=True)
         )
+    elif task == "seeding":
+        centers, _ = kmeans_plusplus(X, k, random_state=0)
+        row["seconds"] = time.perf_counter() - start
+        row["peak_bytes"] = peak_rss_bytes() - before
+        row["inertia"] = inertia_of(X, np.asarray(centers))
     else:
         init = X[np.random.RandomState(1).choice(len(X), k, replace=False)].copy()
         run = lloyd_runner(impl, KMeans, X, init)
@@ -94,6 +112,7 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="*", default=list(IMPLS), choices=list(IMPLS))
     parser.add_argument("--impls", nargs="*", help="only these implementations")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--cache", help="also run ours with XLA's persistent cache in this dir")
     parser.add_argument("--child", nargs=4, metavar=("TASK", "IMPL", "PATH", "K"),
                         help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
@@ -106,7 +125,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         runs = []
         for task in args.tasks:
-            if task == "large_k":
+            if task in LARGE_K_TASKS:
                 n, d = LARGE_K_SIZE
                 path = blobs_file(Path(directory), n, d, 64)
                 runs += [(task, n, d, k, path) for k in LARGE_KS]
@@ -122,6 +141,8 @@ def main() -> None:
                 row.update(n=n, d=d)
                 rows.append(row)
                 print(describe(row), flush=True)
+                if args.cache and impl in OURS:
+                    rows.append(cached(task, impl, path, n, d, k, args.cache))
     if not args.no_write:
         # The workflows not run this time keep their last run's rows (``--tasks``).
         saved = ROOT / "docs" / "workflows.json"
@@ -129,6 +150,29 @@ def main() -> None:
         rows = [row for row in kept if row["task"] not in args.tasks] + rows
         replace_section(ROOT / "docs" / "BENCHMARKS.md", "benchmarks/workflows.py", markdown(rows))
         saved.write_text(json.dumps(rows, indent=1))
+
+
+OURS = ("tf2", "tf1")
+
+
+def cached(task: str, impl: str, path: Path, n: int, d: int, k: int, cache: str) -> dict:
+    """The workflow run twice with XLA's persistent cache in a fresh ``cache``: the second
+    run's row, its programs found in the cache the first filled."""
+    shutil.rmtree(cache, ignore_errors=True)
+    flag = f"--tf_xla_persistent_cache_directory={cache}"
+    saved = os.environ.get("TF_XLA_FLAGS")
+    os.environ["TF_XLA_FLAGS"] = f"{saved or ''} {flag}".strip()
+    try:
+        for _ in range(2):
+            row = in_subprocess(["--child", task, impl, str(path), str(k)], script=__file__)
+    finally:
+        if saved is None:
+            del os.environ["TF_XLA_FLAGS"]
+        else:
+            os.environ["TF_XLA_FLAGS"] = saved
+    row.update(n=n, d=d, impl=f"{impl}, cached")
+    print(describe(row), flush=True)
+    return row
 
 
 def describe(row: dict) -> str:
@@ -158,17 +202,20 @@ def markdown(rows: list[dict]) -> str:
         f"f = {FOLDS.start}..{FOLDS.stop - 1}",
         "large_k": f"Large k: {ITERATIONS} Lloyd iterations from given centres, (n, d) = "
         f"{LARGE_K_SIZE}; second fit, first fit in brackets",
+        "seeding": f"k-means++ at large k: `kmeans_plusplus(X, k, random_state=0)`, (n, d) = "
+        f"{LARGE_K_SIZE}; one call, compilation included",
     }
     for task, title in titles.items():
         task_rows = [row for row in rows if row["task"] == task]
         if not task_rows:
             continue
-        impls = [impl for impl in IMPLS[task] if any(row["impl"] == impl for row in task_rows)]
+        known = IMPLS[task] + [f"{impl}, cached" for impl in OURS if impl in IMPLS[task]]
+        impls = [impl for impl in known if any(row["impl"] == impl for row in task_rows)]
         lines += ["", f"### {title}", "", "| (n, d, k) | " + " | ".join(impls) + " |",
                   "| --- |" + " --- |" * len(impls)]  # fmt: skip
         for key in dict.fromkeys((row["n"], row["d"], row["k"]) for row in task_rows):
             by = {row["impl"]: row for row in task_rows if (row["n"], row["d"], row["k"]) == key}
-            peers = [row["seconds"] for impl, row in by.items() if impl not in ("tf1", "tf2")]
+            peers = [row["seconds"] for impl, row in by.items() if not impl.startswith(OURS)]
             fastest = min(peers) if peers else None
             reference = by.get("scikit-learn", {}).get("inertia")
             cells = []
@@ -180,11 +227,11 @@ def markdown(rows: list[dict]) -> str:
                 cell = f"{row['seconds']:.2f} s"
                 if "first_s" in row:
                     cell += f" ({row['first_s']:.2f})"
-                if fastest and impl in ("tf1", "tf2"):
+                if fastest and impl.startswith(OURS):
                     cell += f", {row['seconds'] / fastest:.2f}x"
                 if reference:
                     cell += f", inertia {row['inertia'] / reference:.3f}"
-                if task == "large_k" and row.get("peak_bytes") is not None:
+                if task in LARGE_K_TASKS and row.get("peak_bytes") is not None:
                     cell += f", {row['peak_bytes'] / 2**20:.0f} MiB"
                 cells.append(cell)
             n, d, k = key

@@ -28,9 +28,10 @@ def squared_distances(X, centers):
     return tf.maximum(x_squared - 2 * cross + c_squared[tf.newaxis, :], 0)
 
 
-# Rows per chunk: the chunk's distance matrix holds at most this many numbers (2 MiB in
-# float32), so that it is still in cache when the nearest-centre reductions read it
-# (docs/BENCHMARKS.md, design choices: "chunk budget").
+# Rows per chunk: the chunk holds at most this many numbers (2 MiB in float32), so that it
+# is still in cache when the next op reads it (docs/BENCHMARKS.md, design choices: "chunk
+# budget"). A Lloyd chunk counts each row's features as well as its distances: its rows and
+# their centred copy are read back too ("chunk by d + k").
 CHUNK_BUDGET = 2**19
 
 
@@ -40,12 +41,14 @@ CHUNK_BUDGET = 2**19
 MIN_CHUNK_ROWS = 128
 
 
-def chunk_size(n_samples: int, n_clusters: int) -> int:
-    """Rows assigned at once, so that memory stays O(chunk x n_clusters), not O(n x k).
+def chunk_size(n_samples: int, width: int) -> int:
+    """Rows handled at once, each ``width`` numbers wide in the chunk's largest tensors (a
+    Lloyd pass: features and distances, ``dense_core.chunk``), so that memory stays
+    O(chunk x width), not O(n x k).
 
     A power of two, so that every chunk but the last starts on an aligned row.
     """
-    rows = 1 << max(0, (CHUNK_BUDGET // n_clusters).bit_length() - 1)
+    rows = 1 << max(0, (CHUNK_BUDGET // width).bit_length() - 1)
     return min(n_samples, max(rows, MIN_CHUNK_ROWS))
 
 

@@ -369,7 +369,7 @@ def large_case(name):
     from kmeans_tutorial.engine import lloyd_ops
 
     n_samples, n_features, n_clusters = LARGE[name]
-    assert n_samples > 2 * lloyd_ops.chunk_size(n_samples, n_clusters)
+    assert n_samples > 2 * lloyd_ops.chunk_size(n_samples, n_features + n_clusters)
     X, _, centers = datasets.make_blobs(
         n_samples=n_samples,
         n_features=n_features,

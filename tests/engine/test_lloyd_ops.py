@@ -69,3 +69,14 @@ def test_cluster_sums_are_weighted_sums_per_label(n_features, n_clusters):
 def test_chunks_are_powers_of_two_within_the_budget(n_clusters, rows):
     assert lloyd_ops.chunk_size(10**7, n_clusters) == rows
     assert lloyd_ops.chunk_size(100, n_clusters) == min(100, rows)
+
+
+def test_a_lloyd_chunk_counts_each_rows_features_and_distances():
+    """At small k a row's features outweigh its distances: counting only the distances made
+    chunks too large to stay in cache (docs/BENCHMARKS.md, "chunk by d + k")."""
+    from kmeans_tutorial.engine import dense_core, seeding_ops
+
+    assert dense_core.chunk("lloyd", 10**6, 32, 8) == lloyd_ops.chunk_size(10**6, 40) == 2**13
+    assert dense_core.chunk("assign_and_inertia", 10**6, 32, 64) == 2**12
+    seeding = dense_core.chunk("kmeans_plus_plus", 10**6, 32, 64)
+    assert seeding == seeding_ops.chunk_size(10**6, 32)
