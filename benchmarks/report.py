@@ -22,9 +22,14 @@ TITLE = "# Benchmarks\n"
 
 
 def replace_section(path: Path, name: str, text: str) -> None:
-    """Put ``text`` in ``path`` as the section written by ``name``, keeping the others."""
+    """Put ``text`` in ``path`` as the section written by ``name``, keeping the others; its
+    CPU named under its heading, unless the text names it (``cpu_line``)."""
     begin, end = f"<!-- begin: {name} -->", f"<!-- end: {name} -->"
-    block = f"{begin}\n{text.strip()}\n{end}\n"
+    text = text.strip()
+    if "Measured on" not in text:
+        heading, _, rest = text.partition("\n")
+        text = f"{heading}\n\n{cpu_line()}.\n{rest}"
+    block = f"{begin}\n{text}\n{end}\n"
     old = path.read_text() if path.exists() else TITLE
     if not old.startswith(TITLE):  # an older file, written whole by one script
         old = TITLE

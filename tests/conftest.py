@@ -114,8 +114,9 @@ def evaluate(impl):
 @pytest.fixture(params=["uncompiled", "compiled"])
 def form(request, monkeypatch):
     """Runs a test with dense programs in each form (``lloyd_ops.compiles``): plain ops,
-    as small data runs, and XLA computations, as larger data runs. Both drivers key their
-    cached programs on the form, so neither reuses a program of the other form."""
+    as small data runs, and XLA computations, as larger data runs. Both drivers keep the
+    compiled programs (one a shape) apart from the plain ones (one for any shape), so
+    neither reuses a program of the other form."""
     from kmeans_tutorial.engine import lloyd_ops
 
     threshold = 2**62 if request.param == "uncompiled" else -1

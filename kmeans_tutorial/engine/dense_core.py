@@ -3,6 +3,11 @@ the data padded to the shapes its programs are made for (``buckets``), the input
 program, and its outputs cut back to the data's rows and the fit's centres. Each package
 subclasses ``DenseCore`` with ``_run``, which makes a program from ``PROGRAMS`` (a
 ``tf.function``, or ops in a graph run by a ``Session``) and runs it.
+
+A compiled program is made for one padded shape (XLA compiles static shapes). An uncompiled
+one (small data, ``compiles``) is made once for any shape, with every size unknown and the
+chunk an input (``with_chunk_input``): a sweep over ``n_clusters`` on small data traces
+each program once, where it would trace it once per bucket of centres.
 """
 
 from __future__ import annotations
@@ -67,20 +72,48 @@ PROGRAMS: dict[str, Callable[..., Any]] = {
 }
 
 
-def signature(name: str, rows: int, n_features: int, n_clusters: int, dtype: tf.DType) -> list:
+def signature(
+    name: str, rows: int | None, n_features: int | None, n_clusters: int | None, dtype: tf.DType
+) -> list:
     """(shape, dtype) of each input of program ``name`` after the data, for data of ``rows``
-    x ``n_features`` and ``n_clusters`` (padded) centres."""
+    x ``n_features`` and ``n_clusters`` (padded) centres. A program made for any number of
+    rows (``rows`` None: the uncompiled ones, ``any_shape_sizes``) takes its chunk as a last
+    input, a scalar; None for the other sizes too makes it one for any size."""
+    known = n_clusters is not None
     sizes = {
         "rows": rows,
         "d": n_features,
         "k": n_clusters,
-        "k-1": n_clusters - 1,
-        "trials": seeding.n_trials(n_clusters),
+        "k-1": n_clusters - 1 if known else None,
+        "trials": seeding.n_trials(n_clusters) if known else None,
     }
-    return [
+    specs = [
         ([sizes[size] for size in shape], spec_dtype or dtype)
         for _, shape, spec_dtype in SIGNATURES[name]
     ]
+    return [*specs, ([], tf.int32)] if rows is None else specs
+
+
+def any_shape_sizes(n_features: int, n_clusters: int) -> tuple[int | None, int | None]:
+    """The width and number of centres an uncompiled program is made for: None, any, except
+    for few centres in few dimensions, whose elementwise form is written a centre at a time
+    (``lloyd_ops.elementwise_form``), faster than the matmul form uncompiled too; rows of
+    any number either way."""
+    if lloyd_ops.elementwise_form(n_clusters, n_features):
+        return n_features, n_clusters
+    return None, None
+
+
+def with_chunk_input(name: str) -> Callable[..., Any]:
+    """Program ``name`` taking its chunk as its last input (a tensor), as a program made for
+    any shape must: its chunk depends on the sizes it is run with."""
+    program = PROGRAMS[name]
+
+    def run(*inputs: Any) -> Any:
+        *rest, chunk_rows = inputs
+        return program(*rest, chunk=chunk_rows)
+
+    return run
 
 
 def chunk(name: str, rows: int, n_features: int, n_clusters: int) -> int:
@@ -130,8 +163,18 @@ class DenseCore(KMeansCore):
         jit = compiles(rows, n_features, n_clusters)
         return (type(self), name, *self.X.shape, self.X.dtype.str, n_clusters, jit)
 
+    def compiled(self, n_clusters: int) -> bool:
+        """Whether this data's programs for ``n_clusters`` (padded) centres are compiled,
+        made for its padded shape; if not, they are made once for any shape."""
+        return compiles(*self.X.shape, n_clusters)
+
     def _call(self, name: str, n_clusters: int, *inputs: Any) -> list[np.ndarray]:
-        """``_run``, once the program's warm-up (``_warm_up``), if any, has ended."""
+        """``_run``, once the program's warm-up (``_warm_up``), if any, has ended; a program
+        made for any shape is given its chunk."""
+        if not self.compiled(n_clusters):
+            # One chunk: uncompiled data is small (``compiles``), so its distances fit in 8
+            # MiB, and plain ops cost a dispatch each, so fewer chunks run faster.
+            inputs = (*inputs, np.int32(len(self.X)))
         key = self._key(name, n_clusters)
         warming = self._warming.pop(key, None)
         if warming is not None:
@@ -147,10 +190,10 @@ class DenseCore(KMeansCore):
         once, with no iteration, and its result is dropped."""
         name = self.then
         key = self._key(name or "", n_clusters)
-        rows, n_features = self.X.shape
+        n_features = self.X.shape[1]
         if name != "lloyd" or key in self._ran or key in self._warming:
             return
-        if not compiles(rows, n_features, n_clusters):
+        if not self.compiled(n_clusters):
             return  # plain ops: their tracing holds Python's lock, nothing to overlap
         self._prepare(name, n_clusters)
         centers = np.zeros((n_clusters, n_features), self.X.dtype)
@@ -164,10 +207,17 @@ class DenseCore(KMeansCore):
         self._warming[key] = thread
         thread.start()
 
+    def _program_clusters(self, n_clusters: int) -> int:
+        """Centres the programs for ``n_clusters`` are made for: padded (``buckets``) for a
+        compiled program; as many as there are for one made for any shape, where padding
+        would only add work."""
+        size = buckets.program_clusters(n_clusters, self.n_features)
+        return size if self.compiled(size) else n_clusters
+
     def _padded_centers(self, centers: np.ndarray) -> tuple[int, np.ndarray]:
         """The programs' number of centres, and ``centers`` padded to it with zeros (any
         finite value: padding centres are nobody's nearest and never move)."""
-        size = buckets.program_clusters(len(centers), self.n_features)
+        size = self._program_clusters(len(centers))
         padding = np.zeros((size - len(centers), centers.shape[1]), centers.dtype)
         return size, np.concatenate([centers, padding])
 
@@ -177,7 +227,7 @@ class DenseCore(KMeansCore):
     def plus_plus_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
         first, uniforms = seeding.draws(self.weights, n_clusters, seed)
-        size = buckets.program_clusters(n_clusters, self.n_features)
+        size = self._program_clusters(n_clusters)
         # More trials repeat a row's first (``seeding_ops.kmeans_plus_plus``).
         padded_uniforms = np.zeros((size - 1, seeding.n_trials(size)))
         padded_uniforms[: len(uniforms)] = uniforms[:, :1]

@@ -8,8 +8,10 @@ TF1/TF2 difference lives only in the drivers.
 
 Every function trusts its input (validated by ``kmeans_tutorial.engine``). Shapes:
 ``X`` (n_samples, n_features), ``sample_weight`` (n_samples,), ``centers``
-(n_clusters, n_features); all one floating dtype. The shapes must be static, as both
-drivers make them: the ops choose their form (and chunk count) from them.
+(n_clusters, n_features); all one floating dtype. A compiled program's shapes are static,
+as both drivers make them: the ops choose their form (and chunk count) from them. An
+uncompiled program is made once for any shape (``dense_core``): its sizes are known only at
+run time (``size``), its chunk is an input, and it always takes the matmul form.
 """
 
 import tensorflow as tf
@@ -41,6 +43,18 @@ CHUNK_BUDGET = 2**19
 MIN_CHUNK_ROWS = 128
 
 
+def size(tensor, axis: int):
+    """``tensor``'s size along ``axis``: a Python int where the shape is static (so that a
+    compiled program's shapes stay static), else the run-time size, a tensor."""
+    static = tensor.shape[axis]
+    return static if static is not None else tf.shape(tensor)[axis]
+
+
+def static_or_none(value):
+    """``value`` if it is a Python int, else None: a shape's entry for a run-time size."""
+    return value if isinstance(value, int) else None
+
+
 def chunk_size(n_samples: int, width: int) -> int:
     """Rows handled at once, each ``width`` numbers wide in the chunk's largest tensors (a
     Lloyd pass: features and distances, ``dense_core.chunk``), so that memory stays
@@ -65,9 +79,12 @@ def compiles(n_samples: int, n_features: int, n_clusters: int) -> bool:
     return n_samples * (n_features + n_clusters) > UNCOMPILED_WORK
 
 
-def n_chunks_of(X, chunk: int) -> int:
-    """How many chunks of ``chunk`` rows cover ``X`` (its number of rows must be static)."""
-    return -(-X.shape[0] // chunk)
+def n_chunks_of(X, chunk):
+    """How many chunks of ``chunk`` rows cover ``X``: an int where both are static."""
+    rows = size(X, 0)
+    if isinstance(rows, int) and isinstance(chunk, int):
+        return -(-rows // chunk)
+    return (rows + chunk - 1) // chunk
 
 
 def chunk_rows(X, index, chunk: int):
@@ -77,8 +94,8 @@ def chunk_rows(X, index, chunk: int):
     chunk before. The size is written out: with -1, XLA works out the slice at run time,
     which is slower (docs/BENCHMARKS.md, design choices: "static slice size").
     """
-    start = tf.minimum(index * chunk, X.shape[0] - chunk)
-    return start, tf.slice(X, [start, 0], [chunk, X.shape[1]])
+    start = tf.minimum(index * chunk, size(X, 0) - chunk)
+    return start, tf.slice(X, [start, 0], [chunk, size(X, 1)])
 
 
 # A tensor as large as the data must not be made from constants alone (``tf.fill`` with a
@@ -134,7 +151,7 @@ def _pass(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_in
         real = start + tf.range(chunk) < n_rows
         chunk_labels = tf.where(real, nearest_centers(x, centers, c_squared), 0)
         labels = labels.write(index, chunk_labels)
-        chunk_sums, chunk_weights = cluster_sums(x, w, chunk_labels, centers.shape[0])
+        chunk_sums, chunk_weights = cluster_sums(x, w, chunk_labels, size(centers, 0))
         sums += chunk_sums
         weights += chunk_weights
         if exact_inertia:
@@ -147,7 +164,7 @@ def _pass(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_in
         body,
         [
             tf.constant(0),
-            tf.TensorArray(tf.int32, size=n_chunks, element_shape=[chunk]),
+            tf.TensorArray(tf.int32, size=n_chunks, element_shape=[static_or_none(chunk)]),
             tf.zeros_like(centers),
             tf.zeros([tf.shape(centers)[0]], X.dtype),
             tf.zeros([], X.dtype),
@@ -175,8 +192,11 @@ def _unchunk(chunked, like):
 FEW_FEATURES, FEW_CLUSTERS = 2, 8
 
 
-def elementwise_form(n_clusters: int, n_features: int) -> bool:
-    """Whether the centres are few and low-dimensional: the elementwise form."""
+def elementwise_form(n_clusters, n_features) -> bool:
+    """Whether the centres are few and low-dimensional: the elementwise form. Never for
+    sizes known only at run time (tensors, or None): its ops are written a centre at a time."""
+    if not (isinstance(n_clusters, int) and isinstance(n_features, int)):
+        return False
     return n_clusters <= FEW_CLUSTERS and n_features <= FEW_FEATURES
 
 
@@ -201,7 +221,7 @@ def nearest_centers(x, centers, c_squared):
     return labels
 
 
-def cluster_sums(x, w, labels, n_clusters: int):
+def cluster_sums(x, w, labels, n_clusters):
     """Weighted per-cluster sums (k, d) and weights (k,) of one chunk.
 
     A segment sum (a scatter, one row at a time); for few centres in few dimensions, one
@@ -231,7 +251,9 @@ def first_argmin(values):
     -------
     Tensor of shape (n_rows,), int32
     """
-    n_columns = values.shape[1]
+    n_columns = size(values, 1)
+    if not isinstance(n_columns, int):
+        n_columns = tf.cast(n_columns, values.dtype)
     smallest = tf.reduce_min(values, axis=1, keepdims=True)
     columns = tf.range(n_columns, dtype=values.dtype)[tf.newaxis, :]
     first = tf.reduce_min(tf.where(tf.equal(values, smallest), columns, n_columns), axis=1)
@@ -256,7 +278,10 @@ def _own_centre_distances(X, centers, offset, labels, chunk, n_rows):
     _, distances = tf.while_loop(
         lambda index, _: index < n_chunks,
         body,
-        [tf.constant(0), tf.TensorArray(X.dtype, size=n_chunks, element_shape=[chunk])],
+        [
+            tf.constant(0),
+            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[static_or_none(chunk)]),
+        ],
     )
     return distances.stack()
 
@@ -273,7 +298,11 @@ def _relocate_empty_clusters(
     """
     distances = _own_centre_distances(X, centers, offset, labels, chunk, n_rows)
     distances, labels = _unchunk(distances, sample_weight), _unchunk(labels, sample_weight)
-    top = tf.math.top_k(distances, k=min(centers.shape[0], X.shape[0]))
+    n_clusters, n_samples = size(centers, 0), size(X, 0)
+    if isinstance(n_clusters, int) and isinstance(n_samples, int):
+        top = tf.math.top_k(distances, k=min(n_clusters, n_samples))
+    else:
+        top = tf.math.top_k(distances, k=tf.minimum(n_clusters, n_samples))
     empty, farthest, moving = empty_and_farthest(weights, top.values, top.indices, valid)
     moved_weight = tf.gather(sample_weight, farthest) * moving
     moved = (tf.gather(X, farthest) - offset) * moved_weight[:, tf.newaxis]

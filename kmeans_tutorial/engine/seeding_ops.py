@@ -22,7 +22,14 @@ Shapes: ``X`` (n, d), ``sample_weight`` (n,), ``offset`` (d,), ``first`` a scala
 import tensorflow as tf
 
 from kmeans_tutorial.engine import lloyd_ops
-from kmeans_tutorial.engine.lloyd_ops import chunk_rows, first_argmin, fresh_rows, n_chunks_of
+from kmeans_tutorial.engine.lloyd_ops import (
+    chunk_rows,
+    first_argmin,
+    fresh_rows,
+    n_chunks_of,
+    size,
+    static_or_none,
+)
 
 
 def chunk_size(n_samples: int, n_features: int) -> int:
@@ -38,7 +45,7 @@ def _chunked_weights(sample_weight, n_chunks: int, chunk: int):
     The last chunk is shifted back to end at the last row (``chunk_rows``); the rows it
     shares with the chunk before count once.
     """
-    n_samples = sample_weight.shape[0]
+    n_samples = size(sample_weight, 0)
 
     def body(index, chunks):
         start = tf.minimum(index * chunk, n_samples - chunk)
@@ -50,7 +57,9 @@ def _chunked_weights(sample_weight, n_chunks: int, chunk: int):
         body,
         [
             tf.constant(0),
-            tf.TensorArray(sample_weight.dtype, size=n_chunks, element_shape=[chunk]),
+            tf.TensorArray(
+                sample_weight.dtype, size=n_chunks, element_shape=[static_or_none(chunk)]
+            ),
         ],
     )
     return chunks.stack()
@@ -67,7 +76,10 @@ def _squared_norms(X, offset, chunk):
     _, norms = tf.while_loop(
         lambda index, _: index < n_chunks,
         body,
-        [tf.constant(0), tf.TensorArray(X.dtype, size=n_chunks, element_shape=[chunk])],
+        [
+            tf.constant(0),
+            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[static_or_none(chunk)]),
+        ],
     )
     return norms.stack()
 
@@ -103,7 +115,7 @@ def _trials(X, offset, x_squared, weights, closest, points, chunk):
         body,
         [
             tf.constant(0),
-            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[chunk, n_points]),
+            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[static_or_none(chunk), n_points]),
             tf.TensorArray(X.dtype, size=n_chunks, element_shape=[n_points]),
         ],
     )
@@ -129,7 +141,7 @@ def _draw(uniforms, closest, weights, masses, n_samples: int, chunk: int):
     the chunk it falls in (from the per-chunk ``masses``), then the row within that chunk.
     All sums in float64, as scikit-learn's ``stable_cumsum``.
     """
-    n_chunks = masses.shape[0]
+    n_chunks = size(masses, 0)
     masses = tf.cast(masses, tf.float64)
     targets = uniforms * tf.reduce_sum(masses)
     chunk_index = tf.minimum(_count_below(tf.cumsum(masses), targets), n_chunks - 1)
@@ -160,10 +172,12 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, chun
     Tensor of shape (len(uniforms) + 1,), int32: row numbers of X, the first
     ``n_clusters`` chosen (the rest 0).
     """
-    slots = uniforms.shape[0] + 1
-    if slots == 1:  # no loop: XLA would still check its (empty) slice of uniforms
+    slots = size(uniforms, 0) + 1
+    # No loop for one centre: XLA would still check its (empty) slice of uniforms. (A
+    # program made for any number of centres runs no step then.)
+    if isinstance(slots, int) and slots == 1:
         return tf.reshape(tf.cast(first, tf.int32), [1])
-    n_samples = X.shape[0]
+    n_samples = size(X, 0)
     n_chunks = n_chunks_of(X, chunk)
     weights = _chunked_weights(sample_weight, n_chunks, chunk)
     x_squared = _squared_norms(X, offset, chunk)

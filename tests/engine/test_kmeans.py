@@ -314,10 +314,16 @@ def test_chunk_boundaries_change_nothing(impl, monkeypatch, n_features):
 
     X = blobs(9, n_samples=103, n_features=n_features)
     weights = np.random.RandomState(0).uniform(0.5, 2, len(X))
+    # Compiled, as larger data is: small data's plain ops take all its rows in one chunk.
+    monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
     whole = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
-    monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 8 * 4)
+    from kmeans_tutorial.engine import buckets, dense_core
+
+    # Each row counts its features and its (padded) centres' distances.
+    width = n_features + buckets.program_clusters(4, n_features)
+    monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 8 * width)
     monkeypatch.setattr(lloyd_ops, "MIN_CHUNK_ROWS", 1)
-    assert lloyd_ops.chunk_size(len(X), 4) == 8
+    assert dense_core.chunk("lloyd", len(X), n_features, width - n_features) == 8
     chunked = impl.KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
     np.testing.assert_array_equal(chunked.labels_, whole.labels_)
     assert chunked.n_iter_ == whole.n_iter_
@@ -425,7 +431,11 @@ def programs_compiled(impl, shapes):
 def test_restarts_and_nearby_batch_sizes_compile_nothing_new(impl, monkeypatch):
     """Three restarts share one seeding and one Lloyd program; batches of 1030 to 1280
     rows share one assignment program (``batch_core.batch_rows``); the fit's 1237 rows are
-    padded to 1280 too (``buckets``). Shapes no other test uses."""
+    padded to 1280 too (``buckets``). Shapes no other test uses; compiled, as larger data
+    is (small data's programs are made once for any shape: ``test_program_sharing``)."""
+    from kmeans_tutorial.engine import lloyd_ops
+
+    monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
     if impl.__name__ == "tf1_graph":
         monkeypatch.setattr(driver(impl)._ShapeGraph, "MAX_GRAPHS", 100)  # no graph evicted
     X = blobs(8, n_samples=1237, n_features=3)

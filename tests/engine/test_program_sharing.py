@@ -1,14 +1,17 @@
 """Fits of nearby shapes share programs (``kmeans_tutorial.engine.buckets``): a sweep over
-``n_clusters`` and cross-validation folds make a handful of programs, not one per fit; a
-padded fit equals an unpadded one within float rounding; TF1 still equals TF2 bit for bit.
+``n_clusters`` and cross-validation folds make a handful of compiled programs, not one per
+fit, and small data's uncompiled programs are made once for any shape; a padded fit equals
+an unpadded one within float rounding; TF1 still equals TF2 bit for bit.
 """
 
 import collections
+import functools
+import importlib
 
 import numpy as np
 import pytest
 
-from kmeans_tutorial.engine import buckets, dense_core
+from kmeans_tutorial.engine import buckets, dense_core, lloyd_ops
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -22,8 +25,11 @@ def built(monkeypatch):
 
     def counting(name, function):
         def build(X, w, offset, *inputs, chunk):
-            # The number of centres: the centres' rows, or the seeding's draws' rows + 1.
-            k = inputs[1].shape[0] + 1 if name == "kmeans_plus_plus" else inputs[0].shape[0]
+            # The number of centres: the centres' rows, or the seeding's draws' rows + 1;
+            # None for a program made for any shape.
+            k = inputs[1].shape[0] if name == "kmeans_plus_plus" else inputs[0].shape[0]
+            if name == "kmeans_plus_plus" and k is not None:
+                k += 1
             counts[(name, X.shape[0], k)] += 1
             return function(X, w, offset, *inputs, chunk=chunk)
 
@@ -34,6 +40,20 @@ def built(monkeypatch):
     return counts
 
 
+@pytest.fixture
+def fresh_programs(impl, monkeypatch):
+    """The package's caches of programs emptied for the test (and restored after it), so
+    that no program another test made hides a build."""
+    module = importlib.import_module(f"{impl.__name__}.engine.kmeans")
+    if impl.__name__ == "tf2_eager":
+        for name in ("_compiled", "_any_shape"):
+            cached = getattr(module, name)
+            size = cached.cache_info().maxsize
+            monkeypatch.setattr(module, name, functools.lru_cache(maxsize=size)(cached.__wrapped__))
+    else:
+        monkeypatch.setattr(module._ShapeGraph, "_cache", {})
+
+
 def blobs(n_samples, n_features, seed=0):
     from sklearn.datasets import make_blobs
 
@@ -41,18 +61,33 @@ def blobs(n_samples, n_features, seed=0):
     return X.astype(np.float32)
 
 
-def test_a_sweep_over_n_clusters_and_folds_builds_a_handful_of_programs(impl, built):
-    """k = 2..20 on five folds of nearby sizes: 95 fits, each a k-means++ and a Lloyd
-    program, built for 3 numbers of centres (8, 16, 24) and 2 of rows, 12 programs at most
-    (one each per fit before: 190). Shapes no other test uses, so no cached program hides
-    a build (each package caches its own)."""
+def test_a_sweep_over_n_clusters_and_folds_compiles_a_handful_of_programs(
+    impl, built, fresh_programs, monkeypatch
+):
+    """Compiled (as larger data is): six values of k on two folds of nearby sizes, 12 fits,
+    each a k-means++ and a Lloyd program, compiled for 2 numbers of centres (8, 16) and one
+    of rows (2,432): 4 programs (one each per fit before: 24)."""
+    monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
     X = blobs(2411, 7)
-    for fold in range(1, 6):
-        for k in range(2, 21):
+    for fold in (1, 2):
+        for k in (2, 5, 8, 9, 13, 16):
             impl.KMeans(k, random_state=0).fit(X[: len(X) - 37 * fold])
-    assert len(built) <= 12, sorted(built)
-    assert {k for _, _, k in built} == {8, 16, 24}
+    assert sorted(built) == [
+        (name, 2432, k) for name in ("kmeans_plus_plus", "lloyd") for k in (8, 16)
+    ]
     assert all(count == 1 for count in built.values()), built  # each built once
+
+
+def test_small_data_makes_each_program_once_for_any_shape(impl, built, fresh_programs):
+    """Uncompiled (small data, ``lloyd_ops.compiles``): k = 2..20 on data of three sizes and
+    widths, 57 fits, make one k-means++ and one Lloyd program in all, traced (TF2) or built
+    into a graph (TF1) once, for sizes known only when they run."""
+    for n_samples, n_features in [(611, 3), (1000, 5), (1500, 7)]:
+        X = blobs(n_samples, n_features)
+        assert not lloyd_ops.compiles(n_samples, n_features, 24)
+        for k in range(2, 21):
+            impl.KMeans(k, random_state=0).fit(X)
+    assert built == {("kmeans_plus_plus", None, None): 1, ("lloyd", None, None): 1}
 
 
 @pytest.fixture

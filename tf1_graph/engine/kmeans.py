@@ -11,6 +11,7 @@ and a ``Session`` runs it in one ``session.run`` per restart. Sparse data has on
 per dtype, its placeholders of unknown size, run uncompiled.
 """
 
+import functools
 from typing import ClassVar
 
 import numpy as np
@@ -127,7 +128,9 @@ class _GraphBatchCore(LocalBatchCore):
 
 
 class _ShapeGraph:
-    """One graph, its data placeholders and its ``Session``, per data dtype and padded shape.
+    """One graph, its data placeholders and its ``Session``, per data dtype and padded shape;
+    and for the uncompiled programs, graphs whose data has any number of rows (``n_samples``
+    None), and any width but where ``dense_core.any_shape_sizes`` gives one.
 
     Graphs are kept between fits (as ``tf.function`` keeps its traces), so a second fit on
     data of the same padded shape compiles nothing; the data is not kept (see ``_GraphCore``).
@@ -162,25 +165,31 @@ class _ShapeGraph:
 
     def program(self, name: str, n_clusters: int):
         """Placeholders for the inputs of ``dense_core.PROGRAMS[name]`` for ``n_clusters``
-        (padded) centres, and its outputs: built into the graph on first use, compiled as
-        ``dense_core.compiles`` says for both packages."""
+        (padded) centres, and its outputs: built into the graph on first use. In a graph of
+        one shape, one XLA computation; in a graph of rows of any number, plain ops, which
+        take their chunk as an input (``dense_core.with_chunk_input``), as TF2's twin does."""
         rows, n_features = self.n_samples, self.n_features
-        jit = dense_core.compiles(rows, n_features, n_clusters)
-        key = (name, n_clusters, jit)
+        any_shape = rows is None
+        # A graph of rows of any number has a width only for the elementwise form, whose
+        # programs are made per number of centres; the others, for any number.
+        size = None if any_shape and n_features is None else n_clusters
+        # The chunk is baked into a compiled program, so it is part of the key.
+        chunk = None if any_shape else dense_core.chunk(name, rows, n_features, n_clusters)
+        key = (name, size, chunk)
         if key not in self.ops:
             with self.graph.as_default():
                 inputs = [
                     tf.placeholder(spec_dtype, shape)
                     for shape, spec_dtype in dense_core.signature(
-                        name, rows, n_features, n_clusters, self.dtype
+                        name, rows, n_features, size, self.dtype
                     )
                 ]
-                chunk = dense_core.chunk(name, rows, n_features, n_clusters)
-                outputs = _compiled_or_not(
-                    lambda *tensors: dense_core.PROGRAMS[name](*tensors, chunk=chunk),
-                    [self.X, self.sample_weight, self.offset, *inputs],
-                    jit,
-                )
+                if any_shape:
+                    program = dense_core.with_chunk_input(name)
+                else:
+                    program = functools.partial(dense_core.PROGRAMS[name], chunk=chunk)
+                data = [self.X, self.sample_weight, self.offset]
+                outputs = _compiled_or_not(program, [*data, *inputs], not any_shape)
             self.ops[key] = inputs, outputs
         return self.ops[key]
 
@@ -201,14 +210,29 @@ class _GraphCore(DenseCore):
         # An aligned X is fed as it is, not copied (``sharing``).
         self.feed = {shared.X: self.X, shared.sample_weight: self.sample_weight}
         self.feed[shared.offset] = offset
+        self.any_shape: dict = {}  # for the uncompiled programs: (graph, feed) by width
+
+    def _graph(self, n_clusters: int) -> tuple[_ShapeGraph, dict]:
+        """The graph whose programs for ``n_clusters`` centres this data runs, and its feed:
+        the graph of its shape, or (uncompiled) one for any number of rows."""
+        if self.compiled(n_clusters):
+            return self.shared, self.feed
+        width, _ = dense_core.any_shape_sizes(self.n_features, n_clusters)
+        if width not in self.any_shape:
+            graph = _ShapeGraph.for_shape(self.X.dtype, (None, width))
+            data = (self.X, self.sample_weight, self.offset)
+            placeholders = (graph.X, graph.sample_weight, graph.offset)
+            self.any_shape[width] = graph, dict(zip(placeholders, data, strict=True))
+        return self.any_shape[width]
 
     def _prepare(self, name: str, n_clusters: int) -> None:
-        self.shared.program(name, n_clusters)  # its ops built into the graph here
+        self._graph(n_clusters)[0].program(name, n_clusters)  # its ops built into the graph
 
     def _run(self, name: str, n_clusters: int, *inputs):
-        placeholders, outputs = self.shared.program(name, n_clusters)
-        feed = {**self.feed, **dict(zip(placeholders, inputs, strict=True))}
-        return self.shared.session.run(outputs, feed)
+        graph, feed = self._graph(n_clusters)
+        placeholders, outputs = graph.program(name, n_clusters)
+        feed = {**feed, **dict(zip(placeholders, inputs, strict=True))}
+        return graph.session.run(outputs, feed)
 
     def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The lesson's draw: ``random_shuffle`` with an op seed."""

@@ -6,8 +6,9 @@ Twin: ``tf1_graph/engine/kmeans.py``. The interface, validation and restarts are
 to a few shapes, ``buckets``). This module is only the driver: where TF1 builds a graph with
 placeholders, compiles the loop with ``tf.xla.experimental.compile`` and runs it in a
 ``Session``, TF2 passes tensors to ``tf.function(jit_compile=True)``, traced once per
-dtype and padded shape (both leave small data uncompiled: ``lloyd_ops.compiles``); sparse
-data goes to plain ``tf.function``s with unknown shapes, as TF1's placeholders have.
+dtype and padded shape. Both leave small data uncompiled (``lloyd_ops.compiles``), in one
+program for any shape (TF2: a ``tf.function`` whose ``input_signature`` has unknown sizes;
+TF1: placeholders of unknown shape), as sparse data's plain ``tf.function``s are.
 """
 
 import functools
@@ -30,9 +31,9 @@ from tf2_eager.engine import checkpoint_writer, distributed, summary_writer
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int, jit: bool):
-    """``dense_core.PROGRAMS[name]`` as one program for one padded shape: one XLA
-    computation if ``jit`` (``dense_core.compiles``), else plain ops; its
+def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int, chunk: int):
+    """``dense_core.PROGRAMS[name]`` as one XLA computation for one padded shape and its
+    ``chunk`` (``dense_core.chunk``; both baked in, both in the cache's key); its
     ``input_signature`` is TF1's placeholders.
 
     One ``tf.function`` per shape, traced once with static shapes, as TF1's twin keeps one
@@ -42,13 +43,27 @@ def _compiled(name: str, rows: int, n_features: int, dtype: str, n_clusters: int
     """
     data = [([rows, n_features], dtype), ([rows], dtype), ([n_features], dtype)]
     specs = data + dense_core.signature(name, rows, n_features, n_clusters, tf.as_dtype(dtype))
-    function = functools.partial(
-        dense_core.PROGRAMS[name], chunk=dense_core.chunk(name, rows, n_features, n_clusters)
-    )
+    function = functools.partial(dense_core.PROGRAMS[name], chunk=chunk)
     return tf.function(
         function,
         input_signature=[tf.TensorSpec(shape, spec_dtype) for shape, spec_dtype in specs],
-        jit_compile=jit,
+        jit_compile=True,
+        autograph=False,
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _any_shape(name: str, dtype: str, n_features: int | None, n_clusters: int | None):
+    """``dense_core.PROGRAMS[name]`` as plain ops, traced once for data of any number of
+    rows, and of any width and number of centres where these are None
+    (``dense_core.any_shape_sizes``); it takes its chunk as an input
+    (``dense_core.with_chunk_input``). TF1's placeholders of unknown shape are its twin."""
+    data_type = tf.as_dtype(dtype)
+    data = [([None, n_features], data_type), ([None], data_type), ([n_features], data_type)]
+    specs = data + dense_core.signature(name, None, n_features, n_clusters, data_type)
+    return tf.function(
+        dense_core.with_chunk_input(name),
+        input_signature=[tf.TensorSpec(shape, spec_dtype) for shape, spec_dtype in specs],
         autograph=False,
     )
 
@@ -192,9 +207,11 @@ class _EagerCore(DenseCore):
         self.tensors = [_in_place(self.X), _in_place(self.sample_weight), tf.constant(offset)]
 
     def _program(self, name: str, n_clusters: int):
-        rows, n_features = self.X.shape
-        jit = dense_core.compiles(rows, n_features, n_clusters)
-        return _compiled(name, rows, n_features, self.X.dtype.name, n_clusters, jit)
+        if not self.compiled(n_clusters):
+            sizes = dense_core.any_shape_sizes(self.n_features, n_clusters)
+            return _any_shape(name, self.X.dtype.name, *sizes)
+        chunk = dense_core.chunk(name, *self.X.shape, n_clusters)
+        return _compiled(name, *self.X.shape, self.X.dtype.name, n_clusters, chunk)
 
     def _run(self, name: str, n_clusters: int, *inputs):
         program = self._program(name, n_clusters)
