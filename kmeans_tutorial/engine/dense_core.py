@@ -79,13 +79,12 @@ def signature(
     x ``n_features`` and ``n_clusters`` (padded) centres. A program made for any number of
     rows (``rows`` None: the uncompiled ones, ``any_shape_sizes``) takes its chunk as a last
     input, a scalar; None for the other sizes too makes it one for any size."""
-    known = n_clusters is not None
     sizes = {
         "rows": rows,
         "d": n_features,
         "k": n_clusters,
-        "k-1": n_clusters - 1 if known else None,
-        "trials": seeding.n_trials(n_clusters) if known else None,
+        "k-1": None if n_clusters is None else n_clusters - 1,
+        "trials": None if n_clusters is None else seeding.n_trials(n_clusters),
     }
     specs = [
         ([sizes[size] for size in shape], spec_dtype or dtype)
@@ -166,7 +165,8 @@ class DenseCore(KMeansCore):
     def compiled(self, n_clusters: int) -> bool:
         """Whether this data's programs for ``n_clusters`` (padded) centres are compiled,
         made for its padded shape; if not, they are made once for any shape."""
-        return compiles(*self.X.shape, n_clusters)
+        rows, n_features = self.X.shape
+        return compiles(rows, n_features, n_clusters)
 
     def _call(self, name: str, n_clusters: int, *inputs: Any) -> list[np.ndarray]:
         """``_run``, once the program's warm-up (``_warm_up``), if any, has ended; a program

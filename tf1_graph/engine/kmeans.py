@@ -219,20 +219,20 @@ class _GraphCore(DenseCore):
             return self.shared, self.feed
         width, _ = dense_core.any_shape_sizes(self.n_features, n_clusters)
         if width not in self.any_shape:
-            graph = _ShapeGraph.for_shape(self.X.dtype, (None, width))
+            shapes = _ShapeGraph.for_shape(self.X.dtype, (None, width))
             data = (self.X, self.sample_weight, self.offset)
-            placeholders = (graph.X, graph.sample_weight, graph.offset)
-            self.any_shape[width] = graph, dict(zip(placeholders, data, strict=True))
+            placeholders = (shapes.X, shapes.sample_weight, shapes.offset)
+            self.any_shape[width] = shapes, dict(zip(placeholders, data, strict=True))
         return self.any_shape[width]
 
     def _prepare(self, name: str, n_clusters: int) -> None:
         self._graph(n_clusters)[0].program(name, n_clusters)  # its ops built into the graph
 
     def _run(self, name: str, n_clusters: int, *inputs):
-        graph, feed = self._graph(n_clusters)
-        placeholders, outputs = graph.program(name, n_clusters)
+        shapes, feed = self._graph(n_clusters)
+        placeholders, outputs = shapes.program(name, n_clusters)
         feed = {**feed, **dict(zip(placeholders, inputs, strict=True))}
-        return graph.session.run(outputs, feed)
+        return shapes.session.run(outputs, feed)
 
     def shuffled_rows(self, n_clusters: int, seed: int) -> np.ndarray:
         """The lesson's draw: ``random_shuffle`` with an op seed."""

@@ -210,8 +210,9 @@ class _EagerCore(DenseCore):
         if not self.compiled(n_clusters):
             sizes = dense_core.any_shape_sizes(self.n_features, n_clusters)
             return _any_shape(name, self.X.dtype.name, *sizes)
-        chunk = dense_core.chunk(name, *self.X.shape, n_clusters)
-        return _compiled(name, *self.X.shape, self.X.dtype.name, n_clusters, chunk)
+        rows, n_features = self.X.shape
+        chunk = dense_core.chunk(name, rows, n_features, n_clusters)
+        return _compiled(name, rows, n_features, self.X.dtype.name, n_clusters, chunk)
 
     def _run(self, name: str, n_clusters: int, *inputs):
         program = self._program(name, n_clusters)
