@@ -176,13 +176,15 @@ def upgrade(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time both packages against scikit-learn, scikit-learn-intelex and faiss, their
     design choices, streamed fits and clusters; write docs/BENCHMARKS.md and SCALING.md
-    (~1 h 50 min). Arguments: which scripts (run, ablations, peers, workflows, streaming,
+    (~2 h 10 min). Arguments: which scripts (run, ablations, peers, workflows, streaming,
     ordered, scaling, failures), all by default."""
     session.install(".[test,bench]", *CONSTRAINTS)
     scripts = ["run", "ablations", "peers", "workflows", "streaming", "ordered", "scaling"]
     scripts.append("failures")
+    # workflows.py also measures XLA's persistent cache, in a directory of the session's.
+    options = {"workflows": ["--cache", str(Path(session.create_tmp()) / "xla-cache")]}
     for script in session.posargs or scripts:
-        session.run("python", f"benchmarks/{script}.py", env=QUIET_TF)
+        session.run("python", f"benchmarks/{script}.py", *options.get(script, []), env=QUIET_TF)
 
 
 @nox.session(python=PYTHON, default=False)
