@@ -5,9 +5,10 @@ subclasses ``DenseCore`` with ``_run``, which makes a program from ``PROGRAMS`` 
 ``tf.function``, or ops in a graph run by a ``Session``) and runs it.
 
 A compiled program is made for one padded shape (XLA compiles static shapes). An uncompiled
-one (small data, ``compiles``) is made once for any shape, with every size unknown and the
-chunk an input (``with_chunk_input``): a sweep over ``n_clusters`` on small data traces
-each program once, where it would trace it once per bucket of centres.
+one (small data, ``compiles``) is made for any number of rows, and for any width and number
+of centres but in the elementwise form (``any_shape_sizes``), its chunk an input
+(``with_chunk_input``): a sweep over ``n_clusters`` on small data traces each program
+once, where it would trace it once per bucket of centres.
 """
 
 from __future__ import annotations

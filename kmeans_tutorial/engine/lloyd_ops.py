@@ -10,8 +10,8 @@ Every function trusts its input (validated by ``kmeans_tutorial.engine``). Shape
 ``X`` (n_samples, n_features), ``sample_weight`` (n_samples,), ``centers``
 (n_clusters, n_features); all one floating dtype. A compiled program's shapes are static,
 as both drivers make them: the ops choose their form (and chunk count) from them. An
-uncompiled program is made once for any shape (``dense_core``): its sizes are known only at
-run time (``size``), its chunk is an input, and it always takes the matmul form.
+uncompiled program is made for any number of rows (``dense_core``): its sizes are known
+only at run time (``size``) but for the elementwise form's, and its chunk is an input.
 """
 
 import tensorflow as tf
