@@ -31,7 +31,13 @@ from kmeans_tutorial.engine.driver import KMeansCore
 _CENTERS = ("centers", ("k", "d"), None)
 _COUNTS = [("n_rows", (), tf.int32), ("n_clusters", (), tf.int32)]
 SIGNATURES: dict[str, list[tuple[str, tuple, Any]]] = {
-    "lloyd": [_CENTERS, ("max_iter", (), tf.int32), ("tol", (), None), *_COUNTS],
+    "lloyd": [
+        _CENTERS,
+        ("previous_labels", ("rows",), tf.int32),
+        ("max_iter", (), tf.int32),
+        ("tol", (), None),
+        *_COUNTS,
+    ],
     "lloyd_step": [
         _CENTERS,
         ("previous_labels", ("rows",), tf.int32),
@@ -47,8 +53,10 @@ SIGNATURES: dict[str, list[tuple[str, tuple, Any]]] = {
 }
 
 
-def _lloyd(X, w, offset, centers, max_iter, tol, n_rows, n_clusters, *, chunk):
-    return lloyd_ops.lloyd(X, w, centers, offset, max_iter, tol, n_rows, n_clusters, chunk)
+def _lloyd(X, w, offset, centers, previous, max_iter, tol, n_rows, n_clusters, *, chunk):
+    return lloyd_ops.lloyd(
+        X, w, centers, offset, previous, max_iter, tol, n_rows, n_clusters, chunk
+    )
 
 
 def _lloyd_step(X, w, offset, centers, previous, tol, n_rows, n_clusters, *, chunk):
@@ -198,7 +206,7 @@ class DenseCore(KMeansCore):
             return  # plain ops: their tracing holds Python's lock, nothing to overlap
         self._prepare(name, n_clusters)
         centers = np.zeros((n_clusters, n_features), self.X.dtype)
-        inputs = (centers, 0, 0.0, self.n_rows, 1)
+        inputs = (centers, self._no_labels(), 0, 0.0, self.n_rows, 1)
 
         def run() -> None:
             with contextlib.suppress(Exception):  # the fit's own call reports a failure
@@ -229,21 +237,45 @@ class DenseCore(KMeansCore):
         """The rows of X that greedy k-means++ chooses (``seeding_ops``), seeded."""
         first, uniforms = seeding.draws(self.weights, n_clusters, seed)
         size = self._program_clusters(n_clusters)
+        if self.compiled(size):  # then one program seeds every small k (``buckets``)
+            size = buckets.seeding_clusters(size)
         # More trials repeat a row's first (``seeding_ops.kmeans_plus_plus``).
         padded_uniforms = np.zeros((size - 1, seeding.n_trials(size)))
         padded_uniforms[: len(uniforms)] = uniforms[:, :1]
         padded_uniforms[: len(uniforms), : uniforms.shape[1]] = uniforms
-        self._warm_up(size)
+        self._warm_up(self._program_clusters(n_clusters))
         (rows,) = self._call("kmeans_plus_plus", size, first, padded_uniforms, n_clusters)
         return rows[:n_clusters]
 
+    def _no_labels(self) -> np.ndarray:
+        """The labels before a fresh run's first iteration: none, -1 (padded rows too)."""
+        return np.full(len(self.X), -1, np.int32)
+
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+        """(labels, inertia, centers, n_iter) of one run from ``centers``.
+
+        The Lloyd program stops at a pass that leaves a cluster empty
+        (``lloyd_ops.lloyd``); that iteration is then run by the step program, which
+        relocates, and the run goes on from there, as the whole loop would have gone.
+        """
         size, padded_centers = self._padded_centers(centers)
-        labels, inertia, new_centers, n_iter = self._call(
-            "lloyd", size, padded_centers, max_iter, tol, self.n_rows, len(centers)
-        )
-        return labels[: self.n_rows], float(inertia), new_centers[: len(centers)], int(n_iter)
+        counts = (self.n_rows, len(centers))
+        previous, n_iter = self._no_labels(), 0
+        while True:
+            remaining = max_iter - n_iter
+            labels, inertia, padded_centers, done, empty = self._call(
+                "lloyd", size, padded_centers, previous, remaining, tol, *counts
+            )
+            n_iter += int(done)
+            if not empty:
+                break
+            padded_centers, previous, stop, _, _ = self._call(
+                "lloyd_step", size, padded_centers, labels, tol, *counts
+            )
+            n_iter += 1
+            if stop:  # the labels of the final centres, by a run of no iteration
+                max_iter = n_iter
+        return labels[: self.n_rows], float(inertia), padded_centers[: len(centers)], n_iter
 
     def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):
         """One iteration: (centers, labels, stop, shift, inertia), as NumPy."""

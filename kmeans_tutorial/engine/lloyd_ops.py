@@ -155,8 +155,7 @@ def _pass(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_in
         sums += chunk_sums
         weights += chunk_weights
         if exact_inertia:
-            residual = x - tf.gather(centers, chunk_labels)
-            total += tf.reduce_sum(w * tf.reduce_sum(tf.square(residual), axis=1))
+            total += _exact_inertia(x, w, centers, chunk_labels)
         return index + 1, labels, sums, weights, total
 
     _, labels, sums, weights, total = tf.while_loop(
@@ -171,6 +170,63 @@ def _pass(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_in
         ],
     )
     return labels.stack(), sums, weights, total
+
+
+def _exact_inertia(x, w, centers, labels):
+    """A chunk's weighted squared distances to its own centres, summed exactly: from the
+    residuals, never from ``|x|² - 2x·c + |c|²``."""
+    residual = x - tf.gather(centers, labels)
+    return tf.reduce_sum(w * tf.reduce_sum(tf.square(residual), axis=1))
+
+
+def _inertia(X, sample_weight, centers, offset, labels, chunk):
+    """The exact inertia of chunked ``labels``, as ``_pass`` sums it: a loop of its own, so
+    that a Lloyd loop's passes need not carry it (``lloyd``)."""
+    n_chunks = n_chunks_of(X, chunk)
+
+    def body(index, total):
+        start, x = chunk_rows(X, index, chunk)
+        w = tf.slice(sample_weight, [start], [chunk])
+        w *= tf.cast(fresh_rows(start, index, chunk), X.dtype)
+        return index + 1, total + _exact_inertia(x - offset, w, centers, labels[index])
+
+    _, total = tf.while_loop(
+        lambda index, _: index < n_chunks, body, [tf.constant(0), tf.zeros([], X.dtype)]
+    )
+    return total
+
+
+def map_chunks(n_chunks, chunk, dtype, row_values):
+    """``row_values(index)`` (one value per row of chunk ``index``) for every chunk, stacked
+    in the chunked layout (n_chunks, chunk): a while loop, so written (and compiled) once."""
+
+    def body(index, chunks):
+        return index + 1, chunks.write(index, row_values(index))
+
+    _, chunks = tf.while_loop(
+        lambda index, _: index < n_chunks,
+        body,
+        [
+            tf.constant(0),
+            tf.TensorArray(dtype, size=n_chunks, element_shape=[static_or_none(chunk)]),
+        ],
+    )
+    return chunks.stack()
+
+
+def chunked(values, chunk, zero_repeats=False):
+    """``values`` (n,) in the chunked layout of ``chunk_rows`` (n_chunks, chunk): the last
+    chunk shifted back to end at the last row. ``zero_repeats``: 0 on the rows an earlier
+    chunk had (weights, so that those rows count once)."""
+
+    def part(index):
+        start = tf.minimum(index * chunk, size(values, 0) - chunk)
+        values_here = tf.slice(values, [start], [chunk])
+        if zero_repeats:
+            values_here *= tf.cast(fresh_rows(start, index, chunk), values.dtype)
+        return values_here
+
+    return map_chunks(n_chunks_of(values, chunk), chunk, values.dtype, part)
 
 
 def _unchunk(chunked, like):
@@ -266,24 +322,14 @@ def _own_centre_distances(X, centers, offset, labels, chunk, n_rows):
 
     Chunk by chunk, as ``labels`` (n_chunks, chunk) are; returns the same layout.
     """
-    n_chunks = n_chunks_of(X, chunk)
 
-    def body(index, distances):
+    def distances(index):
         start, x = chunk_rows(X, index, chunk)
         residual = x - offset - tf.gather(centers, labels[index])
         squared = tf.reduce_sum(tf.square(residual), axis=1)
-        squared = tf.where(start + tf.range(chunk) < n_rows, squared, -1)
-        return index + 1, distances.write(index, squared)
+        return tf.where(start + tf.range(chunk) < n_rows, squared, -1)
 
-    _, distances = tf.while_loop(
-        lambda index, _: index < n_chunks,
-        body,
-        [
-            tf.constant(0),
-            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[static_or_none(chunk)]),
-        ],
-    )
-    return distances.stack()
+    return map_chunks(n_chunks_of(X, chunk), chunk, X.dtype, distances)
 
 
 def _relocate_empty_clusters(
@@ -420,13 +466,24 @@ def stopped(labels, previous_labels, shift, tol):
     return tf.logical_or(tf.reduce_all(tf.equal(labels, previous_labels)), shift <= tol)
 
 
-def lloyd(X, sample_weight, centers, offset, max_iter, tol, n_rows, n_clusters, chunk):
-    """Run Lloyd's iterations until strict convergence, ``shift <= tol`` or ``max_iter``.
+def lloyd(
+    X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_rows, n_clusters, chunk
+):
+    """Run Lloyd's iterations until strict convergence, ``shift <= tol``, ``max_iter``, or
+    a pass that leaves a cluster empty.
 
     scikit-learn's rules: an iteration assigns the samples to ``centers`` and moves the
-    centres to the weighted means (empty clusters relocated); the run stops when the labels
-    are those of the previous iteration, or when the summed squared centre shift is at most
-    ``tol``. The samples are then assigned once more, to the final centres.
+    centres to the weighted means; the run stops when the labels are those of the previous
+    iteration (``previous_labels`` (n,) before the first: -1 for a fresh run), or when the
+    summed squared centre shift is at most ``tol``. The samples are then assigned once
+    more, to the final centres: the loop's last pass, so that a pass is written (and
+    compiled) once.
+
+    An empty cluster is relocated by ``lloyd_step``'s iteration, not here: it is rare, and
+    its ops (a sort of the distances among them) cost as much compiling as the loop itself.
+    So a pass that leaves a real cluster empty ends the run before that iteration, with
+    ``empty`` true, ``centers`` those it was given and ``labels`` the previous iteration's;
+    the host runs that iteration and resumes (``dense_core.DenseCore.lloyd``).
 
     ``centers`` are in centred coordinates (``x - offset``), as are the returned ones.
     Rows from ``n_rows`` on and centres from ``n_clusters`` on are padding (``buckets``).
@@ -434,30 +491,50 @@ def lloyd(X, sample_weight, centers, offset, max_iter, tol, n_rows, n_clusters, 
     Returns
     -------
     labels : Tensor (n_samples,), int32
-    inertia : scalar Tensor
+    inertia : scalar Tensor (0 if ``empty``)
     centers : Tensor (n_clusters, n_features)
-    n_iter : scalar Tensor, int32
+    n_iter : scalar Tensor, int32: the iterations run
+    empty : scalar Tensor, bool
     """
+    valid = valid_clusters(centers, n_clusters)
 
-    def not_done(iteration, centers, previous_labels, stop):
-        return tf.logical_and(iteration < max_iter, tf.logical_not(stop))
-
-    def step(iteration, centers, previous_labels, stop):
-        new_centers, labels, shift, _ = _iterate(
+    def step(iteration, centers, previous, last, _, __, ___):
+        labels, sums, weights, _ = _pass(
             X, sample_weight, centers, offset, chunk, n_rows, n_clusters
         )
+        inertia = tf.cond(
+            last,
+            lambda: _inertia(X, sample_weight, centers, offset, labels, chunk),
+            lambda: tf.zeros([], X.dtype),
+        )
+        empty = tf.logical_and(
+            tf.logical_not(last), tf.reduce_any(tf.logical_and(tf.equal(weights, 0), valid))
+        )
+        moves = tf.logical_not(tf.logical_or(last, empty))
+        new_centers = tf.where(valid[:, tf.newaxis], average_centers(sums, weights), centers)
+        new_centers = tf.where(moves, new_centers, centers)
         # Both label sets are chunked alike.
-        return iteration + 1, new_centers, labels, stopped(labels, previous_labels, shift, tol)
+        stop = stopped(labels, previous, tf.reduce_sum(tf.square(new_centers - centers)), tol)
+        iteration += tf.cast(moves, tf.int32)
+        next_last = tf.logical_or(stop, iteration >= max_iter)
+        done = tf.logical_or(last, empty)
+        labels = tf.where(empty, previous, labels)
+        return iteration, new_centers, labels, next_last, done, empty, inertia
 
-    # -1, as max_iter >= 1: a value known at run time (see fresh_rows).
-    no_labels_yet = tf.fill([n_chunks_of(X, chunk), chunk], tf.minimum(max_iter, -1))
-    n_iter, centers, _, _ = tf.while_loop(
-        not_done, step, [tf.constant(0), centers, no_labels_yet, tf.constant(False)]
+    n_iter, centers, labels, _, _, empty, inertia = tf.while_loop(
+        lambda *state: tf.logical_not(state[4]),
+        step,
+        [
+            tf.constant(0),
+            centers,
+            chunked(previous_labels, chunk),
+            max_iter <= 0,
+            tf.constant(False),
+            tf.constant(False),
+            tf.zeros([], X.dtype),
+        ],
     )
-    labels, inertia = assign_and_inertia(
-        X, sample_weight, centers, offset, n_rows, n_clusters, chunk
-    )
-    return labels, inertia, centers, n_iter
+    return _unchunk(labels, sample_weight), inertia, centers, n_iter, empty
 
 
 def transform(X, centers, offset):

@@ -25,7 +25,6 @@ from kmeans_tutorial.engine import lloyd_ops
 from kmeans_tutorial.engine.lloyd_ops import (
     chunk_rows,
     first_argmin,
-    fresh_rows,
     n_chunks_of,
     size,
     static_or_none,
@@ -39,49 +38,14 @@ def chunk_size(n_samples: int, n_features: int) -> int:
     return lloyd_ops.chunk_size(n_samples, n_features)
 
 
-def _chunked_weights(sample_weight, n_chunks: int, chunk: int):
-    """The weights in the chunked layout (n_chunks, chunk), 0 on rows an earlier chunk had.
-
-    The last chunk is shifted back to end at the last row (``chunk_rows``); the rows it
-    shares with the chunk before count once.
-    """
-    n_samples = size(sample_weight, 0)
-
-    def body(index, chunks):
-        start = tf.minimum(index * chunk, n_samples - chunk)
-        fresh = tf.cast(fresh_rows(start, index, chunk), sample_weight.dtype)
-        return index + 1, chunks.write(index, tf.slice(sample_weight, [start], [chunk]) * fresh)
-
-    _, chunks = tf.while_loop(
-        lambda index, _: index < n_chunks,
-        body,
-        [
-            tf.constant(0),
-            tf.TensorArray(
-                sample_weight.dtype, size=n_chunks, element_shape=[static_or_none(chunk)]
-            ),
-        ],
-    )
-    return chunks.stack()
-
-
 def _squared_norms(X, offset, chunk):
     """``|x - offset|²`` of every row, in the chunked layout (n_chunks, chunk)."""
-    n_chunks = n_chunks_of(X, chunk)
 
-    def body(index, norms):
+    def norms(index):
         _, x = chunk_rows(X, index, chunk)
-        return index + 1, norms.write(index, tf.reduce_sum(tf.square(x - offset), axis=1))
+        return tf.reduce_sum(tf.square(x - offset), axis=1)
 
-    _, norms = tf.while_loop(
-        lambda index, _: index < n_chunks,
-        body,
-        [
-            tf.constant(0),
-            tf.TensorArray(X.dtype, size=n_chunks, element_shape=[static_or_none(chunk)]),
-        ],
-    )
-    return norms.stack()
+    return lloyd_ops.map_chunks(n_chunks_of(X, chunk), chunk, X.dtype, norms)
 
 
 def _trials(X, offset, x_squared, weights, closest, points, chunk):
@@ -179,19 +143,25 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, chun
         return tf.reshape(tf.cast(first, tf.int32), [1])
     n_samples = size(X, 0)
     n_chunks = n_chunks_of(X, chunk)
-    weights = _chunked_weights(sample_weight, n_chunks, chunk)
+    weights = lloyd_ops.chunked(sample_weight, chunk, zero_repeats=True)
     x_squared = _squared_norms(X, offset, chunk)
 
     def centres_at(rows):
         return tf.gather(X, rows) - offset
 
     no_centre = tf.maximum(x_squared, float("inf"))  # inf, from run-time values (fresh_rows)
-    trials, masses = _trials(
-        X, offset, x_squared, weights, no_centre, centres_at(first[tf.newaxis]), chunk
-    )
+    first_trials = tf.fill([size(uniforms, 1)], tf.cast(first, tf.int32))
 
+    # The first centre is a step of the loop too, its every candidate the first row (which
+    # the first trial wins), so that the pass over X is written (and compiled) once.
     def body(center, chosen, closest, masses):
-        candidates = _draw(uniforms[center - 1], closest, weights, masses, n_samples, chunk)
+        candidates = tf.cond(
+            center > 0,
+            lambda: _draw(
+                uniforms[tf.maximum(center - 1, 0)], closest, weights, masses, n_samples, chunk
+            ),
+            lambda: first_trials,
+        )
         trials, masses = _trials(
             X, offset, x_squared, weights, closest, centres_at(candidates), chunk
         )
@@ -199,12 +169,9 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, chun
         chosen = tf.tensor_scatter_nd_update(chosen, [[center]], candidates[best][tf.newaxis])
         return center + 1, chosen, trials[:, :, best], masses[:, best]
 
-    chosen = tf.tensor_scatter_nd_update(
-        tf.zeros([slots], tf.int32), [[0]], tf.cast(first, tf.int32)[tf.newaxis]
-    )
     _, chosen, _, _ = tf.while_loop(
         lambda center, *_: center < n_clusters,
         body,
-        [tf.constant(1), chosen, trials[:, :, 0], masses[:, 0]],
+        [tf.constant(0), tf.zeros([slots], tf.int32), no_centre, tf.zeros([n_chunks], X.dtype)],
     )
     return chosen

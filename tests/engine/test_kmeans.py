@@ -3,6 +3,8 @@
 scikit-learn is an oracle here only; neither package imports it.
 """
 
+import contextlib
+import io
 import pickle
 import warnings
 
@@ -88,6 +90,25 @@ def test_an_empty_cluster_is_relocated_not_nan(impl):
     # by index here and by argpartition in scikit-learn, so compare what does not depend on it.
     theirs = sklearn_lloyd(X, init)
     assert (kmeans.n_iter_, kmeans.inertia_) == (theirs.n_iter_, theirs.inertia_)
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_a_run_relocates_an_emptied_cluster_and_goes_on_as_scikit_learns(impl, form, tol):
+    """The Lloyd program stops at a pass that leaves a cluster empty; the step program runs
+    that iteration, relocating, and the run resumes from it, its first stop test against
+    that iteration's labels: the labels, centres and iterations of scikit-learn's run, and
+    of a run made one step at a time (``verbose``)."""
+    X = blobs(3, n_samples=2000)
+    init = np.concatenate([X[:3], [[100.0, 100.0, 100.0]]])  # the last takes no sample
+    ours = impl.KMeans(4, init=init, n_init=1, tol=tol).fit(X)
+    assert ours.n_iter_ > 2  # relocated at the first iteration, then went on
+    assert_same_as_sklearn(ours, sklearn_lloyd(X, init, tol=tol))
+    stepped = impl.KMeans(4, init=init, n_init=1, tol=tol, verbose=1)
+    with contextlib.redirect_stdout(io.StringIO()):
+        stepped.fit(X)
+    np.testing.assert_array_equal(ours.labels_, stepped.labels_)
+    assert ours.n_iter_ == stepped.n_iter_
+    np.testing.assert_allclose(ours.cluster_centers_, stepped.cluster_centers_, **RELATIVE)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

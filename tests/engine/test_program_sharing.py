@@ -65,15 +65,18 @@ def test_a_sweep_over_n_clusters_and_folds_compiles_a_handful_of_programs(
     impl, built, fresh_programs, monkeypatch
 ):
     """Compiled (as larger data is): six values of k on two folds of nearby sizes, 12 fits,
-    each a k-means++ and a Lloyd program, compiled for 2 numbers of centres (8, 16) and one
-    of rows (2,432): 4 programs (one each per fit before: 24)."""
+    each a k-means++ and a Lloyd program, for one number of rows (2,432): Lloyd compiled for
+    2 numbers of centres (8, 16), k-means++ for one (64, every small k): 3 programs (one
+    each per fit before: 24)."""
     monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
     X = blobs(2411, 7)
     for fold in (1, 2):
         for k in (2, 5, 8, 9, 13, 16):
             impl.KMeans(k, random_state=0).fit(X[: len(X) - 37 * fold])
     assert sorted(built) == [
-        (name, 2432, k) for name in ("kmeans_plus_plus", "lloyd") for k in (8, 16)
+        ("kmeans_plus_plus", 2432, 64),
+        ("lloyd", 2432, 8),
+        ("lloyd", 2432, 16),
     ]
     assert all(count == 1 for count in built.values()), built  # each built once
 
