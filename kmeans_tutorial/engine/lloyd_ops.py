@@ -480,7 +480,8 @@ def lloyd(
     compiled) once.
 
     An empty cluster is relocated by ``lloyd_step``'s iteration, not here: it is rare, and
-    its ops (a sort of the distances among them) cost as much compiling as the loop itself.
+    its ops (a sort of the distances among them) cost about a third of the loop's tracing
+    and compiling (docs/KMEANS.md, "Why it is fast").
     So a pass that leaves a real cluster empty ends the run before that iteration, with
     ``empty`` true, ``centers`` those it was given and ``labels`` the previous iteration's;
     the host runs that iteration and resumes (``dense_core.DenseCore.lloyd``).
