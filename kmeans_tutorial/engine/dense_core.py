@@ -263,10 +263,10 @@ class DenseCore(KMeansCore):
         previous, n_iter = self._no_labels(), 0
         while True:
             remaining = max_iter - n_iter
-            labels, inertia, padded_centers, done, empty = self._call(
+            labels, inertia, padded_centers, ran, empty = self._call(
                 "lloyd", size, padded_centers, previous, remaining, tol, *counts
             )
-            n_iter += int(done)
+            n_iter += int(ran)
             if not empty:
                 break
             padded_centers, previous, stop, _, _ = self._call(

@@ -138,7 +138,7 @@ def kmeans_plus_plus(X, sample_weight, offset, first, uniforms, n_clusters, chun
     """
     slots = size(uniforms, 0) + 1
     # No loop for one centre: XLA would still check its (empty) slice of uniforms. (A
-    # program made for any number of centres runs no step then.)
+    # program made for any number of centres runs only the first centre's step then.)
     if isinstance(slots, int) and slots == 1:
         return tf.reshape(tf.cast(first, tf.int32), [1])
     n_samples = size(X, 0)
