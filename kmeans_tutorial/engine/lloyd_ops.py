@@ -111,6 +111,13 @@ def fresh_rows(start, index, chunk: int):
     return start + tf.range(chunk) >= index * chunk  # XLA needs the range's size static
 
 
+def fresh_weights(sample_weight, start, index, chunk: int):
+    """The weights of chunk ``index`` (starting at row ``start``), 0 on the rows an earlier
+    chunk had (``fresh_rows``), so that every row counts once."""
+    fresh = tf.cast(fresh_rows(start, index, chunk), sample_weight.dtype)
+    return tf.slice(sample_weight, [start], [chunk]) * fresh
+
+
 def valid_clusters(centers, n_clusters):
     """Which of ``centers`` are real, not padding (``buckets``): boolean (k,)."""
     return tf.range(tf.shape(centers)[0]) < n_clusters
@@ -146,8 +153,7 @@ def _pass(X, sample_weight, centers, offset, chunk, n_rows, n_clusters, exact_in
     def body(index, labels, sums, weights, total):
         start, x = chunk_rows(X, index, chunk)
         x -= offset
-        fresh = tf.cast(fresh_rows(start, index, chunk), X.dtype)  # 0 on rows done before
-        w = tf.slice(sample_weight, [start], [chunk]) * fresh
+        w = fresh_weights(sample_weight, start, index, chunk)
         real = start + tf.range(chunk) < n_rows
         chunk_labels = tf.where(real, nearest_centers(x, centers, c_squared), 0)
         labels = labels.write(index, chunk_labels)
@@ -186,8 +192,7 @@ def _inertia(X, sample_weight, centers, offset, labels, chunk):
 
     def body(index, total):
         start, x = chunk_rows(X, index, chunk)
-        w = tf.slice(sample_weight, [start], [chunk])
-        w *= tf.cast(fresh_rows(start, index, chunk), X.dtype)
+        w = fresh_weights(sample_weight, start, index, chunk)
         return index + 1, total + _exact_inertia(x - offset, w, centers, labels[index])
 
     _, total = tf.while_loop(
@@ -221,10 +226,9 @@ def chunked(values, chunk, zero_repeats=False):
 
     def part(index):
         start = tf.minimum(index * chunk, size(values, 0) - chunk)
-        values_here = tf.slice(values, [start], [chunk])
         if zero_repeats:
-            values_here *= tf.cast(fresh_rows(start, index, chunk), values.dtype)
-        return values_here
+            return fresh_weights(values, start, index, chunk)
+        return tf.slice(values, [start], [chunk])
 
     return map_chunks(n_chunks_of(values, chunk), chunk, values.dtype, part)
 
