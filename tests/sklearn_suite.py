@@ -22,7 +22,6 @@ PACKAGES = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
 REPLACED = ("KMeans", "MiniBatchKMeans", "kmeans_plusplus", "k_means")
 
 PRIVATE = "calls scikit-learn's private helpers directly, not an estimator"
-ELKAN = "algorithm='elkan' is not implemented here (refused with a clear error)"
 
 # Test functions left out whole, and why.
 LEFT_OUT = {
@@ -32,24 +31,12 @@ LEFT_OUT = {
     "test_euclidean_distance": PRIVATE + " (_euclidean_dense_dense_wrapper, ...)",
     "test_inertia": PRIVATE + " (_inertia_dense, _inertia_sparse)",
     "test_is_same_clustering": PRIVATE + " (_is_same_clustering)",
-    "test_kmeans_elkan_results": ELKAN,
-    "test_kmeans_elkan_iter_attribute": ELKAN,
-    "test_warning_elkan_1_cluster": ELKAN,
 }
-# Parametrisations left out wherever they occur: a test's "elkan" case (its "lloyd" case runs).
-LEFT_OUT_CASES = {"elkan": ELKAN}
 
 
 def reason_left_out(item) -> str | None:
     """Why ``item`` is not run, or ``None`` if it runs."""
-    if item.originalname in LEFT_OUT:
-        return LEFT_OUT[item.originalname]
-    callspec = getattr(item, "callspec", None)
-    values = callspec.params.values() if callspec else ()
-    for value in values:
-        if isinstance(value, str) and value in LEFT_OUT_CASES:
-            return LEFT_OUT_CASES[value]
-    return None
+    return LEFT_OUT.get(item.originalname)
 
 
 def pytest_configure(config):

@@ -41,10 +41,12 @@ class DataCore:
         return centers + self.offset
 
     def lloyd(
-        self, centers: np.ndarray, max_iter: int, tol: float
+        self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"
     ) -> tuple[np.ndarray, float, np.ndarray, int]:
-        """One whole run from ``centers``: (labels, inertia, centers, n_iter)."""
-        labels, inertia, centers, n_iter = self.core.lloyd(self.centred(centers), max_iter, tol)
+        """One whole run from ``centers``: (labels, inertia, centers, n_iter); ``algorithm``
+        as ``KMeansCore.lloyd`` takes it."""
+        centers = self.centred(centers)
+        labels, inertia, centers, n_iter = self.core.lloyd(centers, max_iter, tol, algorithm)
         return labels, inertia, self.uncentred(centers), n_iter
 
     def labels_inertia(self, centers: np.ndarray) -> tuple[np.ndarray, float]:

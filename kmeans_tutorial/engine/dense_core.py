@@ -30,14 +30,16 @@ from kmeans_tutorial.engine.driver import KMeansCore
 # dtype. TF1 makes its placeholders from them, TF2 its ``input_signature``.
 _CENTERS = ("centers", ("k", "d"), None)
 _COUNTS = [("n_rows", (), tf.int32), ("n_clusters", (), tf.int32)]
+_LLOYD = [
+    _CENTERS,
+    ("previous_labels", ("rows",), tf.int32),
+    ("max_iter", (), tf.int32),
+    ("tol", (), None),
+    *_COUNTS,
+]
 SIGNATURES: dict[str, list[tuple[str, tuple, Any]]] = {
-    "lloyd": [
-        _CENTERS,
-        ("previous_labels", ("rows",), tf.int32),
-        ("max_iter", (), tf.int32),
-        ("tol", (), None),
-        *_COUNTS,
-    ],
+    "lloyd": _LLOYD,
+    "elkan": _LLOYD,
     "lloyd_step": [
         _CENTERS,
         ("previous_labels", ("rows",), tf.int32),
@@ -59,6 +61,12 @@ def _lloyd(X, w, offset, centers, previous, max_iter, tol, n_rows, n_clusters, *
     )
 
 
+def _elkan(X, w, offset, centers, previous, max_iter, tol, n_rows, n_clusters, *, chunk):
+    return lloyd_ops.elkan(
+        X, w, centers, offset, previous, max_iter, tol, n_rows, n_clusters, chunk
+    )
+
+
 def _lloyd_step(X, w, offset, centers, previous, tol, n_rows, n_clusters, *, chunk):
     return lloyd_ops.lloyd_step(
         X, w, centers, offset, previous, tol, n_rows, n_clusters, chunk, with_inertia=True
@@ -75,6 +83,7 @@ def _kmeans_plus_plus(X, w, offset, first, uniforms, n_clusters, *, chunk):
 
 PROGRAMS: dict[str, Callable[..., Any]] = {
     "lloyd": _lloyd,
+    "elkan": _elkan,
     "lloyd_step": _lloyd_step,
     "assign_and_inertia": _assign_and_inertia,
     "kmeans_plus_plus": _kmeans_plus_plus,
@@ -128,12 +137,19 @@ def chunk(name: str, rows: int, n_features: int, n_clusters: int) -> int:
     """Rows a chunk of program ``name`` holds (a Python int: a new one is a new program)."""
     if name == "kmeans_plus_plus":
         return seeding_ops.chunk_size(rows, n_features)
+    if name == "elkan":
+        return lloyd_ops.elkan_chunk_size(rows, n_features + n_clusters)
     return lloyd_ops.chunk_size(rows, n_features + n_clusters)
 
 
 def compiles(rows: int, n_features: int, n_clusters: int) -> bool:
     """Whether the programs for these padded sizes are compiled by XLA (in both drivers)."""
     return lloyd_ops.compiles(rows, n_features, n_clusters)
+
+
+# The whole-run programs, by ``KMeans``'s ``algorithm``: the same signature, the same
+# results (``lloyd_ops.elkan``).
+LOOPS = ("lloyd", "elkan")
 
 
 class DenseCore(KMeansCore):
@@ -197,10 +213,10 @@ class DenseCore(KMeansCore):
         compiles the seeding's: XLA compiles each on one core, and a first fit waits for
         both (docs/BENCHMARKS.md, "Workflows"). Only a compiled program not yet run; it runs
         once, with no iteration, and its result is dropped."""
-        name = self.then
+        name = self.then and self._loop_program(self.then, n_clusters)
         key = self._key(name or "", n_clusters)
         n_features = self.X.shape[1]
-        if name != "lloyd" or key in self._ran or key in self._warming:
+        if name not in LOOPS or key in self._ran or key in self._warming:
             return
         if not self.compiled(n_clusters):
             return  # plain ops: their tracing holds Python's lock, nothing to overlap
@@ -215,6 +231,15 @@ class DenseCore(KMeansCore):
         thread = threading.Thread(target=run, daemon=True)
         self._warming[key] = thread
         thread.start()
+
+    def _loop_program(self, algorithm: str, n_clusters: int) -> str:
+        """The program of a run by ``algorithm`` for ``n_clusters`` (padded) centres: Lloyd's
+        for elkan's where few centres in few dimensions are assigned elementwise
+        (``lloyd_ops.elementwise_form``): no matmul for the bounds to spare, and elkan's
+        result is Lloyd's."""
+        if algorithm == "elkan" and lloyd_ops.elementwise_form(n_clusters, self.n_features):
+            return "lloyd"
+        return algorithm
 
     def _program_clusters(self, n_clusters: int) -> int:
         """Centres the programs for ``n_clusters`` are made for: padded (``buckets``) for a
@@ -251,20 +276,22 @@ class DenseCore(KMeansCore):
         """The labels before a fresh run's first iteration: none, -1 (padded rows too)."""
         return np.full(len(self.X), -1, np.int32)
 
-    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``.
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``, by the program
+        ``algorithm`` (``LOOPS``).
 
-        The Lloyd program stops at a pass that leaves a cluster empty
+        The program stops at a pass that leaves a cluster empty
         (``lloyd_ops.lloyd``); that iteration is then run by the step program, which
         relocates, and the run goes on from there, as the whole loop would have gone.
         """
         size, padded_centers = self._padded_centers(centers)
+        algorithm = self._loop_program(algorithm, size)
         counts = (self.n_rows, len(centers))
         previous, n_iter = self._no_labels(), 0
         while True:
             remaining = max_iter - n_iter
             labels, inertia, padded_centers, ran, empty = self._call(
-                "lloyd", size, padded_centers, previous, remaining, tol, *counts
+                algorithm, size, padded_centers, previous, remaining, tol, *counts
             )
             n_iter += int(ran)
             if not empty:

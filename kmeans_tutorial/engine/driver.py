@@ -62,9 +62,11 @@ class KMeansCore(Seeding, Protocol):
     rows in the data's coordinates, centres in ``X - offset``'s."""
 
     def lloyd(
-        self, centers: np.ndarray, max_iter: int, tol: float
+        self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"
     ) -> tuple[np.ndarray, float, np.ndarray, int]:
-        """One whole run from ``centers``: (labels, inertia, centers, n_iter)."""
+        """One whole run from ``centers``: (labels, inertia, centers, n_iter).
+        ``algorithm``: ``"elkan"`` gives the same run with distance work skipped where
+        bounds allow (``lloyd_ops.elkan``); a core without it runs Lloyd's."""
         ...
 
     def step(

@@ -15,6 +15,7 @@ A fit in memory is one compiled program a run (the driver's core: ``tf1_graph``'
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 
 import numpy as np
@@ -41,10 +42,10 @@ from kmeans_tutorial.engine.init import INITS, initial_centers
 from kmeans_tutorial.engine.sharing import shareable
 from kmeans_tutorial.engine.sources import DatasetStream, Stream, is_stream
 
-# scikit-learn's algorithm names: "lloyd" is what runs; "elkan" (an exact acceleration of
-# Lloyd's iterations, giving its result) is not implemented; "auto" and "full" were
-# scikit-learn's aliases of these until 1.3, which removed them.
-ALGORITHMS = ("lloyd",)
+# scikit-learn's algorithm names: "lloyd", and "elkan", which gives Lloyd's result with
+# distance work skipped where bounds prove it useless (``lloyd_ops.elkan``); "auto" and
+# "full" were scikit-learn's aliases of these until 1.3, which removed them.
+ALGORITHMS = ("lloyd", "elkan")
 REMOVED_ALGORITHMS = ("auto", "full")
 # Rows of a stream the initial centres are drawn from (``sources``): at least this many,
 # and 3 per cluster; k-means++ on them is one program of a few milliseconds.
@@ -92,8 +93,16 @@ class KMeans(BaseKMeans):
     copy_x : bool, default=True
         scikit-learn's, accepted for its users: ``X`` is never modified either way, since
         distances are taken around the data's mean without centring ``X`` in place.
-    algorithm : {"lloyd"}, default="lloyd"
-        Lloyd's iterations. ``"elkan"`` is refused: it is not implemented here.
+    algorithm : {"lloyd", "elkan"}, default="lloyd"
+        ``"lloyd"``: Lloyd's iterations. ``"elkan"``: the same iterations, stops and result
+        (the same labels and ``n_iter_``; centres within float rounding), with each row's
+        distances left uncomputed where the triangle inequality proves its centre cannot
+        change: per-row bounds (Hamerly's two, not Elkan's n x k), a skipped chunk of rows
+        at a time (``lloyd_ops.elkan``). It pays on well-separated clusters in late
+        iterations and costs a little elsewhere (docs/KMEANS.md, "Choosing elkan").
+        Dense data in memory only: on sparse data, a stream, with ``verbose`` or the
+        cosine metric, ``"elkan"`` runs Lloyd's iterations, whose result it is.
+        With one cluster, scikit-learn's warning, and ``"lloyd"``.
     metric : {"euclidean", "cosine"}, default="euclidean"
         ``"cosine"``: TensorFlow's KMeans estimator's cosine distance, ``1 - cos``. Rows
         are scaled to length 1 (a row of zeros is refused), each update's centres too
@@ -167,7 +176,7 @@ class KMeans(BaseKMeans):
     _inits = (*INITS, parallel_init.NAME)
 
     def _check_params(self, n_samples: int, n_features: int, dtype):
-        self._check_algorithm()
+        self._algorithm = self._check_algorithm()
         parallel_init.check_params(self.oversampling_factor, self.init_steps)
         return super()._check_params(n_samples, n_features, dtype)
 
@@ -190,23 +199,26 @@ class KMeans(BaseKMeans):
     def _auto_n_init(self) -> int:
         return 10  # scikit-learn's "auto" for "random" and callable inits
 
-    def _check_algorithm(self) -> None:
+    def _check_algorithm(self) -> str:
+        """The algorithm the fit runs (scikit-learn's ``_algorithm``)."""
         algorithm, copy_x = self.algorithm, self.copy_x
-        if algorithm == "elkan":
-            raise InvalidParameterError(
-                "algorithm='elkan' is not implemented here; use algorithm='lloyd' (the "
-                "default), which gives the same clustering (Elkan's algorithm only skips "
-                "distance computations)."
-            )
         if algorithm in REMOVED_ALGORITHMS:
             raise InvalidParameterError(
                 f"algorithm={algorithm!r} was removed in scikit-learn 1.3 (it meant 'lloyd' "
                 f"or 'elkan'); use algorithm='lloyd'."
             )
         if not (isinstance(algorithm, str) and algorithm in ALGORITHMS):
-            raise InvalidParameterError(f"algorithm={algorithm!r} should be 'lloyd'.")
+            raise InvalidParameterError(f"algorithm={algorithm!r} should be 'lloyd' or 'elkan'.")
         if not isinstance(copy_x, bool | np.bool_):
             raise InvalidParameterError(f"copy_x={copy_x!r} should be True or False.")
+        if algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return "lloyd"
+        return algorithm
 
     @keeps_state_on_failure
     def fit(self, X, y=None, sample_weight=None):
@@ -264,8 +276,11 @@ class KMeans(BaseKMeans):
         elif self.verbose:
             lloyd = partial(loops.lloyd_logged, core, max_iter=self.max_iter, tol=absolute_tol)
         else:
-            lloyd = partial(core.lloyd, max_iter=self.max_iter, tol=absolute_tol)
-            core.expect("lloyd")  # compiled beside the seeding's program
+            algorithm = self._algorithm
+            lloyd = partial(
+                core.lloyd, max_iter=self.max_iter, tol=absolute_tol, algorithm=algorithm
+            )
+            core.expect(algorithm)  # compiled beside the seeding's program
         factor, steps = parallel_init.check_params(self.oversampling_factor, self.init_steps)
         bound = parallel_init.most_candidates(self.n_clusters, factor, steps)
         chunks = parallel_init.RowChunks(X, weights, bound)

@@ -14,6 +14,7 @@ uncompiled program is made for any number of rows (``dense_core``): its sizes ar
 only at run time (``size``) but for the elementwise form's, and its chunk is an input.
 """
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -64,6 +65,18 @@ def chunk_size(n_samples: int, width: int) -> int:
     """
     rows = 1 << max(0, (CHUNK_BUDGET // width).bit_length() - 1)
     return min(n_samples, max(rows, MIN_CHUNK_ROWS))
+
+
+# ``elkan``'s chunks are this many of Lloyd's: its rows that need distances are gathered
+# into blocks of their own (``_nearest_where``), so a chunk's size only sets how often its
+# fixed costs are paid; larger still, the chunk falls out of cache (docs/BENCHMARKS.md,
+# "elkan").
+ELKAN_CHUNKS = 4
+
+
+def elkan_chunk_size(n_samples: int, width: int) -> int:
+    """``chunk_size`` for ``elkan``: ``ELKAN_CHUNKS`` of Lloyd's chunks."""
+    return min(n_samples, chunk_size(n_samples, width) * ELKAN_CHUNKS)
 
 
 # Up to this much work a pass (rows x (features + centres)), the programs run as plain
@@ -299,6 +312,20 @@ def cluster_sums(x, w, labels, n_clusters):
     )
 
 
+def _partial_distances(x, centers, c_squared):
+    """``|c|² - 2 x·cᵀ`` for every row and centre, (rows, k), as ``nearest_centers`` computes
+    it (elementwise, a centre at a time, for few centres in few dimensions)."""
+    if not elementwise_form(*centers.shape):
+        return c_squared[tf.newaxis, :] - 2 * tf.matmul(x, centers, transpose_b=True)
+    return tf.stack(
+        [
+            c_squared[cluster] - 2 * tf.reduce_sum(x * centers[cluster], axis=1)
+            for cluster in range(centers.shape[0])
+        ],
+        axis=1,
+    )
+
+
 def first_argmin(values):
     """Index of each row's smallest value, the first one on ties: ``tf.argmin(values, 1)``.
 
@@ -501,12 +528,63 @@ def lloyd(
     n_iter : scalar Tensor, int32: the iterations run
     empty : scalar Tensor, bool
     """
-    valid = valid_clusters(centers, n_clusters)
 
-    def step(iteration, centers, previous, last, _, __, ___):
+    def assign(centers, previous, state):
         labels, sums, weights, _ = _pass(
             X, sample_weight, centers, offset, chunk, n_rows, n_clusters
         )
+        return labels, sums, weights, state
+
+    return _loop(
+        X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_clusters, chunk,
+        assign, (),
+    )  # fmt: skip
+
+
+def elkan(
+    X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_rows, n_clusters, chunk
+):
+    """``lloyd``'s run, its iterations, stops and results, with distance work skipped where
+    the triangle inequality proves that no row of a chunk can change its centre
+    (``algorithm="elkan"``; ``_bounded_pass``). Inputs and outputs are ``lloyd``'s.
+
+    Each row keeps Hamerly's two bounds (2010), an upper bound on the distance to its own
+    centre and a lower bound on the distance to any other, carried between iterations as
+    tensors in the chunked layout; n x 2 numbers, where Elkan's (2003) n x k lower bounds
+    would hold as much as the distances themselves. A fresh run's bounds prove nothing,
+    so its first pass computes every distance.
+    """
+    chunks = n_chunks_of(X, chunk)
+    unknown = tf.fill(tf.stack([chunks, chunk]), tf.constant(float("inf"), X.dtype))
+    valid = valid_clusters(centers, n_clusters)
+
+    def assign(centers, previous, state):
+        upper, lower, bound_centers = state
+        labels, upper, lower, sums, weights = _bounded_pass(
+            X, sample_weight, centers, offset, chunk, n_rows, valid, previous, upper, lower,
+            bound_centers,
+        )  # fmt: skip
+        return labels, sums, weights, (upper, lower, centers)
+
+    # The lower bounds start at 0 (proving nothing), the upper ones at infinity.
+    state = (unknown, tf.zeros_like(unknown), centers)
+    return _loop(
+        X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_clusters, chunk,
+        assign, state,
+    )  # fmt: skip
+
+
+def _loop(
+    X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_clusters, chunk,
+    assign, state,
+):  # fmt: skip
+    """The iterations of ``lloyd`` and ``elkan``: ``assign(centers, previous_labels, state)``
+    gives a pass's chunked labels, per-cluster sums and weights, and its ``state`` for the
+    next (the bounds of ``elkan``; none for ``lloyd``)."""
+    valid = valid_clusters(centers, n_clusters)
+
+    def step(iteration, centers, previous, last, _, __, ___, state):
+        labels, sums, weights, state = assign(centers, previous, state)
         inertia = tf.cond(
             last,
             lambda: _inertia(X, sample_weight, centers, offset, labels, chunk),
@@ -524,10 +602,10 @@ def lloyd(
         next_last = tf.logical_or(stop, iteration >= max_iter)
         done = tf.logical_or(last, empty)
         labels = tf.where(empty, previous, labels)
-        return iteration, new_centers, labels, next_last, done, empty, inertia
+        return iteration, new_centers, labels, next_last, done, empty, inertia, state
 
-    n_iter, centers, labels, _, _, empty, inertia = tf.while_loop(
-        lambda *state: tf.logical_not(state[4]),
+    n_iter, centers, labels, _, _, empty, inertia, _ = tf.while_loop(
+        lambda *loop: tf.logical_not(loop[4]),
         step,
         [
             tf.constant(0),
@@ -537,9 +615,191 @@ def lloyd(
             tf.constant(False),
             tf.constant(False),
             tf.zeros([], X.dtype),
+            state,
         ],
     )
     return _unchunk(labels, sample_weight), inertia, centers, n_iter, empty
+
+
+# How far the bounds of ``_bounded_pass`` allow for rounding, as a multiple of the dtype's
+# machine epsilon per feature: the computed |c|² - 2x·c of a width-d dot product is within
+# about (2d + 2) eps (|x|² + |c|²) of the true value. Twice that, so that a skipped row is
+# one whose nearest centre the computed distances would also choose: the labels of
+# ``elkan`` are ``lloyd``'s.
+ROUNDING_PER_FEATURE = 4
+
+
+def _rounding(X):
+    """The relative rounding allowance of ``_bounded_pass`` for data of ``X``'s width and
+    dtype (a Python float where the width is static)."""
+    eps = float(np.finfo(tf.as_dtype(X.dtype).as_numpy_dtype).eps)
+    width = size(X, 1)
+    if isinstance(width, int):
+        return ROUNDING_PER_FEATURE * (width + 4) * eps
+    return ROUNDING_PER_FEATURE * (tf.cast(width, X.dtype) + 4) * eps
+
+
+def _half_gaps(centers, valid, slack):
+    """Half the distance from each centre to its nearest other (real) centre, rounded down
+    (``slack``: the computed squared distances' allowance): a row within it of its own
+    centre has no nearer one (Hamerly's ``s``). Infinite for a lone centre."""
+    squares = tf.reduce_sum(tf.square(centers), axis=1)
+    gaps = (
+        squares[:, tf.newaxis]
+        + squares[tf.newaxis, :]
+        - 2 * tf.matmul(centers, centers, transpose_b=True)
+    )
+    k = size(centers, 0)
+    others = tf.logical_and(valid[tf.newaxis, :], tf.logical_not(tf.eye(k, dtype=tf.bool)))
+    nearest = tf.reduce_min(tf.where(others, gaps, float("inf")), axis=1)
+    return 0.5 * tf.sqrt(tf.maximum(nearest - slack, 0))
+
+
+# ``elkan`` computes the distances of the rows its bounds leave unproved this many at a time,
+# gathered from their chunk: few enough that a few unproved rows cost little, enough that
+# each matmul runs at speed (docs/BENCHMARKS.md, "elkan").
+ELKAN_BLOCK = 256
+
+
+def _nearest_where(x, centers, c_squared, need, labels, upper, lower, x_squared, allowance):
+    """Labels and fresh bounds for the rows of chunk ``x`` that ``need`` them; the other
+    rows keep ``labels``, ``upper`` and ``lower``.
+
+    The needed rows are gathered to the front of the chunk (a permutation by running
+    counts), and taken ``ELKAN_BLOCK`` at a time: as many blocks as they fill, each a
+    matmul of the block against the centres. A last block shifted back to the chunk's end
+    recomputes a few rows that needed nothing: their computed labels are the ones they
+    had (the bounds proved it) and their bounds become exact.
+    """
+    rows = size(x, 0)
+    block = ELKAN_BLOCK if isinstance(rows, int) and rows >= ELKAN_BLOCK else None
+    if block is None:
+        block = tf.minimum(ELKAN_BLOCK, rows)
+    needed = tf.cast(need, tf.int32)
+    count = tf.reduce_sum(needed)
+    # Needed rows first, in order, then the others: slot of each row, then its inverse.
+    slots = tf.where(need, tf.cumsum(needed) - 1, count + tf.cumsum(1 - needed) - 1)
+    order = tf.scatter_nd(slots[:, tf.newaxis], tf.range(rows), tf.shape(slots))
+    n_blocks = (count + block - 1) // block
+    columns = tf.range(size(centers, 0))[tf.newaxis, :]
+
+    def computed(x, squares, slack):
+        block_labels = nearest_centers(x, centers, c_squared)  # ``_pass``'s op
+        partial = _partial_distances(x, centers, c_squared)
+        own = tf.gather(partial, block_labels, batch_dims=1)
+        others = tf.where(tf.not_equal(columns, block_labels[:, tf.newaxis]), partial, float("inf"))
+        second = tf.reduce_min(others, axis=1)
+        new_upper = tf.sqrt(tf.maximum(squares + own + slack, 0))
+        return block_labels, new_upper, tf.sqrt(tf.maximum(squares + second - slack, 0))
+
+    def body(index, labels, upper, lower):
+        begin = tf.minimum(index * block, rows - block)
+        picked = tf.slice(order, [begin], [block])
+        squares, slack = tf.gather(x_squared, picked), tf.gather(allowance, picked)
+        block_labels, block_upper, block_lower = computed(tf.gather(x, picked), squares, slack)
+        at = picked[:, tf.newaxis]
+        return (
+            index + 1,
+            tf.tensor_scatter_nd_update(labels, at, block_labels),
+            tf.tensor_scatter_nd_update(upper, at, block_upper),
+            tf.tensor_scatter_nd_update(lower, at, block_lower),
+        )
+
+    def by_blocks():
+        _, *results = tf.while_loop(
+            lambda index, *_: index < n_blocks, body, [tf.constant(0), labels, upper, lower]
+        )
+        return tuple(results)
+
+    # Past half the chunk, gathering costs more than the rows it spares: all of it, at once.
+    return tf.cond(count * 2 > rows, lambda: computed(x, x_squared, allowance), by_blocks)
+
+
+def _bounded_pass(
+    X, sample_weight, centers, offset, chunk, n_rows, valid, previous, upper, lower,
+    bound_centers,
+):  # fmt: skip
+    """``_pass`` (without its inertia) with Hamerly's bounds: a chunk whose every row is
+    proved to keep its centre keeps its labels without a distance computed.
+
+    ``upper`` and ``lower`` (chunked, as ``previous``) bound each row's distance to its
+    centre ``previous`` and to any other, for ``bound_centers``; moved to ``centers`` by
+    each centre's shift. A chunk first tries them as they are, then with its rows' exact
+    distances to their own centres (a pass over the chunk's features alone); failing both,
+    it computes the distances as ``_pass`` does, with ``_pass``'s ops, and its bounds are
+    set afresh. Rounding is allowed for on every side (``ROUNDING_PER_FEATURE``), so a row
+    is skipped only where the computed distances would keep its label too.
+
+    Returns chunked labels, upper and lower bounds (n_chunks, chunk), sums (k, d) and
+    weights (k,).
+    """
+    n_chunks = n_chunks_of(X, chunk)
+    rounding = _rounding(X)
+    squares = tf.reduce_sum(tf.square(centers), axis=1)
+    c_squared = tf.where(valid, squares, float("inf"))  # ``masked_squares``
+    scale = tf.reduce_max(tf.where(valid, squares, 0))
+    reach = rounding * tf.sqrt(scale)
+    shifts = tf.sqrt(tf.reduce_sum(tf.square(centers - bound_centers), axis=1))
+    shifts = tf.where(valid, shifts * (1 + rounding) + reach, 0)
+    largest_shift = tf.reduce_max(shifts)
+    half_gaps = _half_gaps(centers, valid, 2 * rounding * scale)
+
+    def proved(own, upper, lower, allowance):
+        # Nothing nearer than ``lower`` but own, nor than 2 s - u by the triangle inequality;
+        # the gap in squared distances must exceed twice the rounding of each.
+        nearest_other = tf.maximum(lower, 2 * tf.gather(half_gaps, own) - upper)
+        gap = (nearest_other - upper) * (nearest_other + upper)
+        return tf.logical_and(nearest_other > upper, gap >= 2 * allowance)
+
+    def body(index, labels, uppers, lowers, sums, weights):
+        start, x = chunk_rows(X, index, chunk)
+        x -= offset
+        w = fresh_weights(sample_weight, start, index, chunk)
+        padding = start + tf.range(chunk) >= n_rows
+        own = tf.maximum(previous[index], 0)  # a fresh run's -1: any centre, bounds say none
+        row_upper = upper[index] + tf.gather(shifts, own)
+        row_lower = lower[index] - largest_shift
+        x_squared = tf.reduce_sum(tf.square(x), axis=1)
+        allowance = rounding * (x_squared + scale)
+        kept = tf.logical_or(proved(own, row_upper, row_lower, allowance), padding)
+
+        def tightened():
+            residual = tf.reduce_sum(tf.square(x - tf.gather(centers, own)), axis=1)
+            exact = tf.sqrt(residual) * (1 + rounding) + rounding * tf.sqrt(x_squared + scale)
+            return tf.where(kept, row_upper, exact)
+
+        row_upper = tf.cond(tf.reduce_all(kept), lambda: row_upper, tightened)
+        need = tf.logical_not(tf.logical_or(kept, proved(own, row_upper, row_lower, allowance)))
+        chunk_labels, row_upper, row_lower = _nearest_where(
+            x, centers, c_squared, need, own, row_upper, row_lower, x_squared, allowance
+        )
+        chunk_labels = tf.where(padding, 0, chunk_labels)
+        chunk_sums, chunk_weights = cluster_sums(x, w, chunk_labels, size(centers, 0))
+        return (
+            index + 1,
+            labels.write(index, chunk_labels),
+            uppers.write(index, row_upper),
+            lowers.write(index, row_lower),
+            sums + chunk_sums,
+            weights + chunk_weights,
+        )
+
+    def chunk_array(dtype):
+        return tf.TensorArray(dtype, size=n_chunks, element_shape=[static_or_none(chunk)])
+
+    _, labels, uppers, lowers, sums, weights = tf.while_loop(
+        lambda index, *_: index < n_chunks,
+        body,
+        [
+            tf.constant(0),
+            chunk_array(tf.int32),
+            chunk_array(X.dtype),
+            chunk_array(X.dtype),
+            tf.zeros_like(centers),
+            tf.zeros([tf.shape(centers)[0]], X.dtype),
+        ],
+    )
+    return labels.stack(), uppers.stack(), lowers.stack(), sums, weights
 
 
 def transform(X, centers, offset):

@@ -35,6 +35,7 @@ OPTIONS = {
     "n_init3-tol0": {"n_init": 3, "tol": 0.0},
     "weights": {"sample_weight": "random"},
     "max_iter2": {"max_iter": 2, "tol": 0.0},
+    "elkan": {"algorithm": "elkan"},
 }
 INITS = ["random", "k-means++", "array"]
 
@@ -47,7 +48,7 @@ def test_fits_are_bit_identical(tf1, tf2, data, init, options):
     assert_fits_are_bit_identical(tf1, tf2, data, init, options)
 
 
-@pytest.mark.parametrize("options", ["defaults", "weights"])
+@pytest.mark.parametrize("options", ["defaults", "weights", "elkan"])
 @pytest.mark.parametrize("init", INITS)
 @pytest.mark.parametrize("data", [name for name in DATA if not name.startswith("sparse")])
 def test_compiled_fits_are_bit_identical(tf1, tf2, data, init, options, monkeypatch):

@@ -123,8 +123,9 @@ def test_random_init_draws_rows_by_weight(impl, estimator, seed):
 def test_algorithm_as_scikit_learn_names_it(impl):
     X = FOUR[:3]
     impl.KMeans(2, algorithm="lloyd", random_state=0).fit(X)
-    with pytest.raises(InvalidParameterError, match="algorithm='elkan' is not implemented"):
-        impl.KMeans(2, algorithm="elkan").fit(X)
+    impl.KMeans(2, algorithm="elkan", random_state=0).fit(X)
+    with pytest.raises(InvalidParameterError, match="algorithm='Elkan' should be 'lloyd' or"):
+        impl.KMeans(2, algorithm="Elkan").fit(X)
     for removed in ("auto", "full"):
         with pytest.raises(InvalidParameterError, match=f"algorithm='{removed}' was removed"):
             impl.KMeans(2, algorithm=removed).fit(X)

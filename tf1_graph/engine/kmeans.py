@@ -353,8 +353,9 @@ class _SparseGraphCore(KMeansCore):
             self._squared_distances, self.sparse.rows, self.weights, n_clusters, seed
         )
 
-    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``: Lloyd's
+        iterations, whatever the ``algorithm`` (``"elkan"``'s result is theirs)."""
         labels, inertia, centers, n_iter = self._run("lloyd", centers, max_iter=max_iter, tol=tol)
         return labels, float(inertia), centers, int(n_iter)
 

@@ -61,7 +61,7 @@ def _any_shape(name: str, dtype: str, n_features: int | None, n_clusters: int | 
     data_type = tf.as_dtype(dtype)
     data = [([None, n_features], data_type), ([None], data_type), ([n_features], data_type)]
     specs = data + dense_core.signature(name, None, n_features, n_clusters, data_type)
-    return tf.function(
+    return _program(
         dense_core.with_chunk_input(name),
         input_signature=[tf.TensorSpec(shape, spec_dtype) for shape, spec_dtype in specs],
         autograph=False,
@@ -271,8 +271,9 @@ class _SparseEagerCore(KMeansCore):
             self._squared_distances, self.sparse.rows, self.weights, n_clusters, seed
         )
 
-    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``."""
+    def lloyd(self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"):
+        """(labels, inertia, centers, n_iter) of one run from ``centers``: Lloyd's
+        iterations, whatever the ``algorithm`` (``"elkan"``'s result is theirs)."""
         labels, inertia, new_centers, n_iter = self._run(
             "lloyd",
             self.sample_weight,
