@@ -85,8 +85,8 @@ SKLEARN_SEEDS = [None, "0-4"]
 @nox.session(python=PYTHON)
 @nox.parametrize("impl", ["tf1", "tf2"], ids=["tf1", "tf2"])
 def sklearn(session: nox.Session, impl: str) -> None:
-    """Run scikit-learn's own test_k_means.py, unmodified, against one package (what is
-    left out, and why: tests/sklearn_suite.py)."""
+    """Run scikit-learn's own test_k_means.py and test_bisect_k_means.py, unmodified,
+    against one package (what is left out, and why: tests/sklearn_suite.py)."""
     _install_with_tests(session)
     suite = ["-c", "tests/sklearn_suite.ini", "--rootdir", session.create_tmp()]
     for seeds in SKLEARN_SEEDS:
@@ -97,7 +97,8 @@ def sklearn(session: nox.Session, impl: str) -> None:
             # Only the tests that take the seed: the others ran, the same, on the default.
             env["SKLEARN_TESTS_GLOBAL_RANDOM_SEED"] = seeds
             env["KMEANS_SUITE_SEEDED_ONLY"] = "1"
-        args = ["--pyargs", "sklearn.cluster.tests.test_k_means", *session.posargs]
+        files = ["sklearn.cluster.tests.test_k_means", "sklearn.cluster.tests.test_bisect_k_means"]
+        args = ["--pyargs", *files, *session.posargs]
         session.run("pytest", *TWO_WORKERS, *suite, *args, env=env)
 
 

@@ -1,14 +1,15 @@
-"""A pytest plugin: scikit-learn's own ``sklearn/cluster/tests/test_k_means.py``, run
-unmodified against one of our packages (``nox -s sklearn``).
+"""A pytest plugin: scikit-learn's own ``sklearn/cluster/tests/test_k_means.py`` and
+``test_bisect_k_means.py``, run unmodified against one of our packages (``nox -s sklearn``).
 
-The test file ships inside the scikit-learn wheel. Before pytest imports it, this plugin
-puts the chosen package's ``KMeans``, ``MiniBatchKMeans``, ``kmeans_plusplus`` and
-``k_means`` into ``sklearn.cluster``, so that the file's ``from sklearn.cluster import ...``
-takes ours (scikit-learn's own modules import their classes from ``sklearn.cluster._kmeans``
-and are unaffected). The package is named by ``KMEANS_SUITE_IMPL`` (``tf1`` or ``tf2``).
+The test files ship inside the scikit-learn wheel. Before pytest imports them, this plugin
+puts the chosen package's ``BisectingKMeans``, ``KMeans``, ``MiniBatchKMeans``,
+``kmeans_plusplus`` and ``k_means`` into ``sklearn.cluster``, so that the files'
+``from sklearn.cluster import ...`` takes ours (scikit-learn's own modules import their
+classes from ``sklearn.cluster._kmeans`` and are unaffected). The package is named by
+``KMEANS_SUITE_IMPL`` (``tf1`` or ``tf2``).
 
 ``LEFT_OUT`` is the one list of what is not run, each with its reason; every other test
-of the file must pass, on scikit-learn's default seed and on any
+of the files must pass, on scikit-learn's default seed and on any
 ``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``. With ``KMEANS_SUITE_SEEDED_ONLY=1`` only the tests
 that take ``global_random_seed`` run (a run on other seeds after the default one).
 """
@@ -19,7 +20,7 @@ import os
 import pytest
 
 PACKAGES = {"tf1": "tf1_graph", "tf2": "tf2_eager"}
-REPLACED = ("KMeans", "MiniBatchKMeans", "kmeans_plusplus", "k_means")
+REPLACED = ("BisectingKMeans", "KMeans", "MiniBatchKMeans", "kmeans_plusplus", "k_means")
 
 PRIVATE = "calls scikit-learn's private helpers directly, not an estimator"
 
@@ -63,4 +64,4 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     impl = os.environ.get("KMEANS_SUITE_IMPL")
-    return [f"scikit-learn's test_k_means.py against {PACKAGES.get(impl)}"]
+    return [f"scikit-learn's k-means tests against {PACKAGES.get(impl)}"]

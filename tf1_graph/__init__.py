@@ -14,7 +14,7 @@ from tf1_graph.functions import (
 from tf1_graph.runner import run_lesson
 
 # The k-means engine's names, loaded on first use: the lesson does not import the engine.
-_ENGINE = ("KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus")
+_ENGINE = ("BisectingKMeans", "KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus")
 
 
 def __getattr__(name: str):
@@ -26,6 +26,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "BisectingKMeans",
     "KMeans",
     "MiniBatchKMeans",
     "assign_to_nearest",

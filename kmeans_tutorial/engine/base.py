@@ -19,7 +19,7 @@ import numbers
 import os
 import sys
 import warnings
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 
@@ -213,6 +213,27 @@ class BaseKMeans:
     def _check_params(self, n_samples: int, n_features: int, dtype):
         """The checked ``init`` (a name, a callable, or centres of ``dtype``) and the
         number of runs; sets ``_n_init`` to it, as scikit-learn does."""
+        self._check_sizes(n_samples)
+        init = checked_init(self.init, self.n_clusters, n_features, dtype, self._inits)
+        if isinstance(self.n_init, str) and self.n_init == "auto":
+            by_draw = callable(init) or (isinstance(init, str) and init == "random")
+            n_init = self._auto_n_init() if by_draw else 1
+        else:
+            check_int("n_init", self.n_init, 1)
+            n_init = cast(int, self.n_init)
+        if isinstance(init, np.ndarray) and n_init != 1:
+            warnings.warn(
+                f"Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        self._n_init = n_init
+        return init, n_init
+
+    def _check_sizes(self, n_samples: int) -> None:
+        """``n_clusters`` (at most ``n_samples``), ``max_iter`` and ``tol``, checked."""
         check_int("n_clusters", self.n_clusters, 1)
         if n_samples < self.n_clusters:
             raise InvalidParameterError(
@@ -225,23 +246,6 @@ class BaseKMeans:
             or not (0 <= self.tol < float("inf"))
         ):
             raise InvalidParameterError(f"tol={self.tol!r} should be a finite number >= 0.")
-        init = checked_init(self.init, self.n_clusters, n_features, dtype, self._inits)
-        if isinstance(self.n_init, str) and self.n_init == "auto":
-            by_draw = callable(init) or (isinstance(init, str) and init == "random")
-            n_init = self._auto_n_init() if by_draw else 1
-        else:
-            check_int("n_init", self.n_init, 1)
-            n_init = self.n_init
-        if isinstance(init, np.ndarray) and n_init != 1:
-            warnings.warn(
-                f"Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        self._n_init = n_init
-        return init, n_init
 
     def _auto_n_init(self) -> int:
         """``n_init="auto"``'s runs for ``"random"`` and callable inits (scikit-learn's)."""
@@ -387,10 +391,14 @@ class BaseKMeans:
             X = unit_rows(X)
         weights = check_sample_weight(sample_weight, len(X), X.dtype)
         centers = self.cluster_centers_.astype(X.dtype)
+        return self._core_near(X, weights, centers), centers, len(X)
+
+    def _core_near(self, X, weights: np.ndarray, centers: np.ndarray) -> DataCore:
+        """A core for checked rows ``X`` (``_core_for``) to be compared with ``centers``."""
         if isinstance(X, SparseRows):  # its programs take any number of rows
-            return self._core(X, shareable(weights), np.zeros_like(centers[0])), centers, len(X)
+            return self._core(X, shareable(weights), np.zeros_like(centers[0]))
         padded_X, weights = padded(X, weights, batch_rows(len(X)))
-        return self._core(padded_X, weights, centers.mean(axis=0)), centers, len(X)
+        return self._core(padded_X, weights, centers.mean(axis=0))
 
     def _stream_for(self, X, sample_weight=None):
         """A stream of new data, checked against the fit, and the centres in its dtype."""

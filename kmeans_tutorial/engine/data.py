@@ -49,6 +49,27 @@ class SparseRows:
             dense[out, self.indices[start:stop]] = self.data[start:stop]
         return dense
 
+    def subset(self, index: np.ndarray) -> SparseRows:
+        """Rows ``index``, still sparse: a CSR matrix of their own."""
+        lengths = np.diff(self.indptr)[index]
+        indptr = np.zeros(len(index) + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        starts = np.repeat(self.indptr[index] - indptr[:-1], lengths)
+        taken = starts + np.arange(indptr[-1])
+        return SparseRows(
+            shareable(self.data[taken]), self.indices[taken], indptr, (len(index), self.shape[1])
+        )
+
+    def squared_distances_to(self, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Each row's squared distance to its centre ``centers[labels]``, in float64:
+        |x|² - 2 x·c + |c|², over the row's stored values only."""
+        row_of = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        values = self.data.astype(np.float64)
+        own = centers.astype(np.float64)[labels]
+        squares = np.bincount(row_of, np.square(values), self.shape[0])
+        products = np.bincount(row_of, values * own[row_of, self.indices], self.shape[0])
+        return np.maximum(squares - 2 * products + np.einsum("ij,ij->i", own, own), 0)
+
 
 _BLOCK_ROWS = 65536  # rows a NumPy temporary covers at once, so none is the size of X
 

@@ -52,6 +52,20 @@ REMOVED_ALGORITHMS = ("auto", "full")
 STREAM_INIT_SIZE = 2**16
 
 
+def check_algorithm(algorithm: object, copy_x: object) -> str:
+    """``algorithm`` and ``copy_x`` checked, as ``KMeans`` and ``BisectingKMeans`` take them."""
+    if algorithm in REMOVED_ALGORITHMS:
+        raise InvalidParameterError(
+            f"algorithm={algorithm!r} was removed in scikit-learn 1.3 (it meant 'lloyd' "
+            f"or 'elkan'); use algorithm='lloyd'."
+        )
+    if not (isinstance(algorithm, str) and algorithm in ALGORITHMS):
+        raise InvalidParameterError(f"algorithm={algorithm!r} should be 'lloyd' or 'elkan'.")
+    if not isinstance(copy_x, bool | np.bool_):
+        raise InvalidParameterError(f"copy_x={copy_x!r} should be True or False.")
+    return algorithm
+
+
 class KMeans(BaseKMeans):
     """K-means clustering with scikit-learn's interface; a package's subclass names its driver.
 
@@ -201,16 +215,7 @@ class KMeans(BaseKMeans):
 
     def _check_algorithm(self) -> str:
         """The algorithm the fit runs (scikit-learn's ``_algorithm``)."""
-        algorithm, copy_x = self.algorithm, self.copy_x
-        if algorithm in REMOVED_ALGORITHMS:
-            raise InvalidParameterError(
-                f"algorithm={algorithm!r} was removed in scikit-learn 1.3 (it meant 'lloyd' "
-                f"or 'elkan'); use algorithm='lloyd'."
-            )
-        if not (isinstance(algorithm, str) and algorithm in ALGORITHMS):
-            raise InvalidParameterError(f"algorithm={algorithm!r} should be 'lloyd' or 'elkan'.")
-        if not isinstance(copy_x, bool | np.bool_):
-            raise InvalidParameterError(f"copy_x={copy_x!r} should be True or False.")
+        algorithm = check_algorithm(self.algorithm, self.copy_x)
         if algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn(
                 "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",

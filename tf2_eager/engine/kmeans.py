@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from kmeans_tutorial.engine import batch_ops, dense_core, lloyd_ops, seeding, sparse_ops
+from kmeans_tutorial.engine import bisecting as engine_bisecting
 from kmeans_tutorial.engine import kmeans as engine_kmeans
 from kmeans_tutorial.engine import minibatch as engine_minibatch
 from kmeans_tutorial.engine.batch_core import LocalBatchCore, compiles
@@ -195,6 +196,11 @@ class KMeans(engine_kmeans.KMeans):
 
 class MiniBatchKMeans(engine_minibatch.MiniBatchKMeans):
     __doc__ = engine_minibatch.MiniBatchKMeans.__doc__
+    driver = KMeans.driver
+
+
+class BisectingKMeans(engine_bisecting.BisectingKMeans):
+    __doc__ = engine_bisecting.BisectingKMeans.__doc__
     driver = KMeans.driver
 
 
