@@ -114,8 +114,9 @@ class KMeans(BaseKMeans):
         change: per-row bounds (Hamerly's two, not Elkan's n x k), a skipped chunk of rows
         at a time (``lloyd_ops.elkan``). It pays on well-separated clusters in late
         iterations and costs a little elsewhere (docs/KMEANS.md, "Choosing elkan").
-        Dense data in memory only: on sparse data, a stream, with ``verbose`` or the
-        cosine metric, ``"elkan"`` runs Lloyd's iterations, whose result it is.
+        Dense and sparse data in memory (``sparse_ops.elkan``); on a stream, with
+        ``verbose`` or the cosine metric, ``"elkan"`` runs Lloyd's iterations, whose result
+        it is.
         With one cluster, scikit-learn's warning, and ``"lloyd"``.
     metric : {"euclidean", "cosine"}, default="euclidean"
         ``"cosine"``: TensorFlow's KMeans estimator's cosine distance, ``1 - cos``. Rows

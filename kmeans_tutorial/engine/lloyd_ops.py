@@ -629,14 +629,36 @@ def _loop(
 ROUNDING_PER_FEATURE = 4
 
 
-def _rounding(X):
-    """The relative rounding allowance of ``_bounded_pass`` for data of ``X``'s width and
-    dtype (a Python float where the width is static)."""
+def rounding_of(X):
+    """The relative rounding allowance of the bounds for data of ``X``'s width and dtype (a
+    Python float where the width is static)."""
     eps = float(np.finfo(tf.as_dtype(X.dtype).as_numpy_dtype).eps)
     width = size(X, 1)
     if isinstance(width, int):
         return ROUNDING_PER_FEATURE * (width + 4) * eps
     return ROUNDING_PER_FEATURE * (tf.cast(width, X.dtype) + 4) * eps
+
+
+def bound_moves(centers, bound_centers, valid, rounding):
+    """What moving the bounds from ``bound_centers`` to ``centers`` takes: the largest
+    squared norm of a real centre (the scale of the rounding), each centre's shift and the
+    largest (rounded up), and the half gaps (``_half_gaps``, rounded down)."""
+    squares = tf.reduce_sum(tf.square(centers), axis=1)
+    scale = tf.reduce_max(tf.where(valid, squares, 0))
+    reach = rounding * tf.sqrt(scale)
+    shifts = tf.sqrt(tf.reduce_sum(tf.square(centers - bound_centers), axis=1))
+    shifts = tf.where(valid, shifts * (1 + rounding) + reach, 0)
+    half_gaps = _half_gaps(centers, valid, 2 * rounding * scale)
+    return scale, shifts, tf.reduce_max(shifts), half_gaps
+
+
+def bounds_prove(half_gaps, own, upper, lower, allowance):
+    """Which rows keep their centre ``own``, by their bounds: nothing is nearer than
+    ``lower`` but ``own``, nor, by the triangle inequality, than 2 s - u; and the gap in
+    squared distances exceeds twice the rounding (``allowance``) of each."""
+    nearest_other = tf.maximum(lower, 2 * tf.gather(half_gaps, own) - upper)
+    gap = (nearest_other - upper) * (nearest_other + upper)
+    return tf.logical_and(nearest_other > upper, gap >= 2 * allowance)
 
 
 def _half_gaps(centers, valid, slack):
@@ -719,37 +741,29 @@ def _bounded_pass(
     X, sample_weight, centers, offset, chunk, n_rows, valid, previous, upper, lower,
     bound_centers,
 ):  # fmt: skip
-    """``_pass`` (without its inertia) with Hamerly's bounds: a chunk whose every row is
-    proved to keep its centre keeps its labels without a distance computed.
+    """``_pass`` (without its inertia) with Hamerly's bounds: a row proved to keep its
+    centre keeps its label without its distances computed.
 
     ``upper`` and ``lower`` (chunked, as ``previous``) bound each row's distance to its
     centre ``previous`` and to any other, for ``bound_centers``; moved to ``centers`` by
-    each centre's shift. A chunk first tries them as they are, then with its rows' exact
-    distances to their own centres (a pass over the chunk's features alone); failing both,
-    it computes the distances as ``_pass`` does, with ``_pass``'s ops, and its bounds are
-    set afresh. Rounding is allowed for on every side (``ROUNDING_PER_FEATURE``), so a row
-    is skipped only where the computed distances would keep its label too.
+    each centre's shift. A row first tries them as they are, then (if any row of its chunk
+    failed) with its exact distance to its own centre, a pass over the chunk's features
+    alone; the rows failing both have their distances computed (``_nearest_where``) with
+    ``_pass``'s ops, and their bounds set afresh. Rounding is allowed for on every side
+    (``ROUNDING_PER_FEATURE``), so that a row is skipped only where the computed
+    distances would keep its label too.
 
     Returns chunked labels, upper and lower bounds (n_chunks, chunk), sums (k, d) and
     weights (k,).
     """
     n_chunks = n_chunks_of(X, chunk)
-    rounding = _rounding(X)
+    rounding = rounding_of(X)
     squares = tf.reduce_sum(tf.square(centers), axis=1)
     c_squared = tf.where(valid, squares, float("inf"))  # ``masked_squares``
-    scale = tf.reduce_max(tf.where(valid, squares, 0))
-    reach = rounding * tf.sqrt(scale)
-    shifts = tf.sqrt(tf.reduce_sum(tf.square(centers - bound_centers), axis=1))
-    shifts = tf.where(valid, shifts * (1 + rounding) + reach, 0)
-    largest_shift = tf.reduce_max(shifts)
-    half_gaps = _half_gaps(centers, valid, 2 * rounding * scale)
+    scale, shifts, largest_shift, half_gaps = bound_moves(centers, bound_centers, valid, rounding)
 
     def proved(own, upper, lower, allowance):
-        # Nothing nearer than ``lower`` but own, nor than 2 s - u by the triangle inequality;
-        # the gap in squared distances must exceed twice the rounding of each.
-        nearest_other = tf.maximum(lower, 2 * tf.gather(half_gaps, own) - upper)
-        gap = (nearest_other - upper) * (nearest_other + upper)
-        return tf.logical_and(nearest_other > upper, gap >= 2 * allowance)
+        return bounds_prove(half_gaps, own, upper, lower, allowance)
 
     def body(index, labels, uppers, lowers, sums, weights):
         start, x = chunk_rows(X, index, chunk)

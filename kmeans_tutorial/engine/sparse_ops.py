@@ -196,6 +196,155 @@ def lloyd(values, indices, indptr, sample_weight, centers, max_iter, tol, chunk)
     return labels, inertia, centers, n_iter
 
 
+def _bounded_pass(X, sample_weight, centers, chunk, previous, upper, lower, bound_centers):
+    """``_pass``'s labels, sums and weights with Hamerly's bounds, as
+    ``lloyd_ops._bounded_pass``: the rows they prove keep their centre; the others have
+    their products with the centres computed, over their stored values alone. Labels and
+    bounds are (n,), as this module keeps labels."""
+    indptr = X[2]
+    n_clusters, n_features = tf.shape(centers)[0], tf.shape(centers)[1]
+    centers_t = tf.transpose(centers)
+    c_squared = tf.reduce_sum(tf.square(centers), axis=1)
+    valid = tf.ones([n_clusters], tf.bool)
+    rounding = lloyd_ops.rounding_of(centers)
+    scale, shifts, largest_shift, half_gaps = lloyd_ops.bound_moves(
+        centers, bound_centers, valid, rounding
+    )
+    columns = tf.range(n_clusters)[tf.newaxis, :]
+
+    def body(index, labels, uppers, lowers, sums, weights):
+        first, n_rows, v, c, rows = _chunk(X, index, chunk)
+        own = tf.maximum(previous[first : first + n_rows], 0)
+        row_upper = upper[first : first + n_rows] + tf.gather(shifts, own)
+        row_lower = lower[first : first + n_rows] - largest_shift
+        x_squared = _row_squares(v, rows, n_rows)
+        allowance = rounding * (x_squared + scale)
+        kept = lloyd_ops.bounds_prove(half_gaps, own, row_upper, row_lower, allowance)
+        # Each row's exact distance to its own centre: its stored values against that one.
+        own_values = tf.gather_nd(centers, tf.stack([tf.gather(own, rows), c], axis=1))
+        own_products = tf.math.unsorted_segment_sum(v * own_values, rows, n_rows)
+        own_squared = x_squared - 2 * own_products + tf.gather(c_squared, own)
+        exact = tf.sqrt(tf.maximum(own_squared + allowance, 0))
+        row_upper = tf.where(kept, row_upper, exact)
+        kept = tf.logical_or(
+            kept, lloyd_ops.bounds_prove(half_gaps, own, row_upper, row_lower, allowance)
+        )
+        need = tf.logical_not(kept)
+        needed = tf.cast(tf.where(need)[:, 0], tf.int32)
+        # The needed rows' stored values, their rows numbered among the needed.
+        stored = tf.gather(need, rows)
+        renumbered = tf.cumsum(tf.cast(need, tf.int32)) - 1
+        needed_rows = tf.gather(renumbered, tf.boolean_mask(rows, stored))
+        products = tf.cond(
+            tf.size(needed) > 0,
+            lambda: _products(
+                tf.boolean_mask(v, stored), tf.boolean_mask(c, stored), needed_rows,
+                tf.size(needed), centers_t,
+            ),
+            lambda: tf.zeros([0, n_clusters], centers.dtype),
+        )  # fmt: skip
+        partial = c_squared[tf.newaxis, :] - 2 * products
+        new_labels = tf.argmin(partial, axis=1, output_type=tf.int32)  # ``_pass``'s
+        smallest = tf.gather(partial, new_labels, batch_dims=1)
+        others = tf.where(tf.not_equal(columns, new_labels[:, tf.newaxis]), partial, float("inf"))
+        squares, slack = tf.gather(x_squared, needed), tf.gather(allowance, needed)
+        at = needed[:, tf.newaxis]
+        chunk_labels = tf.tensor_scatter_nd_update(own, at, new_labels)
+        row_upper = tf.tensor_scatter_nd_update(
+            row_upper, at, tf.sqrt(tf.maximum(squares + smallest + slack, 0))
+        )
+        row_lower = tf.tensor_scatter_nd_update(
+            row_lower,
+            at,
+            tf.sqrt(tf.maximum(squares + tf.reduce_min(others, axis=1) - slack, 0)),
+        )
+        w = sample_weight[first : first + n_rows]
+        value_labels = tf.gather(chunk_labels, rows)
+        sums += tf.reshape(
+            tf.math.unsorted_segment_sum(
+                v * tf.gather(w, rows), value_labels * n_features + c, n_clusters * n_features
+            ),
+            [n_clusters, n_features],
+        )
+        weights += tf.math.unsorted_segment_sum(w, chunk_labels, n_clusters)
+        return (
+            index + 1,
+            labels.write(index, chunk_labels),
+            uppers.write(index, row_upper),
+            lowers.write(index, row_lower),
+            sums,
+            weights,
+        )
+
+    def flat(dtype):
+        return tf.TensorArray(dtype, size=n_chunks, infer_shape=False, element_shape=[None])
+
+    n_chunks = _n_chunks(indptr, chunk)
+    _, labels, uppers, lowers, sums, weights = tf.while_loop(
+        lambda index, *_: index < n_chunks,
+        body,
+        [
+            tf.constant(0),
+            flat(tf.int32),
+            flat(centers.dtype),
+            flat(centers.dtype),
+            tf.zeros_like(centers),
+            tf.zeros([n_clusters], centers.dtype),
+        ],
+    )
+    return labels.concat(), uppers.concat(), lowers.concat(), sums, weights
+
+
+def elkan(values, indices, indptr, sample_weight, centers, max_iter, tol, chunk):
+    """``lloyd``'s run with distance work skipped where Hamerly's bounds prove a row keeps
+    its centre (``algorithm="elkan"``; ``_bounded_pass``): (labels, inertia, centers,
+    n_iter). A pass that leaves a cluster empty has its distances to their own centres
+    computed again by ``_pass``, for the relocation."""
+    X = (values, indices, indptr)
+    n_rows = _n_rows(indptr)
+
+    def step(iteration, centers, previous, stop, upper, lower, bound_centers):
+        labels, upper, lower, sums, weights = _bounded_pass(
+            X, sample_weight, centers, chunk, previous, upper, lower, bound_centers
+        )
+
+        def relocated():
+            _, distances, _, _ = _pass(X, sample_weight, centers, chunk, with_sums=False)
+            return _relocate_empty_clusters(X, sample_weight, distances, labels, sums, weights)
+
+        sums, weights = tf.cond(
+            tf.reduce_any(tf.equal(weights, 0)), relocated, lambda: (sums, weights)
+        )
+        new_centers = lloyd_ops.average_centers(sums, weights)
+        shift = tf.reduce_sum(tf.square(new_centers - centers))
+        stop = lloyd_ops.stopped(labels, previous, shift, tol)
+        return iteration + 1, new_centers, labels, stop, upper, lower, centers
+
+    unknown = tf.fill([n_rows], tf.constant(float("inf"), centers.dtype))
+    vector = tf.TensorShape([None])
+    n_iter, centers, *_ = tf.while_loop(
+        lambda iteration, _c, _l, stop, *_: tf.logical_and(
+            iteration < max_iter, tf.logical_not(stop)
+        ),
+        step,
+        [
+            tf.constant(0),
+            centers,
+            tf.fill([n_rows], tf.constant(-1, tf.int32)),
+            tf.constant(False),
+            unknown,
+            tf.zeros_like(unknown),
+            centers,
+        ],
+        shape_invariants=[
+            tf.TensorShape([]), centers.shape, vector, tf.TensorShape([]), vector, vector,
+            centers.shape,
+        ],
+    )  # fmt: skip
+    labels, inertia = assign_and_inertia(values, indices, indptr, sample_weight, centers, chunk)
+    return labels, inertia, centers, n_iter
+
+
 def squared_distances(values, indices, indptr, points, chunk):
     """Squared distances of every row to each of ``points``, shape (n_samples, n_points)."""
     X = (values, indices, indptr)

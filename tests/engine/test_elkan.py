@@ -62,6 +62,27 @@ def test_elkan_runs_lloyds_run(impl, form, dtype, std, tol):
     )
 
 
+@pytest.mark.parametrize("std", [0.5, 4.0], ids=["separated", "overlapping"])
+def test_sparse_elkan_runs_lloyds_run(impl, std, monkeypatch):
+    """CSR data, in chunks of about 100 rows, weighted, an emptied cluster relocated."""
+    sparse = pytest.importorskip("scipy.sparse")
+    from kmeans_tutorial.engine import sparse_ops
+
+    monkeypatch.setattr(sparse_ops, "PRODUCT_BUDGET", 100 * 3 * 7)
+    dense = blobs(6, n_samples=1000, n_features=12, std=std)
+    X = sparse.csr_matrix(np.where(dense > 2, dense, 0))
+    weights = np.random.RandomState(6).uniform(0.5, 2.0, X.shape[0])
+    init = np.concatenate([X[:6].toarray(), np.full((1, 12), 100.0)])  # one takes no sample
+    lloyd = impl.KMeans(7, init=init, n_init=1, tol=0).fit(X, sample_weight=weights)
+    elkan = impl.KMeans(7, init=init, n_init=1, tol=0, algorithm="elkan")
+    assert_same_run(lloyd, elkan.fit(X, sample_weight=weights))
+    assert elkan.n_iter_ > 3
+    theirs = sklearn_cluster.KMeans(7, init=init, n_init=1, tol=0, algorithm="elkan")
+    theirs.fit(X, sample_weight=weights)
+    np.testing.assert_array_equal(elkan.labels_, theirs.labels_)
+    np.testing.assert_allclose(elkan.cluster_centers_, theirs.cluster_centers_, rtol=1e-6)
+
+
 def test_many_chunks_and_blocks_change_nothing(impl, monkeypatch):
     """Chunks of 64 rows over 1,001 (a last one shifted back), blocks of 8 rows of the rows
     that need their distances (a last one shifted back too): Lloyd's run still."""

@@ -302,6 +302,7 @@ class _SparseGraph:
             weights, centers, chunk = self.sample_weight, self.centers, self.chunk
             self.ops = {
                 "lloyd": sparse_ops.lloyd(*csr, weights, centers, self.max_iter, self.tol, chunk),
+                "elkan": sparse_ops.elkan(*csr, weights, centers, self.max_iter, self.tol, chunk),
                 "lloyd_step": sparse_ops.lloyd_step(
                     *csr, weights, centers, self.previous_labels, self.tol, chunk
                 ),
@@ -360,9 +361,9 @@ class _SparseGraphCore(KMeansCore):
         )
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``: Lloyd's
-        iterations, whatever the ``algorithm`` (``"elkan"``'s result is theirs)."""
-        labels, inertia, centers, n_iter = self._run("lloyd", centers, max_iter=max_iter, tol=tol)
+        """(labels, inertia, centers, n_iter) of one run from ``centers``, by the program
+        ``algorithm`` (``sparse_ops.lloyd`` or ``elkan``)."""
+        labels, inertia, centers, n_iter = self._run(algorithm, centers, max_iter=max_iter, tol=tol)
         return labels, float(inertia), centers, int(n_iter)
 
     def step(self, centers: np.ndarray, previous_labels: np.ndarray, tol: float):

@@ -99,6 +99,7 @@ _CENTERS: _Spec = ([None, None], None)
 _CHUNK: _Spec = ([], tf.int32)
 _SPARSE_PROGRAMS: dict[str, tuple[Callable, list[_Spec]]] = {
     "lloyd": (sparse_ops.lloyd, [_WEIGHTS, _CENTERS, ([], tf.int32), ([], None), _CHUNK]),
+    "elkan": (sparse_ops.elkan, [_WEIGHTS, _CENTERS, ([], tf.int32), ([], None), _CHUNK]),
     "lloyd_step": (
         sparse_ops.lloyd_step,
         [_WEIGHTS, _CENTERS, ([None], tf.int32), ([], None), _CHUNK],
@@ -278,10 +279,10 @@ class _SparseEagerCore(KMeansCore):
         )
 
     def lloyd(self, centers: np.ndarray, max_iter: int, tol: float, algorithm: str = "lloyd"):
-        """(labels, inertia, centers, n_iter) of one run from ``centers``: Lloyd's
-        iterations, whatever the ``algorithm`` (``"elkan"``'s result is theirs)."""
+        """(labels, inertia, centers, n_iter) of one run from ``centers``, by the program
+        ``algorithm`` (``sparse_ops.lloyd`` or ``elkan``)."""
         labels, inertia, new_centers, n_iter = self._run(
-            "lloyd",
+            algorithm,
             self.sample_weight,
             centers,
             max_iter,
