@@ -64,6 +64,20 @@ def _products(v, c, rows, n_rows, centers_t):
     return tf.math.segment_sum(padded, tf.concat([rows, [n_rows - 1]], axis=0))
 
 
+def _cluster_sums(v, c, rows, w, labels, like):
+    """A chunk's weighted per-cluster sums (k, d), shaped ``like``, and weights (k,): each
+    stored value scattered into its row's cluster."""
+    n_clusters, n_features = tf.shape(like)[0], tf.shape(like)[1]
+    value_labels = tf.gather(labels, rows)
+    sums = tf.math.unsorted_segment_sum(
+        v * tf.gather(w, rows), value_labels * n_features + c, n_clusters * n_features
+    )
+    return (
+        tf.reshape(sums, [n_clusters, n_features]),
+        tf.math.unsorted_segment_sum(w, labels, n_clusters),
+    )
+
+
 def _n_chunks(indptr, chunk):
     return (_n_rows(indptr) + chunk - 1) // chunk
 
@@ -77,7 +91,7 @@ def _pass(X, sample_weight, centers, chunk, with_sums=True):
     per-cluster sums (k, d) and weights (k,) (zeros unless ``with_sums``).
     """
     indptr = X[2]
-    n_clusters, n_features = tf.shape(centers)[0], tf.shape(centers)[1]
+    n_clusters = tf.shape(centers)[0]
     centers_t = tf.transpose(centers)
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
 
@@ -93,14 +107,8 @@ def _pass(X, sample_weight, centers, chunk, with_sums=True):
         distances = distances.write(index, tf.maximum(squared, 0))
         if with_sums:
             w = sample_weight[first : first + n_rows]
-            value_labels = tf.gather(chunk_labels, rows)
-            sums += tf.reshape(
-                tf.math.unsorted_segment_sum(
-                    v * tf.gather(w, rows), value_labels * n_features + c, n_clusters * n_features
-                ),
-                [n_clusters, n_features],
-            )
-            weights += tf.math.unsorted_segment_sum(w, chunk_labels, n_clusters)
+            chunk_sums, chunk_weights = _cluster_sums(v, c, rows, w, chunk_labels, sums)
+            sums, weights = sums + chunk_sums, weights + chunk_weights
         return index + 1, labels, distances, sums, weights
 
     n_chunks = _n_chunks(indptr, chunk)
@@ -202,7 +210,7 @@ def _bounded_pass(X, sample_weight, centers, chunk, previous, upper, lower, boun
     their products with the centres computed, over their stored values alone. Labels and
     bounds are (n,), as this module keeps labels."""
     indptr = X[2]
-    n_clusters, n_features = tf.shape(centers)[0], tf.shape(centers)[1]
+    n_clusters = tf.shape(centers)[0]
     centers_t = tf.transpose(centers)
     c_squared = tf.reduce_sum(tf.square(centers), axis=1)
     valid = tf.ones([n_clusters], tf.bool)
@@ -259,21 +267,14 @@ def _bounded_pass(X, sample_weight, centers, chunk, previous, upper, lower, boun
             tf.sqrt(tf.maximum(squares + tf.reduce_min(others, axis=1) - slack, 0)),
         )
         w = sample_weight[first : first + n_rows]
-        value_labels = tf.gather(chunk_labels, rows)
-        sums += tf.reshape(
-            tf.math.unsorted_segment_sum(
-                v * tf.gather(w, rows), value_labels * n_features + c, n_clusters * n_features
-            ),
-            [n_clusters, n_features],
-        )
-        weights += tf.math.unsorted_segment_sum(w, chunk_labels, n_clusters)
+        chunk_sums, chunk_weights = _cluster_sums(v, c, rows, w, chunk_labels, sums)
         return (
             index + 1,
             labels.write(index, chunk_labels),
             uppers.write(index, row_upper),
             lowers.write(index, row_lower),
-            sums,
-            weights,
+            sums + chunk_sums,
+            weights + chunk_weights,
         )
 
     def flat(dtype):
