@@ -176,12 +176,13 @@ def upgrade(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Time both packages against scikit-learn, scikit-learn-intelex and faiss, their
-    design choices, streamed fits and clusters; write docs/BENCHMARKS.md and SCALING.md
-    (~2 h 10 min). Arguments: which scripts (run, ablations, peers, workflows, streaming,
-    ordered, scaling, failures), all by default."""
+    design choices, streamed fits, clusters and scikit-learn's family (elkan, bisecting);
+    write docs/BENCHMARKS.md and SCALING.md (~2 h 25 min). Arguments: which scripts (run,
+    ablations, peers, workflows, streaming, ordered, scaling, failures, family), all by
+    default."""
     session.install(".[test,bench]", *CONSTRAINTS)
     scripts = ["run", "ablations", "peers", "workflows", "streaming", "ordered", "scaling"]
-    scripts.append("failures")
+    scripts += ["failures", "family"]
     # workflows.py also measures XLA's persistent cache, in a directory of the session's.
     options = {"workflows": ["--cache", str(Path(session.create_tmp()) / "xla-cache")]}
     for script in session.posargs or scripts:

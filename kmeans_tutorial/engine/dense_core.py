@@ -137,8 +137,6 @@ def chunk(name: str, rows: int, n_features: int, n_clusters: int) -> int:
     """Rows a chunk of program ``name`` holds (a Python int: a new one is a new program)."""
     if name == "kmeans_plus_plus":
         return seeding_ops.chunk_size(rows, n_features)
-    if name == "elkan":
-        return lloyd_ops.elkan_chunk_size(rows, n_features + n_clusters)
     return lloyd_ops.chunk_size(rows, n_features + n_clusters)
 
 

@@ -67,18 +67,6 @@ def chunk_size(n_samples: int, width: int) -> int:
     return min(n_samples, max(rows, MIN_CHUNK_ROWS))
 
 
-# ``elkan``'s chunks are this many of Lloyd's: its rows that need distances are gathered
-# into blocks of their own (``_nearest_where``), so a chunk's size only sets how often its
-# fixed costs are paid; larger still, the chunk falls out of cache (docs/BENCHMARKS.md,
-# "elkan").
-ELKAN_CHUNKS = 4
-
-
-def elkan_chunk_size(n_samples: int, width: int) -> int:
-    """``chunk_size`` for ``elkan``: ``ELKAN_CHUNKS`` of Lloyd's chunks."""
-    return min(n_samples, chunk_size(n_samples, width) * ELKAN_CHUNKS)
-
-
 # Up to this much work a pass (rows x (features + centres)), the programs run as plain
 # TensorFlow ops, uncompiled: XLA's compilation (about half a second a program) costs a
 # first fit more than the plain ops lose to the fused ones over a whole fit
@@ -664,17 +652,34 @@ def bounds_prove(half_gaps, own, upper, lower, allowance):
 def _half_gaps(centers, valid, slack):
     """Half the distance from each centre to its nearest other (real) centre, rounded down
     (``slack``: the computed squared distances' allowance): a row within it of its own
-    centre has no nearer one (Hamerly's ``s``). Infinite for a lone centre."""
+    centre has no nearer one (Hamerly's ``s``). Infinite for a lone centre.
+
+    A chunk of centres at a time against all of them (``chunk_size``), so that 16,384
+    centres hold 8 MiB of gaps, not their k x k (1 GiB); at once where the number of
+    centres is known only at run time (uncompiled data, whose k is small).
+    """
     squares = tf.reduce_sum(tf.square(centers), axis=1)
-    gaps = (
-        squares[:, tf.newaxis]
-        + squares[tf.newaxis, :]
-        - 2 * tf.matmul(centers, centers, transpose_b=True)
-    )
     k = size(centers, 0)
-    others = tf.logical_and(valid[tf.newaxis, :], tf.logical_not(tf.eye(k, dtype=tf.bool)))
-    nearest = tf.reduce_min(tf.where(others, gaps, float("inf")), axis=1)
-    return 0.5 * tf.sqrt(tf.maximum(nearest - slack, 0))
+
+    def halves(start, rows):
+        gaps = (
+            tf.slice(squares, [start], [rows])[:, tf.newaxis]
+            + squares[tf.newaxis, :]
+            - 2 * tf.matmul(tf.slice(centers, [start, 0], [rows, -1]), centers, transpose_b=True)
+        )
+        own = tf.equal((start + tf.range(rows))[:, tf.newaxis], tf.range(k)[tf.newaxis, :])
+        others = tf.logical_and(valid[tf.newaxis, :], tf.logical_not(own))
+        nearest = tf.reduce_min(tf.where(others, gaps, float("inf")), axis=1)
+        return 0.5 * tf.sqrt(tf.maximum(nearest - slack, 0))
+
+    if not isinstance(k, int):
+        return halves(0, k)
+    chunk = chunk_size(k, k)
+    return _unchunk(
+        map_chunks(n_chunks_of(centers, chunk), chunk, centers.dtype,
+                   lambda index: halves(tf.minimum(index * chunk, k - chunk), chunk)),
+        squares,
+    )  # fmt: skip
 
 
 # ``elkan`` computes the distances of the rows its bounds leave unproved this many at a time,

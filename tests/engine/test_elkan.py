@@ -84,7 +84,7 @@ def test_sparse_elkan_runs_lloyds_run(impl, std, monkeypatch):
 
 
 def test_many_chunks_and_blocks_change_nothing(impl, monkeypatch):
-    """Chunks of 64 rows over 1,001 (a last one shifted back), blocks of 8 rows of the rows
+    """Chunks of 16 rows over 1,001 (a last one shifted back), blocks of 8 rows of the rows
     that need their distances (a last one shifted back too): Lloyd's run still."""
     monkeypatch.setattr(lloyd_ops, "UNCOMPILED_WORK", -1)
     X = blobs(1, n_samples=1001, std=1.5)
@@ -92,7 +92,7 @@ def test_many_chunks_and_blocks_change_nothing(impl, monkeypatch):
     monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 16 * (5 + 8))
     monkeypatch.setattr(lloyd_ops, "MIN_CHUNK_ROWS", 1)
     monkeypatch.setattr(lloyd_ops, "ELKAN_BLOCK", 8)
-    assert lloyd_ops.elkan_chunk_size(len(X), 5 + 8) == 64
+    assert lloyd_ops.chunk_size(len(X), 5 + 8) == 16
     elkan = impl.KMeans(6, init=X[:6], n_init=1, tol=0, algorithm="elkan").fit(X)
     np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
     assert elkan.n_iter_ == lloyd.n_iter_ > 3
@@ -148,6 +148,26 @@ def test_elkan_skips_the_distances_of_rows_that_cannot_move(monkeypatch):
     )
     run(lloyd_ops.lloyd)
     assert int(counted.numpy()) == n * passes
+
+
+def test_the_gaps_between_many_centres_are_taken_a_chunk_at_a_time(monkeypatch):
+    """Hamerly's half gaps over 300 centres in chunks of 128 (a last one shifted back)
+    equal those of the whole k x k matrix, and are half the nearest other's distance."""
+    import tensorflow as tf
+
+    centers = tf.constant(np.random.RandomState(3).normal(size=(300, 4)))
+    valid = tf.range(300) < 290  # the last 10 are padding
+    monkeypatch.setattr(lloyd_ops, "CHUNK_BUDGET", 128 * 300)
+    chunked = lloyd_ops._half_gaps(centers, valid, 0.0).numpy()
+    any_shape = tf.function(
+        lambda c, v: lloyd_ops._half_gaps(c, v, 0.0),
+        input_signature=[tf.TensorSpec([None, 4], tf.float64), tf.TensorSpec([None], tf.bool)],
+    )
+    whole = any_shape(centers, valid)  # k known at run time only: the k x k matrix at once
+    gaps = np.linalg.norm(centers.numpy()[:, None] - centers.numpy()[None, :290], axis=2)
+    np.fill_diagonal(gaps[:290], np.inf)
+    np.testing.assert_allclose(chunked, gaps.min(axis=1) / 2, rtol=1e-6)
+    np.testing.assert_allclose(chunked, whole.numpy(), rtol=1e-12)
 
 
 def test_one_cluster_warns_as_scikit_learn_and_runs_lloyd(impl):
