@@ -525,7 +525,7 @@ def lloyd(
 
     return _loop(
         X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_clusters, chunk,
-        assign, (),
+        assign, lambda _: (),
     )  # fmt: skip
 
 
@@ -533,17 +533,15 @@ def elkan(
     X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_rows, n_clusters, chunk
 ):
     """``lloyd``'s run, its iterations, stops and results, with distance work skipped where
-    the triangle inequality proves that no row of a chunk can change its centre
-    (``algorithm="elkan"``; ``_bounded_pass``). Inputs and outputs are ``lloyd``'s.
+    the triangle inequality proves that a row keeps its centre (``algorithm="elkan"``;
+    ``_bounded_pass``). Inputs and outputs are ``lloyd``'s.
 
     Each row keeps Hamerly's two bounds (2010), an upper bound on the distance to its own
     centre and a lower bound on the distance to any other, carried between iterations as
     tensors in the chunked layout; n x 2 numbers, where Elkan's (2003) n x k lower bounds
-    would hold as much as the distances themselves. A fresh run's bounds prove nothing,
-    so its first pass computes every distance.
+    would hold as much as the distances themselves. A run starts with bounds that prove
+    nothing (upper infinite, lower 0), so its first pass computes nearly every distance.
     """
-    chunks = n_chunks_of(X, chunk)
-    unknown = tf.fill(tf.stack([chunks, chunk]), tf.constant(float("inf"), X.dtype))
     valid = valid_clusters(centers, n_clusters)
 
     def assign(centers, previous, state):
@@ -554,22 +552,29 @@ def elkan(
         )  # fmt: skip
         return labels, sums, weights, (upper, lower, centers)
 
-    # The lower bounds start at 0 (proving nothing), the upper ones at infinity.
-    state = (unknown, tf.zeros_like(unknown), centers)
+    def unknown(previous):
+        # Made from the labels, a run-time input, never from constants (see ``fresh_rows``):
+        # a filled tensor of the data's size would be folded into the compiled program.
+        never = previous < -1  # labels are -1 at least: all False
+        upper = tf.where(never, tf.zeros([], X.dtype), float("inf"))
+        return upper, tf.where(never, upper, 0), centers
+
     return _loop(
         X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_clusters, chunk,
-        assign, state,
+        assign, unknown,
     )  # fmt: skip
 
 
 def _loop(
     X, sample_weight, centers, offset, previous_labels, max_iter, tol, n_clusters, chunk,
-    assign, state,
+    assign, initial,
 ):  # fmt: skip
     """The iterations of ``lloyd`` and ``elkan``: ``assign(centers, previous_labels, state)``
     gives a pass's chunked labels, per-cluster sums and weights, and its ``state`` for the
-    next (the bounds of ``elkan``; none for ``lloyd``)."""
+    next (the bounds of ``elkan``; none for ``lloyd``), the first made by
+    ``initial(previous_labels)`` (chunked)."""
     valid = valid_clusters(centers, n_clusters)
+    previous = chunked(previous_labels, chunk)
 
     def step(iteration, centers, previous, last, _, __, ___, state):
         labels, sums, weights, state = assign(centers, previous, state)
@@ -598,12 +603,12 @@ def _loop(
         [
             tf.constant(0),
             centers,
-            chunked(previous_labels, chunk),
+            previous,
             max_iter <= 0,
             tf.constant(False),
             tf.constant(False),
             tf.zeros([], X.dtype),
-            state,
+            initial(previous),
         ],
     )
     return _unchunk(labels, sample_weight), inertia, centers, n_iter, empty
