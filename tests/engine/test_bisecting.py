@@ -62,6 +62,7 @@ def test_predict_goes_down_the_tree_not_to_the_nearest_leaf(impl):
     assert not np.array_equal(fit.predict(far), nearest)
 
 
+@pytest.mark.parity
 @pytest.mark.parametrize("strategy", ["biggest_inertia", "largest_cluster"])
 @pytest.mark.parametrize("init", ["random", "k-means++"])
 @pytest.mark.parametrize("container", ["dense", "csr"])
