@@ -1,14 +1,15 @@
-"""The k-means engine: the scikit-learn-style ``KMeans`` and ``MiniBatchKMeans`` that both
-packages' drivers (``tf1_graph.engine``, ``tf2_eager.engine``) run.
+"""The k-means engine: the scikit-learn-style ``KMeans``, ``MiniBatchKMeans`` and
+``BisectingKMeans`` that both packages' drivers (``tf1_graph.engine``, ``tf2_eager.engine``) run.
 
 The lesson's own helpers live one level up (``kmeans_tutorial.params``, ``results``,
 ``plotting``); this subpackage imports none of them (what both need is
 ``kmeans_tutorial.common_checks``). The estimator drop-in is another thing:
 ``tf1_graph.estimator``. Its modules, by job:
 
-- the estimators: ``base`` (``BaseKMeans``: what the two share, scikit-learn's
+- the estimators: ``base`` (``BaseKMeans``: what they share, scikit-learn's
   ``_BaseKMeans``), ``kmeans`` (``KMeans``), ``minibatch`` (``MiniBatchKMeans``) and
-  ``steps`` (the parts of its step loop);
+  ``steps`` (the parts of its step loop), ``bisecting`` (``BisectingKMeans``: a tree of
+  2-means splits, each a fit of the core on one leaf's rows);
 - the contract with the drivers: ``driver`` (``Driver``, ``KMeansCore``, ``BatchCore``,
   ``DistributedPlan``, the Protocols ``nox -s typecheck`` holds the drivers to);
   ``coordinates`` (a core with centres in the data's coordinates: the one place the

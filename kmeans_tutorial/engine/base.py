@@ -3,7 +3,8 @@ both packages: the parameter protocol, the checks every fit makes, the fitted mo
 (``predict``, ``transform``, ``score``, export), checkpoints and summaries of streamed fits,
 and a fit spread over processes.
 
-The two estimators are siblings on it: ``kmeans.KMeans`` and ``minibatch.MiniBatchKMeans``.
+The estimators are siblings on it: ``kmeans.KMeans``, ``minibatch.MiniBatchKMeans`` and
+``bisecting.BisectingKMeans``.
 For TensorFlow's work every estimator asks its class's ``driver`` (``driver.Driver``): the
 package's cores, checkpoint and summary writers, and the plan of a distributed fit.
 """
