@@ -287,16 +287,11 @@ class BisectingKMeans(BaseKMeans):
         self._descend(X, rows[sides == 0], node.left, labels)
         self._descend(X, rows[sides == 1], node.right, labels)
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """``fit(X)``, then its labels."""
-        return self.fit(X, sample_weight=sample_weight).labels_
-
     def export_saved_model(self, path) -> str:
         """Refused: a SavedModel of this package serves the nearest of
         ``cluster_centers_``, where ``predict`` goes down the tree."""
         raise InvalidParameterError(
-            "BisectingKMeans cannot be exported as a SavedModel yet: its predict goes down "
-            "the tree of splits, and the exported signatures serve the nearest of "
-            "cluster_centers_. Export a KMeans(init=cluster_centers_, n_init=1) fitted on "
-            "the same data for nearest-centre serving."
+            "BisectingKMeans cannot be exported as a SavedModel: its predict goes down the "
+            "tree of splits, and the exported signatures serve the nearest of "
+            "cluster_centers_, which would label some points otherwise."
         )
