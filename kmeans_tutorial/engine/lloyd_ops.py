@@ -713,16 +713,11 @@ def _nearest_where(x, centers, c_squared, need, labels, upper, lower, x_squared,
     slots = tf.where(need, tf.cumsum(needed) - 1, count + tf.cumsum(1 - needed) - 1)
     order = tf.scatter_nd(slots[:, tf.newaxis], tf.range(rows), tf.shape(slots))
     n_blocks = (count + block - 1) // block
-    columns = tf.range(size(centers, 0))[tf.newaxis, :]
 
     def computed(x, squares, slack):
         block_labels = nearest_centers(x, centers, c_squared)  # ``_pass``'s op
         partial = _partial_distances(x, centers, c_squared)
-        own = tf.gather(partial, block_labels, batch_dims=1)
-        others = tf.where(tf.not_equal(columns, block_labels[:, tf.newaxis]), partial, float("inf"))
-        second = tf.reduce_min(others, axis=1)
-        new_upper = tf.sqrt(tf.maximum(squares + own + slack, 0))
-        return block_labels, new_upper, tf.sqrt(tf.maximum(squares + second - slack, 0))
+        return (block_labels, *fresh_bounds(partial, block_labels, squares, slack))
 
     def body(index, labels, upper, lower):
         begin = tf.minimum(index * block, rows - block)
@@ -745,6 +740,20 @@ def _nearest_where(x, centers, c_squared, need, labels, upper, lower, x_squared,
 
     # Past half the chunk, gathering costs more than the rows it spares: all of it, at once.
     return tf.cond(count * 2 > rows, lambda: computed(x, x_squared, allowance), by_blocks)
+
+
+def fresh_bounds(partial, labels, squares, slack):
+    """Rows' bounds from their partial distances ``|c|² - 2x·c`` (rows, k) and ``labels``:
+    the distance to their own centre, rounded up by ``slack``, and to the nearest other,
+    rounded down (``squares``: the rows' ``|x|²``)."""
+    columns = tf.range(tf.shape(partial)[1])[tf.newaxis, :]
+    own = tf.gather(partial, labels, batch_dims=1)
+    others = tf.where(tf.not_equal(columns, labels[:, tf.newaxis]), partial, float("inf"))
+    second = tf.reduce_min(others, axis=1)
+    return (
+        tf.sqrt(tf.maximum(squares + own + slack, 0)),
+        tf.sqrt(tf.maximum(squares + second - slack, 0)),
+    )
 
 
 def _bounded_pass(

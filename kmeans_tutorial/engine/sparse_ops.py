@@ -218,7 +218,6 @@ def _bounded_pass(X, sample_weight, centers, chunk, previous, upper, lower, boun
     scale, shifts, largest_shift, half_gaps = lloyd_ops.bound_moves(
         centers, bound_centers, valid, rounding
     )
-    columns = tf.range(n_clusters)[tf.newaxis, :]
 
     def body(index, labels, uppers, lowers, sums, weights):
         first, n_rows, v, c, rows = _chunk(X, index, chunk)
@@ -253,19 +252,12 @@ def _bounded_pass(X, sample_weight, centers, chunk, previous, upper, lower, boun
         )  # fmt: skip
         partial = c_squared[tf.newaxis, :] - 2 * products
         new_labels = tf.argmin(partial, axis=1, output_type=tf.int32)  # ``_pass``'s
-        smallest = tf.gather(partial, new_labels, batch_dims=1)
-        others = tf.where(tf.not_equal(columns, new_labels[:, tf.newaxis]), partial, float("inf"))
         squares, slack = tf.gather(x_squared, needed), tf.gather(allowance, needed)
+        new_upper, new_lower = lloyd_ops.fresh_bounds(partial, new_labels, squares, slack)
         at = needed[:, tf.newaxis]
         chunk_labels = tf.tensor_scatter_nd_update(own, at, new_labels)
-        row_upper = tf.tensor_scatter_nd_update(
-            row_upper, at, tf.sqrt(tf.maximum(squares + smallest + slack, 0))
-        )
-        row_lower = tf.tensor_scatter_nd_update(
-            row_lower,
-            at,
-            tf.sqrt(tf.maximum(squares + tf.reduce_min(others, axis=1) - slack, 0)),
-        )
+        row_upper = tf.tensor_scatter_nd_update(row_upper, at, new_upper)
+        row_lower = tf.tensor_scatter_nd_update(row_lower, at, new_lower)
         w = sample_weight[first : first + n_rows]
         chunk_sums, chunk_weights = _cluster_sums(v, c, rows, w, chunk_labels, sums)
         return (
