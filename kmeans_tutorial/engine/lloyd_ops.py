@@ -765,10 +765,11 @@ def _bounded_pass(
 
     ``upper`` and ``lower`` (chunked, as ``previous``) bound each row's distance to its
     centre ``previous`` and to any other, for ``bound_centers``; moved to ``centers`` by
-    each centre's shift. A row first tries them as they are, then (if any row of its chunk
-    failed) with its exact distance to its own centre, a pass over the chunk's features
-    alone; the rows failing both have their distances computed (``_nearest_where``) with
-    ``_pass``'s ops, and their bounds set afresh. Rounding is allowed for on every side
+    each centre's shift. The rows they fail to prove have their distances computed
+    (``_nearest_where``) with ``_pass``'s ops, and their bounds set afresh. Hamerly's
+    tightening (a failing row's exact distance to its own centre, tried before all its
+    distances) is left out: over a chunk it cost more than the matmuls it spared
+    (docs/BENCHMARKS.md, "scikit-learn's family"). Rounding is allowed for on every side
     (``ROUNDING_PER_FEATURE``), so that a row is skipped only where the computed
     distances would keep its label too.
 
@@ -794,15 +795,7 @@ def _bounded_pass(
         row_lower = lower[index] - largest_shift
         x_squared = tf.reduce_sum(tf.square(x), axis=1)
         allowance = rounding * (x_squared + scale)
-        kept = tf.logical_or(proved(own, row_upper, row_lower, allowance), padding)
-
-        def tightened():
-            residual = tf.reduce_sum(tf.square(x - tf.gather(centers, own)), axis=1)
-            exact = tf.sqrt(residual) * (1 + rounding) + rounding * tf.sqrt(x_squared + scale)
-            return tf.where(kept, row_upper, exact)
-
-        row_upper = tf.cond(tf.reduce_all(kept), lambda: row_upper, tightened)
-        need = tf.logical_not(tf.logical_or(kept, proved(own, row_upper, row_lower, allowance)))
+        need = tf.logical_not(tf.logical_or(proved(own, row_upper, row_lower, allowance), padding))
         chunk_labels, row_upper, row_lower = _nearest_where(
             x, centers, c_squared, need, own, row_upper, row_lower, x_squared, allowance
         )
