@@ -64,7 +64,10 @@ def _with_sklearn_base(ours: type, theirs: type) -> type:
 
 class LostTaskError(RuntimeError):
     """A distributed fit lost one of its processes (killed, crashed, cut off): the fit
-    cannot go on, in any of them."""
+    cannot go on, in any of them. ``task``: the device of the task it lost, as
+    ``/job:worker/task:1`` (``"another task"`` when the error did not say which)."""
+
+    task: str = "another task"
 
 
 def lost_task(
@@ -72,16 +75,22 @@ def lost_task(
     own_task: str,
     addresses: dict[str, str],
     checkpoint_dir: str | os.PathLike[str] | None = None,
+    unnamed: str | None = None,
 ) -> LostTaskError:
     """The ``LostTaskError`` for a TensorFlow ``error`` that says a task stopped answering:
-    it names the first task the error's message names other than ``own_task`` (a device
-    like ``/job:worker/task:0``), with its address from ``addresses`` (device: host:port),
-    and says where a restart resumes from."""
-    pattern = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
-    named = [f"/job:{job}/task:{task}" for job, task in re.findall(pattern, str(error))]
-    found = re.search(pattern, own_task)
+    it names the task another task's ``LostTaskError`` in the message names (a task that
+    found the loss first tells the others), else the first task the message names other
+    than ``own_task`` (a device like ``/job:worker/task:0``), else ``unnamed`` (the task
+    the error came from when it names none), with its address from ``addresses`` (device:
+    host:port), and says where a restart resumes from."""
+    device = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
+    told = re.search("the fit lost task " + device, str(error))
+    named = [f"/job:{job}/task:{task}" for job, task in re.findall(device, str(error))]
+    found = re.search(device, own_task)
     own = "/job:{}/task:{}".format(*found.groups()) if found else own_task
-    lost = next((device for device in named if device != own), "another task")
+    if told:
+        named = ["/job:{}/task:{}".format(*told.groups())]
+    lost = next((name for name in named if name != own), unnamed or "another task")
     where = f" ({addresses[lost]})" if lost in addresses else ""
     resume = "restart every process of the fit"
     if checkpoint_dir is not None:
@@ -91,7 +100,9 @@ def lost_task(
             if saved
             else f"; checkpoint_dir={folder!r} holds no checkpoint yet"
         )
-    return LostTaskError(
+    result = LostTaskError(
         f"the fit lost task {lost}{where}: it stopped answering ({type(error).__name__}). "
         f"This task ({own}) stops too; {resume}."
     )
+    result.task = lost
+    return result

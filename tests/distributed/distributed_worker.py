@@ -6,6 +6,9 @@
                                                [--late_task=I]
                                                [--checkpoint_dir=DIR]
                                                [--kill_task=I --kill_at_pass=P]
+                                               [--kill_task=I --kill_at_step=S]
+                                               [--cut_task=I --cut_at_pass=P]
+                                               [--cut_task=I --cut_at_step=S]
 
 MODE: ``single`` (one process, no strategy), ``mirrored`` (``MirroredStrategy`` over two
 logical CPUs of this process), ``multi-worker`` (``MultiWorkerMirroredStrategy``, the
@@ -16,8 +19,11 @@ with ``npy_batches``; the fit starts from its first rows (``init``), or, with
 
 ``--kill_task=I --kill_at_pass=P``: the first task, once it has read the first batch of
 pass ``P``, kills task ``I`` with SIGKILL (itself, if ``I`` is 0), by the process id each
-task writes beside its output (``OUT.pid``). A task that fails writes its error's last line
-to ``OUT.error``.
+task writes beside its output (``OUT.pid``); ``--kill_at_step=S`` instead: before its
+mini-batch step ``S`` (from 1). ``--cut_at_pass=P`` or ``--cut_at_step=S``: the first task
+then asks the launcher to cut the network of the task ``--cut_task`` names (it writes the
+file ``cut`` beside its output; ``distributed_cluster.py``). A task that fails writes its
+error's last line to ``OUT.error``.
 """
 
 import json
@@ -84,9 +90,28 @@ def main() -> None:
     estimator = cls(n_clusters, **params)
     task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
     passes = []  # the number of each pass the fit reads batches in
-    kill = _killer(out, int(flags["kill_task"]), flags) if "kill_task" in flags else None
-    if task == 0 and kill is not None:
-        estimator._progress = lambda number, *_: (passes.append(number), kill(number))
+    fault = _fault(out, flags) if task == 0 else None
+    if fault is not None and ("kill_at_step" in flags or "cut_at_step" in flags):
+        at, step, steps = (
+            int(flags.get("kill_at_step", flags.get("cut_at_step"))),
+            estimator._step,
+            [],
+        )
+
+        def counted_step(*args, **kwargs):
+            steps.append(1)
+            if len(steps) == at:
+                fault()
+            return step(*args, **kwargs)
+
+        estimator._step = counted_step
+        estimator._progress = lambda number, *_: passes.append(number)
+    elif fault is not None:
+        at = int(flags.get("kill_at_pass", flags.get("cut_at_pass")))
+        estimator._progress = lambda number, *_: (
+            passes.append(number),
+            fault() if number == at else None,
+        )
     else:
         estimator._progress = lambda number, *_: passes.append(number)
     try:
@@ -105,17 +130,23 @@ def main() -> None:
     )
 
 
-def _killer(out: str, victim: int, flags: dict):
-    """Called with each batch's pass number: kills task ``victim`` on pass
-    ``--kill_at_pass``."""
-    at = int(flags["kill_at_pass"])
+def _fault(out: str, flags: dict):
+    """What the first task does at the chosen moment, once: kill task ``--kill_task``, or
+    ask the launcher to cut task ``--cut_task``'s network; ``None`` if neither is asked."""
+    done = []
 
-    def kill(number):
-        if number == at:
-            pid = int((Path(out).parent / f"worker{victim}.pid").read_text())
+    def kill():
+        if not done:
+            done.append(1)
+            pid = int((Path(out).parent / f"worker{flags['kill_task']}.pid").read_text())
             os.kill(pid, signal.SIGKILL)
 
-    return kill
+    def cut():
+        if not done:
+            done.append(1)
+            (Path(out).parent / "cut").write_text(flags["cut_task"])
+
+    return kill if "kill_task" in flags else cut if "cut_task" in flags else None
 
 
 def _fit(estimator, mode: str, data: str, batch: int) -> float:

@@ -24,6 +24,8 @@ import contextlib
 import dataclasses
 import json
 import os
+import queue
+import threading
 import time
 
 import numpy as np
@@ -36,7 +38,9 @@ from kmeans_tutorial.engine.errors import lost_task
 
 WAIT_SECONDS = 600  # how long a task waits for the chief's model before it gives up
 # Once the chief has started, a waiting task asks it every so often whether it still
-# answers, and gives up on it after PING_SECONDS without an answer.
+# answers, and gives up on it after PING_SECONDS without an answer; the chief asks every
+# task alike while it fits (a task cut off the network never resets the chief's calls to
+# it: they would wait for ever).
 POLL_SECONDS, PING_SECONDS = 2, 5
 # What a session run raises when a task is gone: the connection reset, or a call cut off.
 LOST = (
@@ -117,8 +121,10 @@ def _server_for(cluster: Cluster) -> tf.train.Server:
     return _SERVERS[key]
 
 
-# What the chief puts on each task's queue first: no model yet, -1 iterations.
+# What the chief puts on each task's queue first: no model yet, -1 iterations. LOST_TASK in
+# the iterations instead: the fit lost the task whose place in ``Cluster.devices`` follows.
 STARTED = (np.zeros((1, 1)), np.float64(0), np.int32(-1), np.zeros(0, np.int32), np.int32(0))
+LOST_TASK = -2
 
 
 def _model_queue(device: str):
@@ -167,6 +173,12 @@ class ClusterBatchCore(BatchCore):
         self.programs: dict = {}
         # Per global batch, the rows each task read of it (the same every pass).
         self.sizes: list[list[int]] = []
+        self.lost: Exception | None = None  # what the watch found: a task that stopped answering
+        self._stop_watch = threading.Event()
+        # The passes' runs, made on a thread of their own (``_run``), so that the fit can
+        # give up a run that waits on a lost task: nothing cancels a session's run.
+        self._calls: queue.Queue = queue.Queue()
+        threading.Thread(target=self._runner, daemon=True).start()
 
     def wait_for_tasks(self) -> None:
         """Run a trivial op on every task until all answer (``WAIT_SECONDS`` at most): the
@@ -195,6 +207,70 @@ class ClusterBatchCore(BatchCore):
         with self.graph.as_default():
             started = [_model_queue(device).enqueue(STARTED) for device in self.cluster.devices[1:]]
         self.session.run(started)
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        """Ask every other task, every ``POLL_SECONDS``, whether it answers (``PING_SECONDS``
+        at most), until the fit ends. One that does not is noted in ``lost``, and the
+        pass's run gives up (``_run``): a killed task resets the run's calls to it, but
+        one cut off the network leaves them waiting for ever."""
+        pings = {device: _ping_session(self.server, device) for device in self.cluster.devices[1:]}
+        timeout = tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000)
+        while not self._stop_watch.wait(POLL_SECONDS):
+            for device, (session, ping) in pings.items():
+                try:
+                    session.run(ping, options=timeout)
+                except LOST as error:
+                    if self._stop_watch.is_set():
+                        return
+                    self.lost = type(error)(None, None, f"{device} did not answer: {error}")
+                    return
+
+    def _runner(self) -> None:
+        while True:
+            fetch, feed, box, done = self._calls.get()
+            try:
+                box.append(self.session.run(fetch, feed))
+            except Exception as error:  # handed to the fit's thread, which raises it
+                box.append(error)
+            done.set()
+
+    def _run(self, fetch, feed):
+        """``session.run(fetch, feed)``, made on the runner's thread: its result, or the
+        watch's error once it finds a lost task (the run is then left behind)."""
+        box: list = []
+        done = threading.Event()
+        self._calls.put((fetch, feed, box, done))
+        while not done.wait(POLL_SECONDS / 4):
+            if self.lost is not None:
+                raise self.lost
+        if isinstance(box[0], Exception):
+            raise box[0]
+        return box[0]
+
+    def stop_watch(self) -> None:
+        self._stop_watch.set()
+
+    def tell_tasks(self, lost_device: str) -> None:
+        """Tell every task still there that the fit lost ``lost_device``, through its
+        queue: it then stops with the same error (it would otherwise find the chief gone,
+        and name it)."""
+        devices = self.cluster.devices
+        others = [device for device in devices[1:] if device != lost_device]
+        if lost_device not in devices or not others:
+            return
+        graph = tf.Graph()
+        notice = (np.zeros((1, 1)), np.float64(0), np.int32(LOST_TASK), np.zeros(0, np.int32))
+        with graph.as_default():
+            index = np.int32(devices.index(lost_device))
+            enqueues = [_model_queue(device).enqueue((*notice, index)) for device in others]
+        config = tf.ConfigProto(
+            device_filters=[devices[0], *others], operation_timeout_in_ms=PING_SECONDS * 1000
+        )
+        session = tf.Session(self.server.target, graph=graph, config=config)
+        with contextlib.suppress(tf.errors.OpError):  # one not told finds the chief gone
+            session.run(enqueues, options=tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000))
+        _abandon(session)
 
     def _program(self, kind: str, n_clusters: int):
         key = (kind, n_clusters)
@@ -247,7 +323,7 @@ class ClusterBatchCore(BatchCore):
         feed = {placeholder: centers, offset_placeholder: offset}
         while True:
             try:
-                yield self.session.run(fetch, feed)
+                yield self._run(fetch, feed)
             except tf.errors.OutOfRangeError:
                 return
 
@@ -292,6 +368,7 @@ class ClusterBatchCore(BatchCore):
 
     def publish(self, model: Model) -> None:
         """Hand every other task the fitted model, through the queue on its device."""
+        self.stop_watch()
         with self.graph.as_default():
             enqueues = []
             for index, device in enumerate(self.cluster.devices[1:], start=1):
@@ -339,11 +416,17 @@ class _ClusterPlan(DistributedPlan):
         try:
             yield
         except LOST as error:
-            if self.core is not None:
-                _abandon(self.core.session)
-            raise lost_task(
+            lost = lost_task(
                 error, self.cluster.device, self.cluster.addresses, self.checkpoint_dir
-            ) from None
+            )
+            if self.core is not None:
+                self.core.stop_watch()
+                _abandon(self.core.session)
+                self.core.tell_tasks(lost.task)
+            raise lost from None
+        finally:
+            if self.core is not None:
+                self.core.stop_watch()
 
     def publish(self, model: Model) -> np.ndarray:
         assert self.core is not None  # the chief's
@@ -379,15 +462,26 @@ def plan(X, sample_weight, estimator: str, checkpoint_dir) -> DistributedPlan | 
     return _ClusterPlan(cluster, _server_for(cluster), input_fn, checkpoint_dir)
 
 
+def _ping_session(server, device: str):
+    """A session that reaches ``device`` alone (its device filter), and a trivial op on it:
+    made once the task is up (making a session lists the task's devices, which a lost task
+    would never do)."""
+    graph = tf.Graph()
+    with graph.as_default(), tf.device(device):
+        ping = tf.identity(tf.constant(0))
+    config = tf.ConfigProto(device_filters=[device], operation_timeout_in_ms=PING_SECONDS * 1000)
+    session = tf.Session(server.target, graph=graph, config=config)
+    session.run(ping)
+    return session, ping
+
+
 def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
     """Wait for the model the chief puts on this task's queue: ``WAIT_SECONDS`` at most for
     the chief to start, then as long as it answers (asked every ``POLL_SECONDS``)."""
-    graph, ping_graph = tf.Graph(), tf.Graph()  # a session places its whole graph
+    graph = tf.Graph()  # a session places its whole graph
     chief = cluster.devices[0]
     with graph.as_default():
         values = _model_queue(cluster.device).dequeue()
-    with ping_graph.as_default(), tf.device(chief):
-        ping = tf.identity(tf.constant(0))
     # Only this task's devices: a session's master otherwise asks every task of the cluster
     # for its devices, and if the chief's server is not up yet, this process's channel to it
     # backs off, failing the chief's first pass (its RecvTensor from here) fast.
@@ -397,16 +491,8 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
             session.run(values, options=tf.RunOptions(timeout_in_ms=WAIT_SECONDS * 1000))
         except tf.errors.DeadlineExceededError:
             raise RuntimeError(f"the chief {chief} did not start in {WAIT_SECONDS} s") from None
-        # The chief is up: from now on it may be dialled, by a session of its own, made
-        # now (making one lists the chief's devices, which a lost chief would never do).
-        asking = tf.Session(
-            server.target,
-            graph=ping_graph,
-            config=tf.ConfigProto(
-                device_filters=[chief], operation_timeout_in_ms=PING_SECONDS * 1000
-            ),
-        )
-        asking.run(ping)
+        # The chief is up: from now on it may be dialled, by a session of its own.
+        asking, ping = _ping_session(server, chief)
         poll = tf.RunOptions(timeout_in_ms=POLL_SECONDS * 1000)
         model, lost = None, None
         while model is None and lost is None:
@@ -427,5 +513,9 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
             asking.close()
     assert model is not None  # the loop ends with it, or raised
     centers, inertia, n_iter, labels, single = model
+    if n_iter == LOST_TASK:  # the chief lost a task, and stopped: so does this one
+        lost_device = cluster.devices[int(single)]
+        told = tf.errors.UnavailableError(None, None, f"the chief lost {lost_device}")
+        raise lost_task(told, cluster.device, cluster.addresses, checkpoint_dir)
     centers = centers.astype(np.float32 if single else np.float64)
     return Model(centers, float(inertia), int(n_iter), labels)

@@ -24,6 +24,7 @@ import contextlib
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager import context
 
 from kmeans_tutorial.common_checks import InvalidParameterError
 from kmeans_tutorial.engine import batch_ops, sources
@@ -217,12 +218,21 @@ class _StrategyPlan(DistributedPlan):
             if resolver is None or not resolver.cluster_spec().as_dict():
                 raise
             own = f"/job:{resolver.task_type}/task:{resolver.task_id}"
+            jobs = resolver.cluster_spec().as_dict()
             addresses = {
                 f"/job:{job}/task:{index}": address
-                for job, tasks in resolver.cluster_spec().as_dict().items()
+                for job, tasks in jobs.items()
                 for index, address in enumerate(tasks)
             }
-            raise lost_task(error, own, addresses, self.checkpoint_dir) from None
+            # A message naming no task comes from the coordination service, on its leader.
+            leader = "/job:{}/task:0".format("chief" if "chief" in jobs else "worker")
+            lost = lost_task(error, own, addresses, self.checkpoint_dir, unnamed=leader)
+            # The first task to find the loss tells every other (through the coordination
+            # service): one waiting on a peer that stopped for this error, not for the loss,
+            # would otherwise find that peer gone, and name it.
+            with contextlib.suppress(Exception):  # a cluster that cannot be told finds out
+                context.context().report_error_to_cluster(tf.errors.UNAVAILABLE, str(lost))
+            raise lost from None
 
     def publish(self, model: Model) -> np.ndarray:
         return model.labels  # every process fitted: nothing to hand over
