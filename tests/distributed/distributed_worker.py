@@ -3,6 +3,7 @@
     python distributed_worker.py MODE DATA.npy OUT.npz [--mini-batch] [--default-init]
                                                [--batch=N] [--clusters=K]
                                                [--max_iter=N]
+                                               [--checkpoint_steps=S]
                                                [--late_task=I]
                                                [--checkpoint_dir=DIR]
                                                [--kill_task=I --kill_at_pass=P]
@@ -86,27 +87,24 @@ def main() -> None:
         import tf2_eager as package
     if "checkpoint_dir" in flags:
         params["checkpoint_dir"] = flags["checkpoint_dir"]
+    if "checkpoint_steps" in flags:
+        params["checkpoint_steps"] = int(flags["checkpoint_steps"])
     cls = package.MiniBatchKMeans if mini_batch else package.KMeans
     estimator = cls(n_clusters, **params)
     task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
-    passes = []  # the number of each pass the fit reads batches in
+    passes, steps = [], []  # the number of each pass the fit reads batches in; its steps
     fault = _fault(out, flags) if task == 0 else None
-    if fault is not None and ("kill_at_step" in flags or "cut_at_step" in flags):
-        at, step, steps = (
-            int(flags.get("kill_at_step", flags.get("cut_at_step"))),
-            estimator._step,
-            [],
-        )
+    if mini_batch:
+        at, step = int(flags.get("kill_at_step", flags.get("cut_at_step", 0))), estimator._step
 
         def counted_step(*args, **kwargs):
             steps.append(1)
-            if len(steps) == at:
+            if fault is not None and len(steps) == at:
                 fault()
             return step(*args, **kwargs)
 
         estimator._step = counted_step
-        estimator._progress = lambda number, *_: passes.append(number)
-    elif fault is not None:
+    if fault is not None and ("kill_at_pass" in flags or "cut_at_pass" in flags):
         at = int(flags.get("kill_at_pass", flags.get("cut_at_pass")))
         estimator._progress = lambda number, *_: (
             passes.append(number),
@@ -127,6 +125,7 @@ def main() -> None:
         n_iter=estimator.n_iter_,
         seconds=seconds,
         first_pass=passes[0] if passes else 0,
+        steps=len(steps),
     )
 
 

@@ -87,20 +87,22 @@ def run_single(mode: str, data: Path, out: Path, *flags: str) -> dict:
     return dict(np.load(out))
 
 
-def run_cluster(mode: str, data: Path, folder: Path, *flags: str) -> list[dict]:
-    """``N_WORKERS`` processes of a cluster on loopback; each one's fit."""
-    done = start_cluster(mode, data, folder, *flags)
+def run_cluster(
+    mode: str, data: Path, folder: Path, *flags: str, n_workers: int = N_WORKERS
+) -> list[dict]:
+    """``n_workers`` processes of a cluster on loopback; each one's fit."""
+    done = start_cluster(mode, data, folder, *flags, n_workers=n_workers)
     logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
     assert done.returncode == 0, done.stderr[-2000:] + logs
-    return [dict(np.load(folder / f"worker{index}.npz")) for index in range(N_WORKERS)]
+    return [dict(np.load(folder / f"worker{index}.npz")) for index in range(n_workers)]
 
 
-def start_cluster(mode: str, data: Path, folder: Path, *flags: str):
+def start_cluster(mode: str, data: Path, folder: Path, *flags: str, n_workers: int = N_WORKERS):
     """Run a cluster to its end (``TIMEOUT`` at most); the launcher's completed process."""
     folder.mkdir(exist_ok=True)
     command = [
         "unshare", "-rn", sys.executable, str(HERE / "distributed_cluster.py"),
-        str(N_WORKERS), str(TIMEOUT), mode, str(data), str(folder), *flags,
+        str(n_workers), str(TIMEOUT), mode, str(data), str(folder), *flags,
     ]  # fmt: skip
     try:
         done = subprocess.run(command, env=_env(), capture_output=True, text=True,
@@ -120,11 +122,11 @@ def assert_close_centres(actual, desired):
     np.testing.assert_allclose(actual, desired, rtol=1e-5, atol=1e-5 * np.abs(desired).max())
 
 
-def shard_labels(labels: np.ndarray, index: int) -> np.ndarray:
+def shard_labels(labels: np.ndarray, index: int, n_workers: int = N_WORKERS) -> np.ndarray:
     """The labels of the rows worker ``index`` reads: its part of every global batch
     (``experimental_distribute_dataset`` splits each batch over the workers, in order)."""
     batches = np.split(labels, np.arange(BATCH, len(labels), BATCH))
-    return np.concatenate([np.array_split(batch, N_WORKERS)[index] for batch in batches])
+    return np.concatenate([np.array_split(batch, n_workers)[index] for batch in batches])
 
 
 def test_mirrored_over_two_logical_cpus_equals_one_process(data, single, tmp_path):
@@ -212,11 +214,15 @@ LOST_SECONDS = 60
 KILLED_AT_PASS = 2
 
 
-def kill_a_task(mode: str, data: Path, folder: Path, victim: int, *flags: str) -> list[dict]:
+def kill_a_task(
+    mode: str, data: Path, folder: Path, victim: int, *flags: str, n_workers: int = N_WORKERS
+) -> list[dict]:
     """A cluster whose first task kills task ``victim`` (SIGKILL) on the first batch of pass
-    ``KILLED_AT_PASS``: each task's exit status, end time and error, checked."""
+    ``KILLED_AT_PASS`` (or as ``flags`` say): each task's exit status, end time and error,
+    checked: every other task ends with one error naming ``victim``."""
+    when = [f"--kill_at_pass={KILLED_AT_PASS}"] if not any("_at_" in f for f in flags) else []
     done = start_cluster(
-        mode, data, folder, f"--kill_task={victim}", f"--kill_at_pass={KILLED_AT_PASS}", *flags
+        mode, data, folder, f"--kill_task={victim}", *when, *flags, n_workers=n_workers
     )
     report = json.loads((folder / "report.json").read_text())
     logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
