@@ -130,6 +130,16 @@ def distributed(session: nox.Session) -> None:
     session.run("pytest", *workers, "tests/distributed", *session.posargs, env=env)
 
 
+@nox.session(python=PYTHON, default=False)
+def faults(session: nox.Session) -> None:
+    """Kill streamed KMeans and MiniBatchKMeans fits with SIGKILL at 25 seeded random
+    moments each, in one process and on two MWMS workers, and start them again: every fit
+    must end bit-identical to the fit never stopped (~25 min; tests/distributed/random_kills.py).
+    Arguments go to the script (``--kills``, ``--seed``, ``--scenarios``)."""
+    _install_with_tests(session)
+    session.run("python", "tests/distributed/random_kills.py", *session.posargs, env=QUIET_TF)
+
+
 # The last release with tf.estimator, and the estimator package that matches it.
 ESTIMATOR_REFERENCE = ("tensorflow==2.15.1", "tensorflow-estimator==2.15.0", "numpy<2")
 REFERENCE_RESULTS = Path("build") / "estimator" / "reference.npz"

@@ -4,6 +4,7 @@
                                                [--batch=N] [--clusters=K]
                                                [--max_iter=N]
                                                [--checkpoint_steps=S]
+                                               [--trace=PATH]
                                                [--late_task=I]
                                                [--checkpoint_dir=DIR]
                                                [--kill_task=I --kill_at_pass=P]
@@ -112,6 +113,8 @@ def main() -> None:
         )
     else:
         estimator._progress = lambda number, *_: passes.append(number)
+    if "trace" in flags:
+        _trace(flags["trace"], estimator, mode)
     try:
         seconds = _fit(estimator, mode, data, batch)
     except Exception as error:
@@ -146,6 +149,60 @@ def _fault(out: str, flags: dict):
             (Path(out).parent / "cut").write_text(flags["cut_task"])
 
     return kill if "kill_task" in flags else cut if "cut_task" in flags else None
+
+
+def _trace(path: str, estimator, mode: str) -> None:
+    """Write what the fit does to ``path`` as it does it, a line an event, each written by
+    one ``os.write`` (a SIGKILL loses none that was written): ``fit``; ``read N`` as it
+    starts its ``N``-th pass over the data (an init pass or Lloyd's); ``pass N`` on the first
+    batch of Lloyd's pass ``N``; ``step S`` before mini-batch step ``S``; ``save N begin``
+    and ``save N end`` around the writing of checkpoint ``N``."""
+    from kmeans_tutorial.engine import checkpoints, sources
+
+    trace = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+
+    def event(text: str) -> None:
+        os.write(trace, f"{time.monotonic():.4f} {text}\n".encode())
+
+    from tf2_eager.engine.distributed import DistributedStream
+
+    reads = []
+    for cls in (DistributedStream if mode == "multi-worker" else sources.DatasetStream,):
+        iterate = cls.__iter__
+
+        def counted(self, iterate=iterate):
+            reads.append(1)
+            event(f"read {len(reads)}")
+            yield from iterate(self)
+
+        cls.__iter__ = counted
+    save = checkpoints.Checkpoint.save
+
+    def traced_save(self, **state):
+        event(f"save {self.number + 1} begin")
+        save(self, **state)
+        event(f"save {self.number} end")
+
+    checkpoints.Checkpoint.save = traced_save
+    progress, last = estimator._progress, []
+
+    def traced_progress(number, *rest):
+        if not last or last[-1] != number:
+            last.append(number)
+            event(f"pass {number}")
+        progress(number, *rest)
+
+    estimator._progress = traced_progress
+    if hasattr(estimator, "_step"):
+        step, steps = estimator._step, []
+
+        def traced_step(*args, **kwargs):
+            steps.append(1)
+            event(f"step {len(steps)}")
+            return step(*args, **kwargs)
+
+        estimator._step = traced_step
+    event("fit")
 
 
 def _fit(estimator, mode: str, data: str, batch: int) -> float:
