@@ -125,6 +125,46 @@ def test_a_lost_task_is_named_with_its_address(message, tmp_path):
     assert "\n" not in str(resumable)
 
 
+# What a worker waiting on a peer (not on the lost task) gets once the first task to find
+# the loss reported it to the cluster: the reporter is named first, the lost task after.
+RELAYED_MESSAGE = (
+    "{{function_node __wrapped__CollectiveReduceV2_Nordering_token_1_device_/job:worker/"
+    "replica:0/task:1/device:CPU:0}} Collective ops is aborted by: Error reported from "
+    "/job:worker/task:3: the fit lost task /job:worker/task:2 (127.0.0.1:1002): it stopped "
+    "answering (UnavailableError). This task (/job:worker/task:3) stops too."
+)
+# What a worker cut off the network gets: its heartbeats to the coordination service's
+# leader time out, and no task is named.
+UNNAMED_MESSAGE = (
+    "Collective ops is aborted by: Deadline Exceeded\n\nRPC: "
+    "/tensorflow.CoordinationService/Heartbeat"
+)
+
+
+def test_a_loss_another_task_reported_names_the_task_it_lost():
+    from kmeans_tutorial.engine.errors import lost_task
+
+    addresses = {f"/job:worker/task:{i}": f"127.0.0.1:100{i}" for i in range(4)}
+    error = lost_task(ConnectionError(RELAYED_MESSAGE), "/job:worker/task:1", addresses)
+    assert error.task == "/job:worker/task:2"
+    assert str(error).startswith("the fit lost task /job:worker/task:2 (127.0.0.1:1002): ")
+    assert "This task (/job:worker/task:1) stops too" in str(error)
+
+
+def test_an_error_naming_no_task_names_the_one_it_came_from():
+    from kmeans_tutorial.engine.errors import lost_task
+
+    addresses = {"/job:worker/task:0": "127.0.0.1:1000", "/job:worker/task:1": "127.0.0.1:1001"}
+    own = "/job:worker/task:1"
+    error = lost_task(
+        ConnectionError(UNNAMED_MESSAGE), own, addresses, unnamed="/job:worker/task:0"
+    )
+    assert error.task == "/job:worker/task:0"
+    assert str(error).startswith("the fit lost task /job:worker/task:0 (127.0.0.1:1000): ")
+    unknown = lost_task(ConnectionError(UNNAMED_MESSAGE), own, addresses)
+    assert unknown.task == "another task"
+
+
 def test_a_tf1_task_gets_its_rows_of_the_fitted_labels():
     """The chief hands each task its part of the kept run's labels (not of whichever
     assignment pass ran last): each global batch's parts follow one another in task order."""

@@ -214,11 +214,14 @@ class ClusterBatchCore(BatchCore):
         at most), until the fit ends. One that does not is noted in ``lost``, and the
         pass's run gives up (``_run``): a killed task resets the run's calls to it, but
         one cut off the network leaves them waiting for ever."""
-        pings = {device: _ping_session(self.server, device) for device in self.cluster.devices[1:]}
+        pings: dict = {}
         timeout = tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000)
         while not self._stop_watch.wait(POLL_SECONDS):
-            for device, (session, ping) in pings.items():
+            for device in self.cluster.devices[1:]:
                 try:
+                    if device not in pings:
+                        pings[device] = _ping_session(self.server, device)
+                    session, ping = pings[device]
                     session.run(ping, options=timeout)
                 except LOST as error:
                     if self._stop_watch.is_set():
@@ -367,8 +370,8 @@ class ClusterBatchCore(BatchCore):
         return _task_part(labels, self.sizes, index)
 
     def publish(self, model: Model) -> None:
-        """Hand every other task the fitted model, through the queue on its device."""
-        self.stop_watch()
+        """Hand every other task the fitted model, through the queue on its device (the
+        watch still on: a task lost now is named too)."""
         with self.graph.as_default():
             enqueues = []
             for index, device in enumerate(self.cluster.devices[1:], start=1):
@@ -380,7 +383,8 @@ class ClusterBatchCore(BatchCore):
                     np.int32(model.centers.dtype == np.float32),
                 )
                 enqueues.append(_model_queue(device).enqueue(values))
-        self.session.run(enqueues)
+        self._run(enqueues, None)
+        self.stop_watch()
 
 
 def _task_part(labels: np.ndarray, sizes: list[list[int]], index: int) -> np.ndarray:
@@ -471,7 +475,7 @@ def _ping_session(server, device: str):
         ping = tf.identity(tf.constant(0))
     config = tf.ConfigProto(device_filters=[device], operation_timeout_in_ms=PING_SECONDS * 1000)
     session = tf.Session(server.target, graph=graph, config=config)
-    session.run(ping)
+    session.run(ping)  # PING_SECONDS at most (the config's timeout)
     return session, ping
 
 
@@ -492,10 +496,14 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
         except tf.errors.DeadlineExceededError:
             raise RuntimeError(f"the chief {chief} did not start in {WAIT_SECONDS} s") from None
         # The chief is up: from now on it may be dialled, by a session of its own.
-        asking, ping = _ping_session(server, chief)
+        model, lost, asking = None, None, None
+        try:
+            asking, ping = _ping_session(server, chief)
+        except LOST as error:
+            lost = type(error)(None, None, f"the chief {chief} did not answer: {error}")
         poll = tf.RunOptions(timeout_in_ms=POLL_SECONDS * 1000)
-        model, lost = None, None
         while model is None and lost is None:
+            assert asking is not None  # made, or the chief was lost
             try:
                 model = session.run(values, options=poll)
             except tf.errors.DeadlineExceededError:
@@ -504,12 +512,13 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
                 except LOST as error:
                     lost = type(error)(None, None, f"the chief {chief} did not answer: {error}")
         if lost is not None:
-            _abandon(asking)
+            if asking is not None:
+                _abandon(asking)
             try:  # the chief may have handed over the model, then ended
                 model = session.run(values, options=tf.RunOptions(timeout_in_ms=1000))
             except tf.errors.DeadlineExceededError:
                 raise lost_task(lost, cluster.device, cluster.addresses, checkpoint_dir) from None
-        else:
+        elif asking is not None:
             asking.close()
     assert model is not None  # the loop ends with it, or raised
     centers, inertia, n_iter, labels, single = model
