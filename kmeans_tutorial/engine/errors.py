@@ -100,8 +100,11 @@ def lost_task(
             if saved
             else f"; checkpoint_dir={folder!r} holds no checkpoint yet"
         )
+    kind = type(error).__name__
+    if isinstance(error, TimeoutError) or kind == "DeadlineExceededError":
+        kind += ": no answer in time; it, or the network between it and this task, is down"
     result = LostTaskError(
-        f"the fit lost task {lost}{where}: it stopped answering ({type(error).__name__}). "
+        f"the fit lost task {lost}{where}: it stopped answering ({kind}). "
         f"This task ({own}) stops too; {resume}."
     )
     result.task = lost

@@ -22,6 +22,7 @@ namespaces, and the process lives on. The time of the cut goes to ``OUT_DIR/cut.
 import ctypes
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -182,8 +183,10 @@ def main() -> int:
     report = []
     for index, (process, log) in enumerate(workers):
         hung = process.poll() is None
-        if hung:
-            process.kill()  # hung: killed, never left behind
+        if hung:  # its threads' stacks to its log (distributed_worker.py), then killed
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            process.kill()  # never left behind
             process.wait()
         log.close()
         report.append(

@@ -28,6 +28,7 @@ file ``cut`` beside its output; ``distributed_cluster.py``). A task that fails w
 error's last line to ``OUT.error``.
 """
 
+import faulthandler
 import json
 import os
 import signal
@@ -62,6 +63,8 @@ def npy_batches(path: str, batch: int = BATCH) -> tf.data.Dataset:
 
 
 def main() -> None:
+    # A launcher that finds this process hung asks for its threads' stacks before it kills it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     mode, data, out = sys.argv[1:4]
     mini_batch = "--mini-batch" in sys.argv
     flags = dict(arg[2:].split("=") for arg in sys.argv[4:] if "=" in arg)
@@ -113,10 +116,9 @@ def main() -> None:
         )
     else:
         estimator._progress = lambda number, *_: passes.append(number)
-    if "trace" in flags:
-        _trace(flags["trace"], estimator, mode)
+    began = _trace(flags["trace"], estimator, mode) if "trace" in flags else lambda: None
     try:
-        seconds = _fit(estimator, mode, data, batch)
+        seconds = _fit(estimator, mode, data, batch, began)
     except Exception as error:
         Path(out).with_suffix(".error").write_text(f"{type(error).__name__}: {error}")
         raise
@@ -151,9 +153,10 @@ def _fault(out: str, flags: dict):
     return kill if "kill_task" in flags else cut if "cut_task" in flags else None
 
 
-def _trace(path: str, estimator, mode: str) -> None:
+def _trace(path: str, estimator, mode: str):
     """Write what the fit does to ``path`` as it does it, a line an event, each written by
-    one ``os.write`` (a SIGKILL loses none that was written): ``fit``; ``read N`` as it
+    one ``os.write`` (a SIGKILL loses none that was written): ``fit`` as the fit begins (the
+    function returned writes it, once a strategy's cluster has formed); ``read N`` as it
     starts its ``N``-th pass over the data (an init pass or Lloyd's); ``pass N`` on the first
     batch of Lloyd's pass ``N``; ``step S`` before mini-batch step ``S``; ``save N begin``
     and ``save N end`` around the writing of checkpoint ``N``."""
@@ -202,14 +205,17 @@ def _trace(path: str, estimator, mode: str) -> None:
             return step(*args, **kwargs)
 
         estimator._step = traced_step
-    event("fit")
+    return lambda: event("fit")
 
 
-def _fit(estimator, mode: str, data: str, batch: int) -> float:
+def _fit(estimator, mode: str, data: str, batch: int, began) -> float:
+    """Fit in ``mode``; ``began()`` is called as the fit begins."""
     started = time.perf_counter()
     if mode in ("single", "tf1-single"):
+        began()
         estimator.fit(npy_batches(data, batch))
     elif mode == "tf1-cluster":
+        began()
         estimator.fit(lambda: npy_batches(data, batch))
     else:
         strategy = (
@@ -218,6 +224,7 @@ def _fit(estimator, mode: str, data: str, batch: int) -> float:
             else tf.distribute.MultiWorkerMirroredStrategy()
         )
         with strategy.scope():
+            began()
             estimator.fit(npy_batches(data, batch))
     return time.perf_counter() - started
 

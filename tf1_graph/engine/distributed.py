@@ -228,10 +228,12 @@ class ClusterBatchCore(BatchCore):
                         return
                     self.lost = type(error)(None, None, f"{device} did not answer: {error}")
                     return
+        for session, _ in pings.values():  # the fit ended: dropped (see _abandon)
+            _abandon(session)
 
     def _runner(self) -> None:
-        while True:
-            fetch, feed, box, done = self._calls.get()
+        while (call := self._calls.get()) is not None:
+            fetch, feed, box, done = call
             try:
                 box.append(self.session.run(fetch, feed))
             except Exception as error:  # handed to the fit's thread, which raises it
@@ -241,6 +243,8 @@ class ClusterBatchCore(BatchCore):
     def _run(self, fetch, feed):
         """``session.run(fetch, feed)``, made on the runner's thread: its result, or the
         watch's error once it finds a lost task (the run is then left behind)."""
+        if self._stop_watch.is_set():  # the runner has ended: nothing watches any more
+            return self.session.run(fetch, feed)
         box: list = []
         done = threading.Event()
         self._calls.put((fetch, feed, box, done))
@@ -252,7 +256,10 @@ class ClusterBatchCore(BatchCore):
         return box[0]
 
     def stop_watch(self) -> None:
-        self._stop_watch.set()
+        """End the watch and the runner (the fit is over)."""
+        if not self._stop_watch.is_set():
+            self._stop_watch.set()
+            self._calls.put(None)
 
     def tell_tasks(self, lost_device: str) -> None:
         """Tell every task still there that the fit lost ``lost_device``, through its
