@@ -230,7 +230,6 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "build" / "faults" / "random_kills.json"))
     parser.add_argument("--scenarios", nargs="*", default=list(SCENARIOS))
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="random-kills-"))
     from sklearn.datasets import make_blobs
 
@@ -240,6 +239,7 @@ def main() -> None:
     results = []
     started = time.monotonic()
     for index, name in enumerate(args.scenarios):
+        rng = random.Random(f"{args.seed} {name}")  # a scenario's kills, run alone or not
         result = scenario(name, work / "X.npy", work / f"s{index}", args.kills, rng)
         results.append(result)
         phases = [entry["phase"].split()[0] for entry in result["kills"]]
