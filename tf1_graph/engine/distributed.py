@@ -224,9 +224,8 @@ class ClusterBatchCore(BatchCore):
                     session, ping = pings[device]
                     session.run(ping, options=timeout)
                 except LOST as error:
-                    if self._stop_watch.is_set():
-                        return
-                    self.lost = type(error)(None, None, f"{device} did not answer: {error}")
+                    if not self._stop_watch.is_set():  # not a task ending with the fit
+                        self.lost = type(error)(None, None, f"{device} did not answer: {error}")
                     return
         for session, _ in pings.values():  # the fit ended: dropped (see _abandon)
             _abandon(session)
@@ -431,7 +430,6 @@ class _ClusterPlan(DistributedPlan):
                 error, self.cluster.device, self.cluster.addresses, self.checkpoint_dir
             )
             if self.core is not None:
-                self.core.stop_watch()
                 _abandon(self.core.session)
                 self.core.tell_tasks(lost.task)
             raise lost from None
