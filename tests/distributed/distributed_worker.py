@@ -158,8 +158,9 @@ def _trace(path: str, estimator, mode: str):
     one ``os.write`` (a SIGKILL loses none that was written): ``fit`` as the fit begins (the
     function returned writes it, once a strategy's cluster has formed); ``read N`` as it
     starts its ``N``-th pass over the data (an init pass or Lloyd's); ``pass N`` on the first
-    batch of Lloyd's pass ``N``; ``step S`` before mini-batch step ``S``; ``save N begin``
-    and ``save N end`` around the writing of checkpoint ``N``."""
+    batch of Lloyd's pass ``N``; ``step S`` before this run's mini-batch step ``S``;
+    ``resume after step S`` as a mini-batch fit resumes from its checkpoint (0: from the
+    start); ``save N begin`` and ``save N end`` around the writing of checkpoint ``N``."""
     from kmeans_tutorial.engine import checkpoints, sources
 
     trace = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
@@ -187,6 +188,19 @@ def _trace(path: str, estimator, mode: str):
         event(f"save {self.number} end")
 
     checkpoints.Checkpoint.save = traced_save
+    for cls in (checkpoints.RunsCheckpoint, checkpoints.StepsCheckpoint):
+        resume = cls.resume
+
+        def traced_resume(self, *args, resume=resume, steps=cls is checkpoints.StepsCheckpoint):
+            resumed = resume(self, *args)
+            if steps:  # (its last step, ...), or None
+                done = 0 if resumed is None else resumed[0] + 1
+                event(f"resume after step {done}")
+            else:  # (the runs done, the run in progress or None)
+                event(f"resume after run {resumed[0]}")
+            return resumed
+
+        cls.resume = traced_resume
     progress, last = estimator._progress, []
 
     def traced_progress(number, *rest):

@@ -131,7 +131,11 @@ def _phase(events: list[tuple[float, str]], until: float) -> str:
 
 
 def _resumed_at(events: list[tuple[float, str]]) -> str:
-    first = [text for _, text in events if text.split()[0] in ("pass", "step")]
+    """Where a run resumed: after a mini-batch step, or at a Lloyd pass."""
+    steps = [text for _, text in events if text.startswith("resume after step")]
+    if steps:
+        return steps[0][len("resume ") :]
+    first = [text for _, text in events if text.split()[0] == "pass"]
     return first[0] if first else "no pass (finished from its checkpoint)"
 
 
