@@ -207,21 +207,22 @@ class ClusterBatchCore(BatchCore):
         with self.graph.as_default():
             started = [_model_queue(device).enqueue(STARTED) for device in self.cluster.devices[1:]]
         self.session.run(started)
-        threading.Thread(target=self._watch, daemon=True).start()
+        # The watch's sessions, made while every task answers: a session's first run asks
+        # its task for its devices with no timeout, which a task cut off would never answer.
+        watched = {
+            device: _ping_session(self.server, device) for device in self.cluster.devices[1:]
+        }
+        threading.Thread(target=self._watch, args=(watched,), daemon=True).start()
 
-    def _watch(self) -> None:
+    def _watch(self, pings: dict) -> None:
         """Ask every other task, every ``POLL_SECONDS``, whether it answers (``PING_SECONDS``
         at most), until the fit ends. One that does not is noted in ``lost``, and the
         pass's run gives up (``_run``): a killed task resets the run's calls to it, but
         one cut off the network leaves them waiting for ever."""
-        pings: dict = {}
         timeout = tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000)
         while not self._stop_watch.wait(POLL_SECONDS):
-            for device in self.cluster.devices[1:]:
+            for device, (session, ping) in pings.items():
                 try:
-                    if device not in pings:
-                        pings[device] = _ping_session(self.server, device)
-                    session, ping = pings[device]
                     session.run(ping, options=timeout)
                 except LOST as error:
                     if not self._stop_watch.is_set():  # not a task ending with the fit
@@ -480,7 +481,7 @@ def _ping_session(server, device: str):
         ping = tf.identity(tf.constant(0))
     config = tf.ConfigProto(device_filters=[device], operation_timeout_in_ms=PING_SECONDS * 1000)
     session = tf.Session(server.target, graph=graph, config=config)
-    session.run(ping)  # PING_SECONDS at most (the config's timeout)
+    session.run(ping)  # the first run: the task's devices, asked with no timeout
     return session, ping
 
 
