@@ -136,7 +136,7 @@ class Link:
         """Drop every packet to or from the task: in its namespace, all of them; in this
         one, those to or from ``CUT_ADDRESS`` (the relay's side)."""
         for command in _blackhole([]):
-            self.in_netns(command[:])
+            self.in_netns(command)
         for command in _blackhole(["from", CUT_ADDRESS], ["to", CUT_ADDRESS]):
             subprocess.run(command, check=True)
 
