@@ -232,7 +232,9 @@ class ClusterBatchCore(BatchCore):
             _abandon(session)
 
     def _runner(self) -> None:
-        while (call := self._calls.get()) is not None:
+        # No `:=` here: tf_upgrade_v2's parser (pasta) fails on it, and tf1_graph must
+        # stay a tree that tool can upgrade (tests/migration/test_upgrade_tool.py).
+        for call in iter(self._calls.get, None):
             fetch, feed, box, done = call
             try:
                 box.append(self.session.run(fetch, feed))
