@@ -22,8 +22,14 @@ __all__ = [
     "LostTaskError",
     "NotFittedError",
     "lost_task",
+    "missing_tasks",
     "sklearn_class",
+    "task_name",
 ]
+
+# How long the processes of a cluster wait for every task to join before they give up: a
+# task that crashed or was never scheduled is, to the others, a task not started yet.
+JOIN_SECONDS = 600
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -63,11 +69,21 @@ def _with_sklearn_base(ours: type, theirs: type) -> type:
 
 
 class LostTaskError(RuntimeError):
-    """A distributed fit lost one of its processes (killed, crashed, cut off): the fit
-    cannot go on, in any of them. ``task``: the device of the task it lost, as
-    ``/job:worker/task:1`` (``"another task"`` when the error did not say which)."""
+    """A distributed fit lost one of its processes (killed, crashed, cut off, or never
+    joined): the fit cannot go on, in any of them. ``task``: the device of the task it
+    lost, as ``/job:worker/task:1`` (``"another task"`` when the error did not say which)."""
 
     task: str = "another task"
+
+
+# A device as TensorFlow's messages name it; its job and task.
+DEVICE = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
+
+
+def task_name(device: str) -> str:
+    """The task of ``device``, as ``/job:worker/task:1`` (no replica, no device type)."""
+    found = re.search(DEVICE, device)
+    return "/job:{}/task:{}".format(*found.groups()) if found else device
 
 
 def lost_task(
@@ -83,11 +99,9 @@ def lost_task(
     than ``own_task`` (a device like ``/job:worker/task:0``), else ``unnamed`` (the task
     the error came from when it names none), with its address from ``addresses`` (device:
     host:port), and says where a restart resumes from."""
-    device = r"/job:(\w+)(?:/replica:\d+)?/task:(\d+)"
-    told = re.search("the fit lost task " + device, str(error))
-    named = [f"/job:{job}/task:{task}" for job, task in re.findall(device, str(error))]
-    found = re.search(device, own_task)
-    own = "/job:{}/task:{}".format(*found.groups()) if found else own_task
+    told = re.search("the fit lost task " + DEVICE, str(error))
+    named = [f"/job:{job}/task:{task}" for job, task in re.findall(DEVICE, str(error))]
+    own = task_name(own_task)
     if told:
         named = ["/job:{}/task:{}".format(*told.groups())]
     lost = next((name for name in named if name != own), unnamed or "another task")
@@ -108,4 +122,21 @@ def lost_task(
         f"This task ({own}) stops too; {resume}."
     )
     result.task = lost
+    return result
+
+
+def missing_tasks(
+    missing: list[str], own_task: str, addresses: dict[str, str], seconds: float
+) -> LostTaskError:
+    """The ``LostTaskError`` for a cluster that did not form: the tasks ``missing`` (their
+    devices) did not join in ``seconds``. Its ``task`` is the first of them."""
+    names = [task_name(device) for device in missing] or ["another task"]
+    where = [f"{name} ({addresses[name]})" if name in addresses else name for name in names]
+    tasks = "task " if len(names) == 1 else "tasks "
+    result = LostTaskError(
+        f"the cluster did not form: {len(names)} of its tasks did not join in {seconds:g} s: "
+        f"{tasks}{', '.join(where)}. This task ({task_name(own_task)}) stops too; start every "
+        f"process of the fit again."
+    )
+    result.task = names[0]
     return result

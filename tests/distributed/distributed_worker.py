@@ -5,7 +5,8 @@
                                                [--max_iter=N]
                                                [--checkpoint_steps=S]
                                                [--trace=PATH]
-                                               [--late_task=I]
+                                               [--late_task=I] [--absent_task=I]
+                                               [--join_timeout=S]
                                                [--checkpoint_dir=DIR]
                                                [--kill_task=I --kill_at_pass=P]
                                                [--kill_task=I --kill_at_step=S]
@@ -26,6 +27,12 @@ mini-batch step ``S`` (from 1). ``--cut_at_pass=P`` or ``--cut_at_step=S``: the 
 then asks the launcher to cut the network of the task ``--cut_task`` names (it writes the
 file ``cut`` beside its output; ``distributed_cluster.py``). A task that fails writes its
 error's last line to ``OUT.error``.
+
+``--join_timeout=S``: the cluster forms within ``S`` seconds or fails: ``multi-worker``
+makes its strategy with ``tf2_eager.engine.multi_worker.multi_worker_strategy(S)``
+(``tf.distribute.MultiWorkerMirroredStrategy()`` without it), ``tf1-cluster`` sets
+``WAIT_SECONDS``. ``--absent_task=I``: task ``I`` exits at once, before TensorFlow starts
+(a task that crashed at start-up, or was never scheduled).
 """
 
 import faulthandler
@@ -74,6 +81,10 @@ def main() -> None:
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
+    if "absent_task" in flags:  # this task ends before it joins: the others must give up
+        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+        if task.get("index") == int(flags["absent_task"]):
+            return
     if "late_task" in flags:  # this task starts its server late: the others must wait
         task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
         if task.get("index") == int(flags["late_task"]):
@@ -87,6 +98,11 @@ def main() -> None:
         params.update(max_iter=int(flags["max_iter"]), tol=0.0)
     if mode.startswith("tf1"):
         import tf1_graph as package
+
+        if "join_timeout" in flags:
+            from tf1_graph.engine import distributed
+
+            distributed.WAIT_SECONDS = float(flags["join_timeout"])
     else:
         import tf2_eager as package
     if "checkpoint_dir" in flags:
@@ -118,7 +134,7 @@ def main() -> None:
         estimator._progress = lambda number, *_: passes.append(number)
     began = _trace(flags["trace"], estimator, mode) if "trace" in flags else lambda: None
     try:
-        seconds = _fit(estimator, mode, data, batch, began)
+        seconds = _fit(estimator, mode, data, batch, began, flags.get("join_timeout"))
     except Exception as error:
         Path(out).with_suffix(".error").write_text(f"{type(error).__name__}: {error}")
         raise
@@ -222,7 +238,7 @@ def _trace(path: str, estimator, mode: str):
     return lambda: event("fit")
 
 
-def _fit(estimator, mode: str, data: str, batch: int, began) -> float:
+def _fit(estimator, mode: str, data: str, batch: int, began, join_timeout=None) -> float:
     """Fit in ``mode``; ``began()`` is called as the fit begins."""
     started = time.perf_counter()
     if mode in ("single", "tf1-single"):
@@ -232,11 +248,14 @@ def _fit(estimator, mode: str, data: str, batch: int, began) -> float:
         began()
         estimator.fit(lambda: npy_batches(data, batch))
     else:
-        strategy = (
-            tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-            if mode == "mirrored"
-            else tf.distribute.MultiWorkerMirroredStrategy()
-        )
+        if mode == "mirrored":
+            strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        elif join_timeout is None:
+            strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        else:
+            from tf2_eager.engine.multi_worker import multi_worker_strategy
+
+            strategy = multi_worker_strategy(float(join_timeout))
         with strategy.scope():
             began()
             estimator.fit(npy_batches(data, batch))

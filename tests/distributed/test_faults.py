@@ -1,5 +1,5 @@
 """Faults at scale: four workers, a task cut off the network, a mini-batch fit losing a
-worker mid-step.
+worker mid-step, a task that never joins.
 
 Clusters of four processes under ``MultiWorkerMirroredStrategy`` and on a TF1 cluster, on
 loopback in network namespaces of their own (``distributed_cluster.py``). A killed task or a
@@ -39,13 +39,17 @@ VICTIM = 2  # neither the chief nor the coordination service's leader (task 0)
 # watch asks each task every 2 s and gives up after 5 s without an answer, as a TF1 task
 # asks its chief. Each took under 10 s on this machine; the bound leaves room for a slow one.
 CUT_SECONDS = 45
+# Every cluster here forms in this many seconds or fails (``multi_worker_strategy``'s
+# ``join_timeout``, TF1's ``WAIT_SECONDS``): the faults meet the strategy users are told to
+# make. Four processes start in about 15 s here.
+JOINED = "--join_timeout=120"
 
 
 @pytest.fixture(scope="module")
 def four(netns, data, tmp_path_factory):
     """Each mode's fit over four processes, never stopped."""
     return {
-        mode: run_cluster(mode, data, tmp_path_factory.mktemp(mode), n_workers=FOUR)
+        mode: run_cluster(mode, data, tmp_path_factory.mktemp(mode), JOINED, n_workers=FOUR)
         for mode in MODES
     }
 
@@ -80,9 +84,11 @@ def test_one_of_four_killed_every_survivor_names_it_and_a_restart_resumes(
     (the first to find the loss tells the rest), within ``LOST_SECONDS``; the cluster
     started again resumes and ends bit-identical to the fit never stopped."""
     checkpoints = f"--checkpoint_dir={tmp_path / 'checkpoints'}"
-    report = kill_a_task(mode, data, tmp_path / "killed", VICTIM, checkpoints, n_workers=FOUR)
+    report = kill_a_task(
+        mode, data, tmp_path / "killed", VICTIM, checkpoints, JOINED, n_workers=FOUR
+    )
     assert f"resumes from '{tmp_path / 'checkpoints' / 'ckpt-1'}'" in report[0]["error"]
-    resumed = run_cluster(mode, data, tmp_path / "resumed", checkpoints, n_workers=FOUR)
+    resumed = run_cluster(mode, data, tmp_path / "resumed", checkpoints, JOINED, n_workers=FOUR)
     assert resumed[0]["first_pass"] == KILLED_AT_PASS
     assert_fits_equal(resumed, four[mode])
 
@@ -93,7 +99,9 @@ def cut_a_task(mode: str, data: Path, folder: Path, victim: int, *flags: str) ->
     cut; the others name the cut task, the cut one the task it lost (task 0: the TF1 chief,
     or the leader of the coordination service). Each task's report, with its error."""
     when = f"--cut_at_pass={KILLED_AT_PASS}"
-    done = start_cluster(mode, data, folder, f"--cut_task={victim}", when, *flags, n_workers=FOUR)
+    done = start_cluster(
+        mode, data, folder, f"--cut_task={victim}", when, JOINED, *flags, n_workers=FOUR
+    )
     report = json.loads((folder / "report.json").read_text())
     logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
     assert done.returncode == 1, logs
@@ -118,7 +126,7 @@ def test_a_task_cut_off_the_network_ends_every_process_and_a_restart_resumes(
     checkpoints = f"--checkpoint_dir={tmp_path / 'checkpoints'}"
     report = cut_a_task(mode, data, tmp_path / "cut", VICTIM, checkpoints)
     assert f"resumes from '{tmp_path / 'checkpoints' / 'ckpt-1'}'" in report[0]["error"]
-    resumed = run_cluster(mode, data, tmp_path / "resumed", checkpoints, n_workers=FOUR)
+    resumed = run_cluster(mode, data, tmp_path / "resumed", checkpoints, JOINED, n_workers=FOUR)
     assert resumed[0]["first_pass"] == KILLED_AT_PASS
     assert_fits_equal(resumed, four[mode])
 
@@ -131,15 +139,17 @@ def test_a_mini_batch_fit_losing_a_worker_mid_step_resumes(netns, data, tmp_path
     """MiniBatchKMeans over four workers, task 2 killed before step 7: the three others end
     with one error naming it; the restart resumes after step 6 and ends bit-identical to
     the fit never stopped."""
-    whole = run_cluster("multi-worker", data, tmp_path / "whole", *MINI_BATCH, n_workers=FOUR)
+    whole = run_cluster(
+        "multi-worker", data, tmp_path / "whole", JOINED, *MINI_BATCH, n_workers=FOUR
+    )
     checkpoints = tmp_path / "checkpoints"
     report = kill_a_task(
         "multi-worker", data, tmp_path / "killed", VICTIM, f"--kill_at_step={KILLED_AT_STEP}",
-        f"--checkpoint_dir={checkpoints}", *MINI_BATCH, n_workers=FOUR,
+        f"--checkpoint_dir={checkpoints}", JOINED, *MINI_BATCH, n_workers=FOUR,
     )  # fmt: skip
     assert f"resumes from '{checkpoints / 'ckpt-2'}'" in report[0]["error"]
     resumed = run_cluster(
-        "multi-worker", data, tmp_path / "resumed", f"--checkpoint_dir={checkpoints}",
+        "multi-worker", data, tmp_path / "resumed", f"--checkpoint_dir={checkpoints}", JOINED,
         *MINI_BATCH, n_workers=FOUR,
     )  # fmt: skip
     for resumed_task, task in zip(resumed, whole, strict=True):
@@ -147,3 +157,39 @@ def test_a_mini_batch_fit_losing_a_worker_mid_step_resumes(netns, data, tmp_path
         np.testing.assert_array_equal(resumed_task["labels"], task["labels"])
         assert resumed_task["inertia"] == task["inertia"]
         assert resumed_task["steps"] == task["steps"] - 6 > 0
+
+
+JOIN_SECONDS = 8  # the join timeout of a cluster one of whose tasks never starts
+# Every task that started ends this long after the cluster's start, at most, when one never
+# joins: the join timeout (a TF1 task then waits ``TOLD_SECONDS``, 20 s, for the chief's
+# word), start-up and a task's retries included. Each took under 30 s on this machine.
+ABSENT_SECONDS = 75
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("absent", [0, 1], ids=["the-first-task", "another-task"])
+def test_a_task_that_never_joins_ends_every_other_naming_it(mode, absent, netns, data, tmp_path):
+    """Three tasks, task ``absent`` ending before it joins (task 0: the TF1 chief, the
+    coordination service's leader): each of the two others ends by itself within
+    ``ABSENT_SECONDS``, with one ``LostTaskError`` naming the absent task. Without the
+    bound, TensorFlow waits for it an hour (MultiWorkerMirroredStrategy's registration)
+    or for ever (a TF1 session's first run)."""
+    folder = tmp_path / "absent"
+    flags = f"--absent_task={absent}", f"--join_timeout={JOIN_SECONDS}"
+    done = start_cluster(mode, data, folder, *flags, n_workers=3)
+    report = json.loads((folder / "report.json").read_text())
+    logs = "".join(path.read_text()[-3000:] for path in sorted(folder.glob("*.log")))
+    assert done.returncode == 1, logs
+    assert report[absent]["returncode"] == 0, report  # it ended at once
+    for index, task in enumerate(report):
+        if index == absent:
+            continue
+        assert task["returncode"] == 1, (report, logs)  # ended by itself, failing: no hang
+        assert task["seconds"] < ABSENT_SECONDS, report
+        error = (folder / f"worker{index}.error").read_text()
+        expected = (
+            f"LostTaskError: the cluster did not form: 1 of its tasks did not join in "
+            f"{JOIN_SECONDS} s: task /job:worker/task:{absent} (127.0.0.1:"
+        )
+        assert error.startswith(expected), error
+        assert error.count("\n") == 0, error  # one line

@@ -165,6 +165,58 @@ def test_an_error_naming_no_task_names_the_one_it_came_from():
     assert unknown.task == "another task"
 
 
+# What a cluster whose task 1 never started gives (TensorFlow 2.21, join timeout 5 s): to
+# the coordination service's leader and every task at its registration barrier, the
+# barrier's timeout; to a task that never reached the leader (the leader absent), the
+# leader's silence.
+BARRIER_MESSAGE = (
+    "Barrier timed out. Id: [Init]Wait_for_all_tasks_to_register::0. This usually happens "
+    "because a task triggered the barrier too early or too slowly. Please look at the task "
+    "logs (both timed out and first task) to debug further.\n# of tasks that reached the "
+    "barrier: 2/3.\nThe first task at the barrier: /job:worker/replica:0/task:0. Some timed "
+    "out task names:\n/job:worker/replica:0/task:1\n\nAdditional GRPC error information "
+    "from remote target /job:worker/replica:0/task:0 while calling "
+    "/tensorflow.CoordinationService/RegisterTask"
+)
+NO_LEADER_MESSAGE = (
+    "Deadline Exceeded\nAdditional GRPC error information from remote target "
+    "/job:worker/replica:0/task:0 while calling /tensorflow.CoordinationService/RegisterTask"
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "own", "absent"),
+    [
+        (BARRIER_MESSAGE, "/job:worker/task:0", "/job:worker/task:1"),
+        (BARRIER_MESSAGE, "/job:worker/task:2", "/job:worker/task:1"),
+        (NO_LEADER_MESSAGE, "/job:worker/task:1", "/job:worker/task:0"),
+        ("Deadline Exceeded", "/job:worker/task:1", "/job:worker/task:0"),
+    ],
+)
+def test_a_cluster_that_did_not_form_names_the_task_that_did_not_join(message, own, absent):
+    from kmeans_tutorial.engine.errors import LostTaskError, missing_tasks
+    from tf2_eager.engine.multi_worker import _not_joined
+
+    missing = _not_joined(message, own, "/job:worker/task:0")
+    assert missing == [absent]
+    addresses = {f"/job:worker/task:{i}": f"127.0.0.1:100{i}" for i in range(3)}
+    error = missing_tasks(missing, own, addresses, 5)
+    assert isinstance(error, LostTaskError) and error.task == absent
+    assert str(error) == (
+        f"the cluster did not form: 1 of its tasks did not join in 5 s: task {absent} "
+        f"({addresses[absent]}). This task ({own}) stops too; start every process of the fit "
+        f"again."
+    )
+
+
+@pytest.mark.parametrize("join_timeout", [0, -1.0, float("inf"), float("nan"), True, "60", None])
+def test_multi_worker_strategy_checks_its_join_timeout(join_timeout):
+    from tf2_eager.engine.multi_worker import multi_worker_strategy
+
+    with pytest.raises(InvalidParameterError, match=f"join_timeout .* got {join_timeout!r}"):
+        multi_worker_strategy(join_timeout)
+
+
 def test_a_tf1_task_gets_its_rows_of_the_fitted_labels():
     """The chief hands each task its part of the kept run's labels (not of whichever
     assignment pass ran last): each global batch's parts follow one another in task order."""

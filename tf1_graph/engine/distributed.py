@@ -25,6 +25,7 @@ import dataclasses
 import json
 import os
 import queue
+import socket
 import threading
 import time
 
@@ -34,14 +35,17 @@ import tensorflow.compat.v1 as tf
 from kmeans_tutorial.common_checks import InvalidParameterError
 from kmeans_tutorial.engine import batch_ops, sources
 from kmeans_tutorial.engine.driver import BatchCore, BatchStats, DistributedPlan, Model
-from kmeans_tutorial.engine.errors import lost_task
+from kmeans_tutorial.engine.errors import JOIN_SECONDS, lost_task, missing_tasks
 
-WAIT_SECONDS = 600  # how long a task waits for the chief's model before it gives up
+# How long the chief waits for its tasks to start, and a task for the chief (and then for
+# the chief's word on whether they all did, ``TOLD_SECONDS`` more).
+WAIT_SECONDS = JOIN_SECONDS
 # Once the chief has started, a waiting task asks it every so often whether it still
 # answers, and gives up on it after PING_SECONDS without an answer; the chief asks every
 # task alike while it fits (a task cut off the network never resets the chief's calls to
 # it: they would wait for ever).
 POLL_SECONDS, PING_SECONDS = 2, 5
+TOLD_SECONDS = 4 * PING_SECONDS  # the chief's probes of its tasks, then its telling them
 # What a session run raises when a task is gone: the connection reset, or a call cut off.
 LOST = (
     tf.errors.UnavailableError,
@@ -123,8 +127,9 @@ def _server_for(cluster: Cluster) -> tf.train.Server:
 
 # What the chief puts on each task's queue first: no model yet, -1 iterations. LOST_TASK in
 # the iterations instead: the fit lost the task whose place in ``Cluster.devices`` follows.
+# NOT_JOINED: the task there never started, and the fit did not either.
 STARTED = (np.zeros((1, 1)), np.float64(0), np.int32(-1), np.zeros(0, np.int32), np.int32(0))
-LOST_TASK = -2
+LOST_TASK, NOT_JOINED = -2, -3
 
 
 def _model_queue(device: str):
@@ -182,7 +187,9 @@ class ClusterBatchCore(BatchCore):
 
     def wait_for_tasks(self) -> None:
         """Run a trivial op on every task until all answer (``WAIT_SECONDS`` at most): the
-        other processes may start their servers after the chief's graph is ready."""
+        other processes may start their servers after the chief's graph is ready. A task
+        whose server never listens fails the fit with ``LostTaskError`` naming it, and the
+        tasks that did start are told (they would otherwise wait for the chief)."""
         with self.graph.as_default():
             pings = []
             for device in self.cluster.devices:
@@ -190,16 +197,25 @@ class ClusterBatchCore(BatchCore):
                     pings.append(tf.identity(tf.constant(0)))
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            try:
-                self.session.run(pings)
-                break
-            except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the cluster's tasks {self.cluster.devices} did not all answer in "
-                        f"{WAIT_SECONDS} s"
-                    ) from None
-                time.sleep(0.2)
+            # A session's first run waits for every task's devices, for ever (TensorFlow's
+            # master asks again every 10 s): it is made only once every server listens,
+            # and bounded by the deadline (a task may still end in between).
+            missing = [device for device in self.cluster.devices[1:] if not self._listens(device)]
+            if not missing:
+                try:
+                    self._run(pings, None, deadline)
+                    break
+                except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
+                    pass  # a server up, not yet serving
+                except TimeoutError:
+                    missing = [d for d in self.cluster.devices[1:] if not self._listens(d)]
+            if time.monotonic() > deadline:
+                self.stop_watch()  # the runner may be left in the run, for ever
+                if missing:
+                    self.tell_tasks(missing[0], NOT_JOINED, reached=False)
+                chief = self.cluster.devices[0]
+                raise missing_tasks(missing, chief, self.cluster.addresses, WAIT_SECONDS)
+            time.sleep(0.2)
         # Each task is told the chief has started (its queue's first element, of no
         # iterations): it may now ask the chief whether it still answers. A task that
         # dialled the chief before its server was up would leave a backed-off channel that
@@ -242,9 +258,10 @@ class ClusterBatchCore(BatchCore):
                 box.append(error)
             done.set()
 
-    def _run(self, fetch, feed):
+    def _run(self, fetch, feed, deadline: float | None = None):
         """``session.run(fetch, feed)``, made on the runner's thread: its result, or the
-        watch's error once it finds a lost task (the run is then left behind)."""
+        watch's error once it finds a lost task, or ``TimeoutError`` past ``deadline`` (a
+        ``time.monotonic()``; the run is then left behind)."""
         if self._stop_watch.is_set():  # the runner has ended: nothing watches any more
             return self.session.run(fetch, feed)
         box: list = []
@@ -253,6 +270,8 @@ class ClusterBatchCore(BatchCore):
         while not done.wait(POLL_SECONDS / 4):
             if self.lost is not None:
                 raise self.lost
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"no answer in {WAIT_SECONDS} s")
         if isinstance(box[0], Exception):
             raise box[0]
         return box[0]
@@ -263,16 +282,21 @@ class ClusterBatchCore(BatchCore):
             self._stop_watch.set()
             self._calls.put(None)
 
-    def tell_tasks(self, lost_device: str) -> None:
-        """Tell every task still there that the fit lost ``lost_device``, through its
-        queue: it then stops with the same error (it would otherwise find the chief gone,
-        and name it)."""
+    def tell_tasks(self, lost_device: str, code: int = LOST_TASK, reached: bool = True) -> None:
+        """Tell every task still there that the fit lost ``lost_device`` (``code``
+        ``LOST_TASK``), or that it never joined (``NOT_JOINED``), through its queue: it
+        then stops with the same error (it would otherwise find the chief gone, and name
+        it). ``reached``: whether the other tasks answered the chief already; if not,
+        those whose servers listen are told. Bounded: a task that does not answer in
+        ``PING_SECONDS`` finds the chief gone."""
         devices = self.cluster.devices
         others = [device for device in devices[1:] if device != lost_device]
+        if not reached:
+            others = [device for device in others if self._listens(device)]
         if lost_device not in devices or not others:
             return
         graph = tf.Graph()
-        notice = (np.zeros((1, 1)), np.float64(0), np.int32(LOST_TASK), np.zeros(0, np.int32))
+        notice = (np.zeros((1, 1)), np.float64(0), np.int32(code), np.zeros(0, np.int32))
         with graph.as_default():
             index = np.int32(devices.index(lost_device))
             enqueues = [_model_queue(device).enqueue((*notice, index)) for device in others]
@@ -280,9 +304,28 @@ class ClusterBatchCore(BatchCore):
             device_filters=[devices[0], *others], operation_timeout_in_ms=PING_SECONDS * 1000
         )
         session = tf.Session(self.server.target, graph=graph, config=config)
-        with contextlib.suppress(tf.errors.OpError):  # one not told finds the chief gone
-            session.run(enqueues, options=tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000))
+
+        def tell():
+            with contextlib.suppress(tf.errors.OpError):  # one not told finds the chief gone
+                session.run(enqueues, options=tf.RunOptions(timeout_in_ms=PING_SECONDS * 1000))
+
+        # On a thread, joined for a bounded time: the session's first run asks the tasks
+        # for their devices with no timeout, and one may have ended since it answered.
+        teller = threading.Thread(target=tell, daemon=True)
+        teller.start()
+        teller.join(2 * PING_SECONDS)
         _abandon(session)
+
+    def _listens(self, device: str) -> bool:
+        """Whether ``device``'s server accepts connections (its process started): a task
+        that never started is told from one still starting by this alone, without a
+        session (whose first run would wait for it for ever)."""
+        host, _, port = self.cluster.addresses[device].rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=PING_SECONDS):
+                return True
+        except OSError:
+            return False
 
     def _program(self, kind: str, n_clusters: int):
         key = (kind, n_clusters)
@@ -499,10 +542,12 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
     # backs off, failing the chief's first pass (its RecvTensor from here) fast.
     config = tf.ConfigProto(device_filters=[cluster.device])
     with tf.Session(server.target, graph=graph, config=config) as session:
+        waited = tf.RunOptions(timeout_in_ms=(WAIT_SECONDS + TOLD_SECONDS) * 1000)
         try:
-            session.run(values, options=tf.RunOptions(timeout_in_ms=WAIT_SECONDS * 1000))
+            first = session.run(values, options=waited)
         except tf.errors.DeadlineExceededError:
-            raise RuntimeError(f"the chief {chief} did not start in {WAIT_SECONDS} s") from None
+            raise missing_tasks([chief], cluster.device, cluster.addresses, WAIT_SECONDS) from None
+        _raise_notice(first, cluster, checkpoint_dir)  # another task never started
         # The chief is up: from now on it may be dialled, by a session of its own.
         model, lost, asking = None, None, None
         try:
@@ -529,10 +574,21 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
         elif asking is not None:
             asking.close()
     assert model is not None  # the loop ends with it, or raised
+    _raise_notice(model, cluster, checkpoint_dir)  # the chief lost a task
     centers, inertia, n_iter, labels, single = model
-    if n_iter == LOST_TASK:  # the chief lost a task, and stopped: so does this one
-        lost_device = cluster.devices[int(single)]
-        told = tf.errors.UnavailableError(None, None, f"the chief lost {lost_device}")
-        raise lost_task(told, cluster.device, cluster.addresses, checkpoint_dir)
     centers = centers.astype(np.float32 if single else np.float64)
     return Model(centers, float(inertia), int(n_iter), labels)
+
+
+def _raise_notice(element: tuple, cluster: Cluster, checkpoint_dir) -> None:
+    """Raise the chief's notice, if ``element`` (from this task's queue) is one: the chief
+    lost a task (``LOST_TASK``), or one never started (``NOT_JOINED``), and stopped; so
+    does this task, with the error naming that task."""
+    n_iter, index = int(element[2]), int(element[4])
+    if n_iter == LOST_TASK:
+        lost_device = cluster.devices[index]
+        told = tf.errors.UnavailableError(None, None, f"the chief lost {lost_device}")
+        raise lost_task(told, cluster.device, cluster.addresses, checkpoint_dir)
+    if n_iter == NOT_JOINED:
+        devices = [cluster.devices[index]]
+        raise missing_tasks(devices, cluster.device, cluster.addresses, WAIT_SECONDS)
