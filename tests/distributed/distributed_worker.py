@@ -32,7 +32,8 @@ error's last line to ``OUT.error``.
 makes its strategy with ``tf2_eager.engine.multi_worker.multi_worker_strategy(S)``
 (``tf.distribute.MultiWorkerMirroredStrategy()`` without it), ``tf1-cluster`` sets
 ``WAIT_SECONDS``. ``--absent_task=I``: task ``I`` exits at once, before TensorFlow starts
-(a task that crashed at start-up, or was never scheduled).
+(a task that crashed at start-up, or was never scheduled): it makes no server and
+no strategy.
 """
 
 import faulthandler

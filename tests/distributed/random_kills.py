@@ -10,8 +10,8 @@ every 5 steps), each in one process and on two workers under
 ``MultiWorkerMirroredStrategy`` (``distributed_cluster.py``, in a network namespace of its
 own). Each is killed ``--kills`` times: a run is killed a seeded random time after its fit
 began (uniform over the uninterrupted fit's length; on a cluster, the fit begins once
-``MultiWorkerMirroredStrategy()`` has formed the cluster: a task lost before that leaves the
-others waiting for it in TensorFlow's start-up, as for a late task, outside any fit), or,
+``MultiWorkerMirroredStrategy()`` has formed the cluster: a task lost before that is a
+task that never joined, outside any fit, which ``test_faults.py`` tests), or,
 one kill in four, a seeded random
 time inside a save (uniform over the save's measured length, once the fit's trace says the
 save began). A killed run is started again with the same arguments, and may be killed again,

@@ -542,7 +542,7 @@ def _take_model(cluster: Cluster, server, checkpoint_dir) -> Model:
     # backs off, failing the chief's first pass (its RecvTensor from here) fast.
     config = tf.ConfigProto(device_filters=[cluster.device])
     with tf.Session(server.target, graph=graph, config=config) as session:
-        waited = tf.RunOptions(timeout_in_ms=(WAIT_SECONDS + TOLD_SECONDS) * 1000)
+        waited = tf.RunOptions(timeout_in_ms=int((WAIT_SECONDS + TOLD_SECONDS) * 1000))
         try:
             first = session.run(values, options=waited)
         except tf.errors.DeadlineExceededError:
