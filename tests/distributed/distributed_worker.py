@@ -31,7 +31,7 @@ error's last line to ``OUT.error``.
 ``--join_timeout=S``: the cluster forms within ``S`` seconds or fails: ``multi-worker``
 makes its strategy with ``tf2_eager.engine.multi_worker.multi_worker_strategy(S)``
 (``tf.distribute.MultiWorkerMirroredStrategy()`` without it), ``tf1-cluster`` sets
-``WAIT_SECONDS``. ``--absent_task=I``: task ``I`` exits at once, before TensorFlow starts
+``WAIT_SECONDS``. ``--absent_task=I``: task ``I`` exits at once, before it joins
 (a task that crashed at start-up, or was never scheduled): it makes no server and
 no strategy.
 """
