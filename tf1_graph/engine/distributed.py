@@ -200,7 +200,7 @@ class ClusterBatchCore(BatchCore):
             # A session's first run waits for every task's devices, for ever (TensorFlow's
             # master asks again every 10 s): it is made only once every server listens,
             # and bounded by the deadline (a task may still end in between).
-            missing = [device for device in self.cluster.devices[1:] if not self._listens(device)]
+            missing = self._not_listening()
             if not missing:
                 try:
                     self._run(pings, None, deadline)
@@ -208,7 +208,7 @@ class ClusterBatchCore(BatchCore):
                 except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
                     pass  # a server up, not yet serving
                 except TimeoutError:
-                    missing = [d for d in self.cluster.devices[1:] if not self._listens(d)]
+                    missing = self._not_listening()
             if time.monotonic() > deadline:
                 self.stop_watch()  # the runner may be left in the run, for ever
                 if missing:
@@ -292,7 +292,8 @@ class ClusterBatchCore(BatchCore):
         devices = self.cluster.devices
         others = [device for device in devices[1:] if device != lost_device]
         if not reached:
-            others = [device for device in others if self._listens(device)]
+            absent = self._not_listening()
+            others = [device for device in others if device not in absent]
         if lost_device not in devices or not others:
             return
         graph = tf.Graph()
@@ -316,16 +317,18 @@ class ClusterBatchCore(BatchCore):
         teller.join(2 * PING_SECONDS)
         _abandon(session)
 
-    def _listens(self, device: str) -> bool:
-        """Whether ``device``'s server accepts connections (its process started): a task
-        that never started is told from one still starting by this alone, without a
-        session (whose first run would wait for it for ever)."""
-        host, _, port = self.cluster.addresses[device].rpartition(":")
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=PING_SECONDS):
-                return True
-        except OSError:
-            return False
+    def _not_listening(self) -> list[str]:
+        """The other tasks whose servers accept no connection (their processes not
+        started): told without a session, whose first run would wait for them for ever."""
+        missing = []
+        for device in self.cluster.devices[1:]:
+            host, _, port = self.cluster.addresses[device].rpartition(":")
+            try:
+                address = (host.strip("[]"), int(port))
+                socket.create_connection(address, timeout=PING_SECONDS).close()
+            except OSError:
+                missing.append(device)
+        return missing
 
     def _program(self, kind: str, n_clusters: int):
         key = (kind, n_clusters)
