@@ -6,6 +6,7 @@ estimators did, and takes an ``input_fn``; TF2 distributes only under a strategy
 """
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -215,6 +216,48 @@ def test_multi_worker_strategy_checks_its_join_timeout(join_timeout):
 
     with pytest.raises(InvalidParameterError, match=f"join_timeout .* got {join_timeout!r}"):
         multi_worker_strategy(join_timeout)
+
+
+# Run in a process of its own: the configuration is the process's TensorFlow context's.
+CONFIGURE = """
+import json, warnings
+from tensorflow.python.eager import context
+from tf2_eager.engine.multi_worker import _configure_coordination
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    _configure_coordination({"chief": ["a:1"], "worker": ["b:2", "c:3"]}, ["chief", "worker"], 7.5)
+config = context.context().coordination_service
+print(json.dumps({
+    "leader": config.service_leader,
+    "timeout": config.cluster_register_timeout_in_ms,
+    "jobs": [[job.name, job.num_tasks] for job in config.coordinated_job_list],
+    "barrier": getattr(config, "cluster_register_with_barrier", None),
+    "warnings": [str(w.message) for w in caught if w.category is RuntimeWarning],
+}))
+"""
+
+
+def test_multi_worker_strategy_makes_registration_a_barrier_of_the_join_timeout():
+    """The coordination service the strategy would configure (its leader, every chief and
+    worker), with registration a barrier of the join timeout: on releases that have the
+    barrier (2.19 on); before them, a warning that the leader's wait is not bounded."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", CONFIGURE], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    config = json.loads(done.stdout.strip().splitlines()[-1])
+    assert config["leader"] == "/job:chief/replica:0/task:0"
+    assert config["timeout"] == 7500
+    assert config["jobs"] == [["chief", 1], ["worker", 2]]
+    if config["barrier"] is None:  # TensorFlow before 2.19
+        assert len(config["warnings"]) == 1
+        assert "cannot make the cluster's registration a barrier" in config["warnings"][0]
+    else:
+        assert config["barrier"] is True and config["warnings"] == []
 
 
 def test_a_tf1_task_gets_its_rows_of_the_fitted_labels():

@@ -7,6 +7,7 @@ TF1 has no strategy: a TF1 cluster's chief waits for its tasks, and a task for i
 from __future__ import annotations
 
 import re
+import warnings
 
 import tensorflow as tf
 from tensorflow.python.eager import context
@@ -28,6 +29,10 @@ def multi_worker_strategy(
     first (as the strategy would, on the chief or worker 0), its registration made a
     barrier with this timeout; everything else is the strategy's own. Call it where the
     strategy would be made: at the program's start, before any TensorFlow op.
+
+    TensorFlow 2.16 to 2.18 have no such barrier: there the timeout bounds a task's wait
+    for the leader (task 0) only, not the leader's for the others, and a ``RuntimeWarning``
+    says so.
     """
     if (
         isinstance(join_timeout, bool)
@@ -82,6 +87,15 @@ def _configure_coordination(jobs: dict, coordinated: list[str], join_timeout: fl
     config = context.context().coordination_service
     if "cluster_register_with_barrier" in config.DESCRIPTOR.fields_by_name:
         config.cluster_register_with_barrier = True
+    else:  # TensorFlow before 2.19
+        warnings.warn(
+            f"TensorFlow {tf.__version__} cannot make the cluster's registration a barrier "
+            f"(2.19 can): the coordination service's leader (task 0) waits for a task that "
+            f"never joins as long as TensorFlow does (an hour); join_timeout bounds only the "
+            f"other tasks' wait for the leader.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _not_joined(message: str, own: str, leader: str) -> list[str]:
