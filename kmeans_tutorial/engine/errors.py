@@ -100,10 +100,10 @@ def lost_task(
     the error came from when it names none), with its address from ``addresses`` (device:
     host:port), and says where a restart resumes from."""
     told = re.search("the fit lost task " + DEVICE, str(error))
-    named = [f"/job:{job}/task:{task}" for job, task in re.findall(DEVICE, str(error))]
+    named = [task_name(found.group()) for found in re.finditer(DEVICE, str(error))]
     own = task_name(own_task)
     if told:
-        named = ["/job:{}/task:{}".format(*told.groups())]
+        named = [task_name(told.group())]
     lost = next((name for name in named if name != own), unnamed or "another task")
     where = f" ({addresses[lost]})" if lost in addresses else ""
     resume = "restart every process of the fit"
